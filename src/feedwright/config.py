@@ -1,0 +1,183 @@
+"""Read ``feedwright.toml`` once, validate every key, and hand the rest of the pipeline a frozen :class:`Site`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+CONFIG_NAME = "feedwright.toml"
+STATE_DIR = ".feedwright"
+FORMATS = ("rss", "atom", "json")
+DEFAULT_PERMALINK = "/:path/"
+PERMALINK_TOKENS = (":path", ":dir", ":slug", ":year", ":month", ":day", ":category")
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything a build needs to know about one site; paths are absolute."""
+
+    root: Path
+    title: str = "Untitled site"
+    url: str = "http://localhost:8000/"
+    description: str = ""
+    language: str | None = None
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    author: str | None = None
+    content: Path = Path("content")
+    output: Path = Path("output")
+    limit: int = 50
+    formats: tuple[str, ...] = FORMATS
+    full_content: bool = True
+    category_feeds: bool = True
+    tag_feeds: bool = False
+    permalink: str = DEFAULT_PERMALINK
+    max_file_size: int = 10 * 1024 * 1024
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "localhost"
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _nonempty_str(key: str, value: Any) -> str:
+    value = _str(key, value).strip()
+    if not value:
+        raise ConfigError(f"{key} must not be empty")
+    return value
+
+
+def _url(key: str, value: Any) -> str:
+    value = _nonempty_str(key, value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{key} must be an absolute http(s) URL, got {value!r}")
+    # Every link is joined onto this, so it must end in a slash or urljoin would drop its last segment.
+    return value if value.endswith("/") else value + "/"
+
+
+def _timezone(key: str, value: Any) -> ZoneInfo:
+    name = _nonempty_str(key, value)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: unknown IANA time zone {name!r}") from None
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _path(key: str, value: Any) -> Path:
+    return Path(_nonempty_str(key, value))
+
+
+def _formats(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{key} must be a non-empty list drawn from {list(FORMATS)}")
+    bad = [v for v in value if v not in FORMATS]
+    if bad:
+        raise ConfigError(f"{key}: unknown format {bad[0]!r}; choose from {list(FORMATS)}")
+    # Canonical order, no repeats: the set of feeds written must not depend on how the list was typed.
+    return tuple(f for f in FORMATS if f in value)
+
+
+def _permalink(key: str, value: Any) -> str:
+    value = _nonempty_str(key, value)
+    if not value.startswith("/"):
+        raise ConfigError(f"{key} must start with '/', got {value!r}")
+    if not any(token in value for token in (":path", ":slug")):
+        raise ConfigError(f"{key} must contain :path or :slug so that every post gets its own URL")
+    return value
+
+
+# (section, key) -> (Site field, validator). One row per documented key; anything else is a typo.
+_KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
+    ("site", "title"): ("title", _nonempty_str),
+    ("site", "url"): ("url", _url),
+    ("site", "description"): ("description", _str),
+    ("site", "language"): ("language", _nonempty_str),
+    ("site", "timezone"): ("timezone", _timezone),
+    ("site", "author"): ("author", _nonempty_str),
+    ("build", "content"): ("content", _path),
+    ("build", "output"): ("output", _path),
+    ("build", "limit"): ("limit", _positive_int),
+    ("build", "formats"): ("formats", _formats),
+    ("build", "full_content"): ("full_content", _bool),
+    ("build", "category_feeds"): ("category_feeds", _bool),
+    ("build", "tag_feeds"): ("tag_feeds", _bool),
+    ("build", "permalink"): ("permalink", _permalink),
+    ("build", "max_file_size"): ("max_file_size", _positive_int),
+}
+
+# Sections other features own; accepted here so that an older feedwright does not reject a newer config.
+_OTHER_SECTIONS = {"schedule", "websub", "serve"}
+
+
+def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) -> Site:
+    """Validate a parsed TOML document and return the :class:`Site` it describes."""
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if section in _OTHER_SECTIONS:
+            continue
+        if section not in ("site", "build"):
+            raise ConfigError(f"{source}: unknown section [{section}]")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: {section} must be a table")
+        for key, value in table.items():
+            name = f"{section}.{key}"
+            if (section, key) not in _KEYS:
+                raise ConfigError(f"{source}: unknown key {name}")
+            attr, check = _KEYS[(section, key)]
+            try:
+                values[attr] = check(name, value)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
+    site = Site(root=root, **values)
+    content, output = root / site.content, root / site.output
+    if output.resolve() == content.resolve() or content.resolve() in output.resolve().parents:
+        raise ConfigError(f"{source}: build.output must not be inside build.content")
+    return site
+
+
+def load_site(root: Path | str = ".") -> Site:
+    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it."""
+    root = Path(root).absolute()
+    if not root.is_dir():
+        raise ConfigError(f"{root}: site folder does not exist")
+    path = root / CONFIG_NAME
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    site = parse_config(data, root, str(path))
+    if not (root / site.content).is_dir():
+        raise ConfigError(f"{root / site.content}: content folder does not exist")
+    return site

@@ -1,0 +1,288 @@
+"""Front matter -> typed post fields: one small normaliser per field, applied in the order of ``NORMALISERS``.
+
+Each normaliser reads the front-matter keys it owns (``title``; ``date`` then the file name then the state; ...)
+and the fields normalised before it, and returns its field's value or raises :class:`Reject` with a reason.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from .config import Site
+from .state import State
+from .text import html_to_text, slugify, squash, truncate
+
+MAX_LIST_ITEMS = 200
+_FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
+_DATE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+_PERMALINK_TOKEN = re.compile(r":(path|dir|slug|title|year|month|day|category)\b")
+# Characters left alone when a path is percent-encoded: RFC 3986 unreserved, sub-delims, ':', '@', '/', '%'.
+_URL_SAFE = "/:@!$&'()*+,;=-._~%"
+_PATH_SAFE = _URL_SAFE.replace("%", "")
+
+
+class Reject(Exception):
+    """A front-matter value cannot be used; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a normaliser may know about the file besides its front matter."""
+
+    rel: PurePosixPath
+    site: Site
+    now: datetime
+    state: State
+    fingerprint: str
+
+
+Fields = dict[str, Any]
+Normaliser = Callable[[Mapping[str, Any], Source, Fields], Any]
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false", type(None): "empty"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _text(meta: Mapping[str, Any], key: str) -> str | None:
+    """A scalar front-matter value as text; None when absent or empty; Reject for lists, mappings, booleans."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | date):
+        raise Reject(f"{key} must be text, got {_kind(value)}")
+    return squash(str(value)) or None
+
+
+def parse_date(value: Any, site: Site, key: str = "date") -> datetime:
+    """A front-matter date as an aware datetime; naive values are in the site's time zone."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=site.timezone)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=site.timezone)
+    if not isinstance(value, str) or isinstance(value, bool):
+        raise Reject(f"{key} must be a date such as 2024-06-26 11:30:00 +0900, got {_kind(value)}")
+    m = _DATE.match(value.strip())
+    if not m:
+        raise Reject(f"{key} {value.strip()[:40]!r} is not a date such as 2024-06-26 11:30:00 +0900")
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+        )
+        if not zone:
+            return moment.replace(tzinfo=site.timezone)
+        if zone in ("Z", "UTC", "GMT"):
+            zone = "+00:00"
+        elif ":" not in zone:
+            zone = zone[:3] + ":" + (zone[3:] or "00")
+        return datetime.fromisoformat(moment.isoformat() + zone)
+    except ValueError as exc:
+        raise Reject(f"{key} {value.strip()[:40]!r} is impossible ({exc})") from None
+
+
+def _flatten(value: Any, key: str) -> Iterator[Any]:
+    # Iterative with a budget: a YAML alias bomb nests shared lists exponentially deep.
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_LIST_ITEMS:
+            raise Reject(f"{key} has more than {MAX_LIST_ITEMS} entries")
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            yield item
+
+
+def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ...]:
+    """Categories or tags from ``plural`` (Jekyll: a string is split on spaces) and ``singular`` (one name)."""
+    names: list[str] = []
+    for key in (plural, singular):
+        value = meta.get(key)
+        if isinstance(value, str):
+            value = value.split() if key == plural else [value]
+        for item in _flatten(value, key):
+            if item is None or item == "":
+                continue
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                raise Reject(f"{key} entries must be text, got {_kind(item)}")
+            name = squash(str(item))
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+# --- the normalisers, one per Post field --------------------------------------------------------------------
+
+
+def _title(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
+    title = _text(meta, "title")
+    if not title:
+        raise Reject("title is missing")
+    return title
+
+
+def _draft(meta: Mapping[str, Any], src: Source, f: Fields) -> bool:
+    for key in ("draft", "published"):
+        if key in meta and not isinstance(meta[key], bool):
+            raise Reject(f"{key} must be true or false, got {meta[key]!r}")
+    return meta.get("draft") is True or meta.get("published") is False or "_drafts" in src.rel.parts
+
+
+def _published(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
+    if meta.get("date") is not None:
+        return parse_date(meta["date"], src.site)
+    m = _FILE_DATE.match(src.rel.stem)
+    if m:
+        return parse_date("-".join(m.groups()[:3]), src.site, key="file name date")
+    return src.state.first_seen(str(src.rel), src.now).astimezone(src.site.timezone)
+
+
+def _updated(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
+    changed = src.state.content_changed(str(src.rel), src.fingerprint, src.now)
+    for key in ("last_modified_at", "updated"):
+        if meta.get(key) is not None:
+            return parse_date(meta[key], src.site, key)
+    return changed.astimezone(src.site.timezone) if changed else f["published"]
+
+
+def _categories(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
+    return _names(meta, "categories", "category")
+
+
+def _tags(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
+    return _names(meta, "tags", "tag")
+
+
+def _summary(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
+    # None lets the renderer derive one from the body, and only for posts that reach a feed.
+    for key in ("excerpt", "description", "feature_text"):
+        value = _text(meta, key)
+        text = html_to_text(value) if value else ""
+        if text:
+            return truncate(text)
+    return None
+
+
+def site_url(site: Site, value: str, key: str = "url") -> str:
+    """An absolute http(s) URL for a front-matter path or URL; site paths are relative to the site url."""
+    value = value.strip()
+    if value.startswith("//"):
+        value = urlsplit(site.url).scheme + ":" + value
+    if not _URI.match(value):
+        value = site.url + quote(value.lstrip("/"), safe=_URL_SAFE)
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise Reject(f"{key} must be an http(s) URL or a site path, got {value[:60]!r}")
+    return value
+
+
+def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
+    candidates: list[tuple[str, Any]] = [("image", meta.get("image"))]
+    header = meta.get("header")
+    if isinstance(header, dict):
+        candidates += [("header.teaser", header.get("teaser")), ("header.image", header.get("image"))]
+    for key, value in candidates:
+        if isinstance(value, dict):
+            value = next((value[k] for k in ("path", "url", "feature", "thumbnail") if value.get(k)), None)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise Reject(f"{key} must be a URL or a mapping with path/url/feature/thumbnail, got {_kind(value)}")
+        return site_url(src.site, value, key)
+    return None
+
+
+def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
+    value = meta.get("author", meta.get("authors"))
+    names: list[str] = []
+    for item in _flatten(value, "author"):
+        if isinstance(item, dict):
+            item = item.get("name")
+        if item is None:
+            continue
+        if not isinstance(item, str):
+            raise Reject(f"author must be a name or a mapping with a name, got {_kind(item)}")
+        if squash(item):
+            names.append(squash(item))
+    return tuple(names) or ((src.site.author,) if src.site.author else ())
+
+
+def _slug(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
+    given = _text(meta, "slug")
+    if given:
+        return slugify(given)
+    m = _FILE_DATE.match(src.rel.stem)
+    return m.group(4) if m else src.rel.stem
+
+
+def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
+    pattern = _text(meta, "permalink") or src.site.permalink
+    published = f["published"].astimezone(src.site.timezone)
+    stem = src.rel.with_suffix("")
+    values = {
+        "path": str(stem),
+        "dir": str(stem.parent) if str(stem.parent) != "." else "",
+        "slug": f["slug"],
+        "title": f["slug"],
+        "year": f"{published.year:04d}",
+        "month": f"{published.month:02d}",
+        "day": f"{published.day:02d}",
+        "category": slugify(f["categories"][0]) if f["categories"] else "",
+    }
+    # Decode first so that '%2e%2e' is seen as the '..' a browser would make of it; normpath then folds every
+    # '..', so a permalink can never climb above the site url.
+    path = unquote(_PERMALINK_TOKEN.sub(lambda m: values[m.group(1)], pattern))
+    clean = posixpath.normpath("/" + path)
+    if path.endswith("/") and clean != "/":
+        clean += "/"
+    return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
+
+
+def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
+    given = _text(meta, "id")
+    if not given:
+        return f["url"]
+    if _URI.match(given):
+        return given
+    # Atom ids must be IRIs: make a tag: URI (RFC 4151) from the site's host and the post's year.
+    return f"tag:{src.site.host},{f['published'].year:04d}:{quote(given, safe=_URL_SAFE)}"
+
+
+NORMALISERS: dict[str, Normaliser] = {
+    "title": _title,
+    "draft": _draft,
+    "published": _published,
+    "updated": _updated,
+    "categories": _categories,
+    "tags": _tags,
+    "summary": _summary,
+    "image": _image,
+    "authors": _authors,
+    "slug": _slug,
+    "url": _url,
+    "id": _id,
+}
+
+
+def normalise(meta: Mapping[str, Any], src: Source) -> Fields:
+    """Run every normaliser in order; returns the Post fields or raises :class:`Reject`."""
+    fields: Fields = {}
+    for name, normaliser in NORMALISERS.items():
+        fields[name] = normaliser(meta, src, fields)
+    return fields

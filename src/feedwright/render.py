@@ -1,0 +1,153 @@
+"""Post body -> safe, self-contained HTML for feed readers, plus the summary and image derived from it.
+
+Rendering is the costly step, so the feed builder calls :func:`render` only for posts that reach a feed.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from html import unescape
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import nh3
+
+from .collect import Post
+from .config import Site
+from .text import html_to_text, truncate
+
+_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
+_COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
+_TAG = re.compile(r"{%.*?%}", re.S)
+_VAR = re.compile(r"{{-?\s*(.*?)\s*-?}}", re.S)
+_URL_FILTER = re.compile(r"""^["']([^"']*)["']\s*\|\s*(relative_url|absolute_url)$""")
+_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
+_FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
+
+_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+_ATTRIBUTES.setdefault("a", set()).update({"title"})
+_ATTRIBUTES.setdefault("img", set()).update({"title"})
+_ATTRIBUTES.setdefault("abbr", set()).update({"title"})
+
+
+@dataclass(frozen=True)
+class Image:
+    """An enclosure: absolute URL, MIME type, and size in bytes (0 when unknown)."""
+
+    url: str
+    type: str
+    length: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A post ready for a feed: sanitised HTML with absolute links, a plain-text summary, an image."""
+
+    post: Post
+    html: str
+    summary: str
+    image: Image | None
+
+
+def strip_liquid(text: str, site: Site) -> str:
+    """Remove Jekyll Liquid so none of it leaks into a feed; ``{% raw %}`` blocks are kept verbatim.
+
+    ``{{ site.url }}``, ``{{ site.baseurl }}`` and ``{{ "/x" | relative_url }}`` become real URLs; any other
+    ``{{ ... }}`` and every ``{% ... %}`` tag is removed (the text between block tags stays).
+    """
+    parts = urlsplit(site.url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    baseurl = parts.path.rstrip("/")
+
+    def variable(m: re.Match[str]) -> str:
+        expr = m.group(1).strip()
+        if expr == "site.url":
+            return origin
+        if expr == "site.baseurl":
+            return baseurl
+        f = _URL_FILTER.match(expr)
+        if f:
+            path = baseurl + "/" + f.group(1).lstrip("/")
+            return origin + path if f.group(2) == "absolute_url" else path
+        return ""
+
+    def outside_raw(chunk: str) -> str:
+        return _VAR.sub(variable, _TAG.sub("", _COMMENT.sub("", chunk)))
+
+    out: list[str] = []
+    last = 0
+    for m in _RAW.finditer(text):
+        out += [outside_raw(text[last : m.start()]), m.group(1)]
+        last = m.end()
+    out.append(outside_raw(text[last:]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+
+
+def to_html(body: str, markup: str) -> str:
+    """Markdown (tables, fenced code, footnotes; raw HTML passes through) or HTML as it is."""
+    if markup == "html":
+        return body
+    md = _markdown()
+    try:
+        return md.reset().convert(body)
+    except RecursionError:
+        # Pathologically nested input; fall back to the text itself, which the sanitiser makes safe.
+        return body
+
+
+def sanitise(fragment: str, base: str) -> str:
+    """Allow-list HTML (nh3): no scripts, frames, styles, event handlers or unsafe URL schemes.
+
+    Relative ``href``/``src`` are resolved against ``base`` (the post's own URL), so links work in a reader.
+    """
+    return nh3.clean(
+        fragment,
+        attributes=_ATTRIBUTES,
+        url_relative=("rewrite_with_base", base),
+        link_rel=None,
+    ).strip()
+
+
+def summarise(html: str) -> str:
+    """Plain text of the first paragraph that has any, trimmed near 300 characters."""
+    for m in _PARAGRAPH.finditer(html):
+        text = html_to_text(m.group(1))
+        if text:
+            return truncate(text)
+    return truncate(html_to_text(html))
+
+
+def site_file(site: Site, url: str) -> Path | None:
+    """The file inside the content folder that an absolute site URL names, if there is one."""
+    if not url.startswith(site.url):
+        return None
+    content = (site.root / site.content).resolve()
+    path = (content / unquote(urlsplit(url).path.removeprefix(urlsplit(site.url).path))).resolve()
+    return path if content in path.parents and path.is_file() else None
+
+
+def image(site: Site, url: str) -> Image:
+    """Enclosure facts for an image URL: MIME type from its extension, size if it is a file of the site."""
+    mime = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
+    local = site_file(site, url)
+    return Image(url, mime, local.stat().st_size if local else 0)
+
+
+def render(post: Post, site: Site) -> Entry:
+    """Render a post's body and fill in the summary and image its front matter left open."""
+    html = sanitise(to_html(strip_liquid(post.body, site), post.markup), post.url)
+    summary = post.summary or summarise(html) or post.title
+    url = post.image
+    if url is None:
+        m = _FIRST_IMG.search(html)
+        url = unescape(m.group(1)) if m and urlsplit(m.group(1)).scheme in ("http", "https") else None
+    return Entry(post, html, summary, image(site, url) if url else None)

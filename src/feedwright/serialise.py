@@ -1,0 +1,168 @@
+"""Feed -> bytes, in RSS 2.0 and Atom 1.0 (through feedgen) and JSON Feed 1.1.
+
+feedgen 1.0.0 has traps that this module steps around, each covered by a test:
+
+* feed and entry ``updated``/``lastBuildDate`` default to *now*: always set, to the newest item's update;
+* ``add_entry`` prepends: entries are added with ``order="append"``;
+* the RSS channel ``<link>`` is whichever ``link()`` came last: the self link first, the alternate last;
+* Atom entry links lose ``rel``/``type``/``length``, so ``enclosure()`` would become a second alternate link:
+  enclosures are written by our own extension instead, in both formats;
+* the media extension always wraps in ``<media:group>``: our extension writes bare media elements;
+* naive datetimes and XML control characters raise: dates are aware and text went through ``xml_safe``;
+* ``content(type="CDATA")`` is invalid in Atom: content is plain escaped ``html``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from .config import Site
+from .feeds import Feed
+from .render import Entry
+
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# An empty feed still needs a date, and it must not be "now": the bytes would change on every build.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIME = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+
+
+class _FeedExtension(BaseExtension):
+    def extend_ns(self) -> dict[str, str]:
+        return {"media": MEDIA_NS, "dc": DC_NS}
+
+
+class _EntryExtension(BaseEntryExtension):
+    """Writes what feedgen gets wrong: enclosures, bare Media RSS elements, ``dc:creator``."""
+
+    entry: Entry
+
+    def _media(self, parent: etree._Element) -> None:
+        image = self.entry.image
+        if image is None:
+            return
+        etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
+        content = etree.SubElement(parent, f"{{{MEDIA_NS}}}content", url=image.url, type=image.type, medium="image")
+        if image.length:
+            content.set("fileSize", str(image.length))
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        for name in self.entry.post.authors:
+            etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
+        image = self.entry.image
+        if image is not None:
+            etree.SubElement(item, "enclosure", url=image.url, length=str(image.length), type=image.type)
+        self._media(item)
+        return item
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        image = self.entry.image
+        if image is not None:
+            # Unqualified like feedgen's own entry elements, so the feed's default (Atom) namespace applies
+            # instead of a stray "ns0:" prefix.
+            etree.SubElement(
+                entry, "link", rel="enclosure", href=image.url, type=image.type,
+                length=str(image.length),
+            )
+        self._media(entry)
+        return entry
+
+
+def _updated(entries: list[Entry]) -> datetime:
+    return max((e.post.updated for e in entries), default=EPOCH)
+
+
+def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.register_extension("feedwright", _FeedExtension, _EntryExtension)
+    fg.id(feed.url(site, "atom"))
+    fg.title(feed.title)
+    fg.description(site.description or feed.title)
+    fg.link(href=feed.url(site, fmt), rel="self", type=MIME[fmt])
+    fg.link(href=site.url, rel="alternate", type="text/html")  # last: it becomes the RSS channel <link>
+    if site.language:
+        fg.language(site.language)
+    if site.author:
+        fg.author({"name": site.author})
+    fg.generator("feedwright")
+    fg.updated(_updated(entries))
+    fg.lastBuildDate(_updated(entries))
+    for item in entries:
+        post = item.post
+        fe = fg.add_entry(order="append")
+        fe.title(post.title)
+        fe.link(href=post.url, rel="alternate")
+        fe.guid(post.id, permalink=post.id == post.url)
+        fe.published(post.published)
+        fe.updated(post.updated)
+        # Atom needs an author on every entry when the feed has none.
+        for name in post.authors or (() if site.author else (site.title,)):
+            fe.author({"name": name})
+        for name in (*post.categories, *post.tags):
+            fe.category(term=name)
+        fe.summary(item.summary)
+        if site.full_content:
+            fe.content(item.html, type="html")
+        fe.feedwright.entry = item
+    return fg
+
+
+def rss(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
+    """RSS 2.0 with ``content:encoded``, ``dc:creator``, ``enclosure`` and Media RSS."""
+    return _generator(site, feed, entries, "rss").rss_str(pretty=True)
+
+
+def atom(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
+    """Atom 1.0 (RFC 4287) with ``link rel="enclosure"`` and Media RSS."""
+    return _generator(site, feed, entries, "atom").atom_str(pretty=True)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def json_feed(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
+    """JSON Feed 1.1."""
+    items = []
+    for item in entries:
+        post = item.post
+        data: dict[str, object] = {"id": post.id, "url": post.url, "title": post.title}
+        if site.full_content:
+            data["content_html"] = item.html
+        else:
+            data["content_text"] = item.summary
+        data["summary"] = item.summary
+        if item.image:
+            data["image"] = item.image.url
+        data["date_published"] = _iso(post.published)
+        data["date_modified"] = _iso(post.updated)
+        if post.authors:
+            data["authors"] = [{"name": name} for name in post.authors]
+        tags = list(dict.fromkeys((*post.categories, *post.tags)))
+        if tags:
+            data["tags"] = tags
+        items.append(data)
+    doc: dict[str, object] = {
+        "version": JSON_FEED_VERSION,
+        "title": feed.title,
+        "home_page_url": site.url,
+        "feed_url": feed.url(site, "json"),
+    }
+    if site.description:
+        doc["description"] = site.description
+    if site.language:
+        doc["language"] = site.language
+    if site.author:
+        doc["authors"] = [{"name": site.author}]
+    doc["items"] = items
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+SERIALISERS = {"rss": rss, "atom": atom, "json": json_feed}

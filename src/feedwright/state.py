@@ -1,0 +1,91 @@
+"""The site's memory between builds: when each post was first seen and when its content last changed.
+
+This is history, not cache: deleting it would move the dates of posts that have no date of their own. It lives
+in ``.feedwright/state.json`` in the site folder, never in ``output/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+STATE_VERSION = 1
+
+
+def digest(data: bytes) -> str:
+    """Content fingerprint of a post file."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _valid_entry(entry: object) -> bool:
+    if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
+        return False
+    try:
+        for key in ("first_seen", "changed"):
+            if key in entry and datetime.fromisoformat(entry[key]).tzinfo is None:
+                return False
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class State:
+    """First-seen and content-changed moments per post, keyed by the post's content-relative path."""
+
+    path: Path
+    posts: dict[str, dict[str, str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> State:
+        """Read the state file; a missing one is empty, a corrupt or foreign one is set aside with a warning."""
+        state = cls(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return state
+        except OSError as exc:
+            state.warnings.append(f"{path}: cannot read state ({exc.strerror}); starting afresh")
+            return state
+        try:
+            data = json.loads(raw)
+            if data.get("version") != STATE_VERSION or not isinstance(data.get("posts"), dict):
+                raise ValueError(f"unknown state version {data.get('version')!r}")
+            posts = {k: v for k, v in data["posts"].items() if _valid_entry(v)}
+        except (ValueError, AttributeError) as exc:
+            state.warnings.append(f"{path}: state file unreadable ({exc}); rebuilding it")
+            state.dirty = True
+            return state
+        state.posts = posts
+        return state
+
+    def first_seen(self, key: str, now: datetime) -> datetime:
+        """When this post was first seen; ``now`` the first time it is asked for."""
+        entry = self.posts.setdefault(key, {})
+        if "first_seen" not in entry:
+            entry["first_seen"] = now.replace(microsecond=0).isoformat()
+            self.dirty = True
+        return datetime.fromisoformat(entry["first_seen"])
+
+    def content_changed(self, key: str, fingerprint: str, now: datetime) -> datetime | None:
+        """The build at which this post's bytes last changed, or None if unchanged since first seen."""
+        entry = self.posts.setdefault(key, {})
+        old = entry.get("digest")
+        if old != fingerprint:
+            entry["digest"] = fingerprint
+            # A post seen for the first time has no known change: its own dates speak for it.
+            if old is not None:
+                entry["changed"] = now.replace(microsecond=0).isoformat()
+            self.dirty = True
+        changed = entry.get("changed")
+        return datetime.fromisoformat(changed) if changed else None
+
+    def to_bytes(self) -> bytes:
+        """Serialised state, stable for the same content."""
+        data = {"version": STATE_VERSION, "posts": dict(sorted(self.posts.items()))}
+        return (json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,88 @@
+"""Small text helpers shared by the pipeline: XML-safe strings, slugs, plain-text summaries."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+
+import nh3
+
+# XML 1.0 allows only these code points; feedgen raises on the rest and readers choke on them.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPACE = re.compile(r"\s+")
+
+SUMMARY_LENGTH = 300
+# A cut may back up this far to land on a space; CJK text without spaces is cut at the limit instead.
+_WORD_SLACK = 60
+_WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_SLUG_MAX = 80
+
+
+def xml_safe(text: str) -> str:
+    """Drop every character XML 1.0 forbids (C0 controls, lone surrogates, U+FFFE/U+FFFF)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def squash(text: str) -> str:
+    """Collapse runs of white space to single spaces and trim the ends."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment: tags dropped, entities decoded, white space collapsed."""
+    # nh3 with no allowed tags is a real HTML parser (script/style content is dropped, not shown as text).
+    return squash(html.unescape(nh3.clean(fragment, tags=set())))
+
+
+def truncate(text: str, limit: int = SUMMARY_LENGTH) -> str:
+    """Shorten ``text`` to about ``limit`` characters, ending in an ellipsis.
+
+    Cuts at the last space within reach (Korean and Western text), otherwise at the limit (Chinese and Japanese
+    have no spaces), and never between a base character and its combining marks.
+    """
+    if len(text) <= limit:
+        return text
+    cut = limit
+    space = text.rfind(" ", limit - _WORD_SLACK, limit + 1)
+    if space > 0:
+        cut = space
+    else:
+        while cut > 0 and unicodedata.combining(text[cut]):
+            cut -= 1
+    return text[:cut].rstrip(" ,.;:、。，") + "…"
+
+
+def _slug_char(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LNM"
+
+
+def slugify(name: str) -> str:
+    """A path-safe, lower-case slug keeping Unicode letters and digits: ``디지털 성범죄`` -> ``디지털-성범죄``.
+
+    Never empty, never ``.``/``..``, never a path separator or a Windows device name.
+    """
+    text = unicodedata.normalize("NFKC", name).lower()
+    words: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if _slug_char(ch):
+            current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    slug = "-".join(words)[:_SLUG_MAX].strip("-")
+    if not slug:
+        # A name made only of punctuation still needs a folder; derive one that is stable for that name.
+        slug = "x-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if slug in _WINDOWS_DEVICES:
+        slug += "-"
+    return slug
+
+
+def short_hash(text: str) -> str:
+    """Six hex digits identifying ``text``; used to tell apart names that slug alike."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
