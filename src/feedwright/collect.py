@@ -119,7 +119,9 @@ def split(text: str) -> tuple[dict[str, Any], str] | None:
                 raise Reject("front matter is not closed") from None
             try:
                 meta = handler.load(fm)
-            except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+            # PyYAML's constructors let some errors out unwrapped: ``date: 2024-13-45`` raises ValueError,
+            # ``!!timestamp x`` AttributeError. Any failure to load one post's front matter rejects that post.
+            except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, TypeError, AttributeError) as exc:
                 reason = " ".join(str(exc).split())
                 raise Reject(f"front matter is not valid: {reason}") from None
             if meta is None:

@@ -75,7 +75,7 @@ def _timezone(key: str, value: Any) -> ZoneInfo:
     name = _nonempty_str(key, value)
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
         raise ConfigError(f"{key}: unknown IANA time zone {name!r}") from None
 
 

@@ -53,10 +53,16 @@ def assign_slugs(names: Iterable[str]) -> dict[str, str]:
     for name in sorted(set(names)):
         by_slug[slugify(name)].append(name)
     slugs: dict[str, str] = {}
+    # Plain slugs first: a name such as "news-3c6bdc" must not share the folder of the second "news".
+    taken = set(by_slug)
     for slug, group in by_slug.items():
         slugs[group[0]] = slug
         for name in group[1:]:
-            slugs[name] = f"{slug}-{short_hash(name)}"
+            candidate = f"{slug}-{short_hash(name)}"
+            while candidate in taken:
+                candidate = f"{slug}-{short_hash(candidate)}"
+            taken.add(candidate)
+            slugs[name] = candidate
     return slugs
 
 

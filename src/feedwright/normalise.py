@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .config import Site
 from .state import State
-from .text import html_to_text, slugify, squash, truncate
+from .text import html_to_text, slugify, squash, truncate, xml_safe
 
 MAX_LIST_ITEMS = 200
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
@@ -182,7 +182,7 @@ def _summary(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
 
 def site_url(site: Site, value: str, key: str = "url") -> str:
     """An absolute http(s) URL for a front-matter path or URL; site paths are relative to the site url."""
-    value = value.strip()
+    value = xml_safe(value).strip()
     if value.startswith("//"):
         value = urlsplit(site.url).scheme + ":" + value
     if not _URI.match(value):
@@ -209,7 +209,8 @@ def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
 
 
 def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
-    value = meta.get("author", meta.get("authors"))
+    # An empty author: key must not hide a filled authors: key.
+    value = meta.get("author") if meta.get("author") is not None else meta.get("authors")
     names: list[str] = []
     for item in _flatten(value, "author"):
         if isinstance(item, dict):

@@ -81,7 +81,8 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
     Raises :class:`PublishError` if anything cannot be written; files already replaced are complete.
     """
     result = PublishResult()
-    root = output.resolve() if output.exists() else output.absolute()
+    # resolve() even when output/ does not exist yet: a symlinked site folder must not look like an escape.
+    root = output.resolve()
     try:
         for rel, data in sorted(files.items()):
             target = output / rel

@@ -18,7 +18,7 @@ import nh3
 
 from .collect import Post
 from .config import Site
-from .text import html_to_text, truncate
+from .text import html_to_text, truncate, xml_safe
 
 _RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
 _COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
@@ -144,7 +144,8 @@ def image(site: Site, url: str) -> Image:
 
 def render(post: Post, site: Site) -> Entry:
     """Render a post's body and fill in the summary and image its front matter left open."""
-    html = sanitise(to_html(strip_liquid(post.body, site), post.markup), post.url)
+    # xml_safe: a character reference such as &#7; in the body comes out of the sanitiser as a raw control char.
+    html = xml_safe(sanitise(to_html(strip_liquid(post.body, site), post.markup), post.url))
     summary = post.summary or summarise(html) or post.title
     url = post.image
     if url is None:

@@ -12,12 +12,19 @@ import nh3
 # XML 1.0 allows only these code points; feedgen raises on the rest and readers choke on them.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SPACE = re.compile(r"\s+")
+# Line breaks and block boundaries separate words: "a<br>b" and "<p>a</p><p>b</p>" are "a b", not "ab".
+_BREAK = re.compile(
+    r"<(?=/?(?:br|p|div|li|dt|dd|h[1-6]|tr|td|th|caption|blockquote|pre|hr|table|ul|ol|dl|figure|figcaption"
+    r"|section|article|header|footer|aside|nav|details|summary)\b)",
+    re.I,
+)
 
 SUMMARY_LENGTH = 300
 # A cut may back up this far to land on a space; CJK text without spaces is cut at the limit instead.
 _WORD_SLACK = 60
 _WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _SLUG_MAX = 80
+_SLUG_MAX_BYTES = 200
 
 
 def xml_safe(text: str) -> str:
@@ -26,14 +33,18 @@ def xml_safe(text: str) -> str:
 
 
 def squash(text: str) -> str:
-    """Collapse runs of white space to single spaces and trim the ends."""
-    return _SPACE.sub(" ", text).strip()
+    """Collapse runs of white space to single spaces and trim the ends; drop what XML forbids.
+
+    Front matter is checked with :func:`xml_safe` as raw text, but YAML escapes (``"\\a"``, ``"\\x07"``) bring
+    control characters back, and they would make feedgen raise.
+    """
+    return _SPACE.sub(" ", xml_safe(text)).strip()
 
 
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment: tags dropped, entities decoded, white space collapsed."""
     # nh3 with no allowed tags is a real HTML parser (script/style content is dropped, not shown as text).
-    return squash(html.unescape(nh3.clean(fragment, tags=set())))
+    return squash(html.unescape(nh3.clean(_BREAK.sub(" <", fragment), tags=set())))
 
 
 def truncate(text: str, limit: int = SUMMARY_LENGTH) -> str:
@@ -49,7 +60,8 @@ def truncate(text: str, limit: int = SUMMARY_LENGTH) -> str:
     if space > 0:
         cut = space
     else:
-        while cut > 0 and unicodedata.combining(text[cut]):
+        # Any mark (Mn/Mc/Me), not only those with a combining class: Thai U+0E31 has class 0.
+        while cut > 0 and unicodedata.category(text[cut])[0] == "M":
             cut -= 1
     return text[:cut].rstrip(" ,.;:、。，") + "…"
 
@@ -74,7 +86,9 @@ def slugify(name: str) -> str:
             current = []
     if current:
         words.append("".join(current))
-    slug = "-".join(words)[:_SLUG_MAX].strip("-")
+    slug = "-".join(words)[:_SLUG_MAX]
+    # A file name holds at most 255 bytes (with room left for a suffix); some letters take four bytes each.
+    slug = slug.encode("utf-8")[:_SLUG_MAX_BYTES].decode("utf-8", "ignore").strip("-")
     if not slug:
         # A name made only of punctuation still needs a folder; derive one that is stable for that name.
         slug = "x-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]

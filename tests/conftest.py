@@ -1,0 +1,118 @@
+"""Shared fixtures and helpers: a temp copy of the example site, a post writer, a fixed clock, feed validators."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import jsonschema
+import pytest
+import yaml
+from lxml import etree
+
+from feedwright.build import BuildReport, build
+from feedwright.config import load_site
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SCHEMAS = SHARED / "schemas"
+CORPORA = SHARED / "corpora"
+
+# "Now" for every test build: after every dated example post, before the scheduled 2031 one.
+NOW = datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
+
+SEED = "news/seoul-un-award.md"
+DRAFT = "news/2024-11-05-library-night-hours.md"
+FUTURE = "news/2031-03-01-scheduled-spring-issue.md"
+
+
+@pytest.fixture
+def example_site(tmp_path: Path) -> Path:
+    """A private copy of the bundled example site (feedwright.toml + content/, no state, no output)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
+    shutil.copytree(REPO / "content", site / "content")
+    return site
+
+
+def make_site(root: Path, config: str = "", *, url: str = "https://example.org/") -> Path:
+    """A minimal site folder: feedwright.toml (``[site] url`` plus ``config``) and an empty content/."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "content").mkdir(exist_ok=True)
+    (root / "feedwright.toml").write_text(f'[site]\ntitle = "Test"\nurl = "{url}"\n{config}', encoding="utf-8")
+    return root
+
+
+def write_post(
+    site_dir: Path, relpath: str, front_matter: Mapping[str, Any] | str, body: str = "Body text.\n"
+) -> Path:
+    """Write ``content/<relpath>``: front matter from a dict (dumped as YAML) or given verbatim as text."""
+    if isinstance(front_matter, str):
+        fm = front_matter if front_matter.endswith("\n") else front_matter + "\n"
+    else:
+        fm = yaml.safe_dump(dict(front_matter), allow_unicode=True, sort_keys=False)
+    path = site_dir / "content" / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{fm}---\n\n{body}", encoding="utf-8")
+    return path
+
+
+def run_build(site_dir: Path, now: datetime = NOW, **kwargs: Any) -> BuildReport:
+    """Load ``site_dir`` and build it at ``now`` (keyword arguments go to :func:`feedwright.build.build`)."""
+    return build(load_site(site_dir), now=now, **kwargs)
+
+
+def output_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` as relative POSIX path -> bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _need_schemas() -> None:
+    if not SCHEMAS.is_dir():
+        pytest.skip(f"feed schemas not found at {SCHEMAS} (the ../shared folder beside the repo is absent)")
+
+
+@lru_cache(maxsize=1)
+def _atom_schema() -> etree.RelaxNG:
+    return etree.RelaxNG(etree.parse(str(SCHEMAS / "atom-rfc4287.rng")))
+
+
+@lru_cache(maxsize=1)
+def _json_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads((SCHEMAS / "jsonfeed-1.1.sonicdoe.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=jsonschema.FormatChecker())
+
+
+def validate_feed(path: Path) -> Any:
+    """Fail unless ``path`` is a valid feed; return what a reader makes of it.
+
+    RSS and Atom: feedparser must parse it with bozo 0 (its result is returned), and Atom must match the
+    RFC 4287 RELAX NG schema. JSON Feed (feedparser 6 cannot read it): the JSON Feed 1.1 JSON Schema with a
+    ``FormatChecker`` (so every URL must be a real URI); the decoded document is returned.
+    Skips the test when ``../shared/schemas`` is absent.
+    """
+    _need_schemas()
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        doc = json.loads(data)
+        errors = sorted(_json_validator().iter_errors(doc), key=lambda e: list(e.path))
+        assert not errors, f"{path}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+        return doc
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, f"{path}: feedparser: {parsed.get('bozo_exception')!r}"
+    if path.name == "atom.xml":
+        schema = _atom_schema()
+        assert schema.validate(etree.fromstring(data)), f"{path}: {schema.error_log}"
+        assert parsed.version == "atom10", f"{path}: feedparser sees {parsed.version!r}"
+    else:
+        assert parsed.version == "rss20", f"{path}: feedparser sees {parsed.version!r}"
+    return parsed

@@ -1,0 +1,133 @@
+"""The ``feedwright`` command in a subprocess: exit statuses, what goes to stdout/stderr, what gets written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import NOW, output_files, write_post
+
+BAD = {
+    "content/news/broken.md": "title: [unclosed\n",
+    "content/news/list-title.md": "title: [a, b]\ndate: 2024-01-01\n",
+    "content/zz/no-title.md": "date: 2024-01-01\n",
+}
+
+
+def feedwright(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(NOW.timestamp())), "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "feedwright", *args, "--site", str(site)],
+        capture_output=True, text=True, env=env, cwd=site.parent, timeout=60, check=False,
+    )
+
+
+def _add_bad(site: Path) -> None:
+    for rel, front_matter in BAD.items():
+        write_post(site, rel.removeprefix("content/"), front_matter)
+
+
+def _clean(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+
+
+def test_clean_build_exits_0(example_site: Path) -> None:
+    proc = feedwright(example_site, "build")
+    _clean(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.startswith("9 posts published, 0 rejected")
+    assert (example_site / "output" / "rss.xml").is_file()
+    again = feedwright(example_site, "build")
+    assert again.returncode == 0 and "0 feed files written" in again.stdout
+
+
+def test_rejected_posts_exit_1_one_line_each(example_site: Path) -> None:
+    _add_bad(example_site)
+    proc = feedwright(example_site, "build")
+    _clean(proc)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert sorted(line.split(": ", 1)[0] for line in lines) == sorted(BAD)
+    assert all(len(line.split(": ", 1)) == 2 and line.split(": ", 1)[1].strip() for line in lines)
+    # The good posts are still published.
+    assert proc.stdout.startswith("9 posts published, 3 rejected")
+    assert (example_site / "output" / "categories" / "news" / "rss.xml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ('[build]\nlimit = 0\n', "build.limit"),
+        ('[site]\ntitel = "typo"\n', "site.titel"),
+        ('[site]\ntimezone = "Mars/Olympus"\n', "site.timezone"),
+        ('[site]\nurl = "ftp://example.org/"\n', "site.url"),
+        ('[build]\nformats = ["rss", "atom", "html"]\n', "build.formats"),
+        ('[site\nurl = "x"\n', "not valid TOML"),
+    ],
+)
+def test_bad_config_exits_2_naming_file_and_key(example_site: Path, config: str, key: str) -> None:
+    (example_site / "feedwright.toml").write_text(config, encoding="utf-8")
+    proc = feedwright(example_site, "build")
+    _clean(proc)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "feedwright.toml" in lines[0] and key in lines[0]
+    assert proc.stdout == ""
+    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+
+
+def test_missing_site_folder_exits_2(tmp_path: Path) -> None:
+    proc = feedwright(tmp_path / "nowhere", "build")
+    _clean(proc)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+
+
+def test_quiet_prints_nothing_on_success(example_site: Path) -> None:
+    proc = feedwright(example_site, "build", "-q")
+    _clean(proc)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (example_site / "output" / "atom.xml").is_file()
+
+
+def test_quiet_still_reports_problems(example_site: Path) -> None:
+    _add_bad(example_site)
+    proc = feedwright(example_site, "build", "-q")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert len(proc.stderr.splitlines()) == len(BAD)
+
+
+def test_check_exits_1_listing_every_bad_file_and_writes_nothing(example_site: Path) -> None:
+    _add_bad(example_site)
+    proc = feedwright(example_site, "check")
+    _clean(proc)
+    assert proc.returncode == 1
+    assert sorted(line.split(": ", 1)[0] for line in proc.stderr.splitlines()) == sorted(BAD)
+    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+
+
+def test_check_on_a_clean_site_exits_0_and_writes_nothing(example_site: Path) -> None:
+    proc = feedwright(example_site, "check")
+    _clean(proc)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+
+
+def test_strict_exits_1_and_leaves_output_untouched(example_site: Path) -> None:
+    assert feedwright(example_site, "build").returncode == 0
+    before = output_files(example_site / "output")
+    state = (example_site / ".feedwright" / "state.json").read_bytes()
+    _add_bad(example_site)
+    write_post(example_site, "news/fresh.md", {"title": "Fresh", "date": "2025-11-01"})
+    proc = feedwright(example_site, "build", "--strict")
+    _clean(proc)
+    assert proc.returncode == 1
+    assert sorted(line.split(": ", 1)[0] for line in proc.stderr.splitlines()[:-1]) == sorted(BAD)
+    assert "--strict" in proc.stderr.splitlines()[-1]
+    assert output_files(example_site / "output") == before
+    assert (example_site / ".feedwright" / "state.json").read_bytes() == state
