@@ -100,8 +100,13 @@ def validate_feed(path: Path) -> Any:
     ``FormatChecker`` (so every URL must be a real URI); the decoded document is returned.
     Skips the test when ``../shared/schemas`` is absent.
     """
+    return validate_feed_bytes(path.read_bytes(), path)
+
+
+def validate_feed_bytes(data: bytes, path: Path | str) -> Any:
+    """:func:`validate_feed` for bytes not yet written; ``path`` (output-relative is enough) tells the format."""
     _need_schemas()
-    data = path.read_bytes()
+    path = Path(path)
     if path.suffix == ".json":
         doc = json.loads(data)
         errors = sorted(_json_validator().iter_errors(doc), key=lambda e: list(e.path))
@@ -116,3 +121,34 @@ def validate_feed(path: Path) -> Any:
     else:
         assert parsed.version == "rss20", f"{path}: feedparser sees {parsed.version!r}"
     return parsed
+
+
+# What the sanitiser must never let through, wherever a feed carries HTML.
+UNSAFE_TAGS = {"script", "style", "iframe", "object", "embed", "frame", "frameset", "applet", "base", "link", "meta",
+               "form", "svg", "math"}
+UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
+
+
+def assert_safe_html(fragment: str, where: str = "") -> None:
+    """Fail if ``fragment`` holds an element, an event handler or a URL scheme that runs code in a reader."""
+    if not fragment.strip():
+        return
+    from lxml import html as lxml_html
+
+    for element in lxml_html.fragment_fromstring(fragment, create_parent="div").iter():
+        if not isinstance(element.tag, str):
+            continue  # comments, processing instructions
+        assert element.tag.lower() not in UNSAFE_TAGS, f"{where}: <{element.tag}> survived: {fragment[:200]!r}"
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), f"{where}: {name}= survived: {fragment[:200]!r}"
+            squeezed = "".join(value.split()).lower()
+            assert not squeezed.startswith(UNSAFE_SCHEMES), f"{where}: {name}={value!r} survived"
+
+
+def check_feed_files(files: Mapping[str, bytes]) -> None:
+    """Every feed valid (:func:`validate_feed_bytes`) and every item's HTML safe (:func:`assert_safe_html`)."""
+    for rel, data in sorted(files.items()):
+        doc = validate_feed_bytes(data, rel)
+        if rel.endswith(".json"):
+            for item in doc["items"]:
+                assert_safe_html(item.get("content_html", ""), f"{rel} {item['id']}")

@@ -5,20 +5,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from .collect import Collection, Post, collect
+from .cache import Cache, digest_bytes, hash_parts
+from .collect import Collection, Post, _workers, collect
 from .config import Site
 from .errors import ConfigError, PostError, PublishError
 from .feeds import Feed, plan
 from .publish import MANIFEST, PublishResult, atomic_write, publish
-from .render import Entry, render
-from .serialise import SERIALISERS
 from .state import State
 
+if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
+    from .render import Entry
+
 STATE_FILE = "state.json"
+# Rendering is spread over every core only when there is this much of it (a post takes ~3 ms).
+PARALLEL_MIN_RENDERS = 100
 
 
 def current_time() -> datetime:
@@ -52,28 +60,140 @@ class BuildReport:
         return self.collection.rejected
 
 
-def render_members(site: Site, feeds: list[Feed]) -> dict[str, Entry]:
-    """Render each post that some feed carries, once, keyed by post id."""
-    entries: dict[str, Entry] = {}
+def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
+    # Everything render_parts reads: the body (by its fingerprint) and these fields.
+    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
+
+
+def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
+    from .render import post_body, render_parts
+
+    out = []
+    for post in posts:
+        body, fingerprint = post_body(post, site)
+        out.append((render_parts(post, site, body), fingerprint))
+    return out
+
+
+def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
+    workers = _workers()
+    if len(posts) >= PARALLEL_MIN_RENDERS and workers > 1:
+        size = max(8, len(posts) // (workers * 6) + 1)
+        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
+        try:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from .lock import exit_with_parent
+
+            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
+                return [item for chunk in pool.map(_render_chunk, [site] * len(chunks), chunks) for item in chunk]
+        except (OSError, RuntimeError):  # no processes to be had: render here instead
+            pass
+    return _render_chunk(site, posts)
+
+
+def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) -> dict[str, Entry]:
+    """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
+    when the post's bytes and fields are unchanged)."""
+    from .render import Entry, image
+
+    cache = cache or Cache.disabled()
+    parts: dict[str, tuple[str, str, str | None]] = {}
+    members: dict[str, Post] = {}
     for feed in feeds:
         for post in feed.posts:
-            if post.id not in entries:
-                entries[post.id] = render(post, site)
+            members.setdefault(post.id, post)
+    todo: list[Post] = []
+    for post in members.values():
+        found = cache.entry(_render_key(site, post)) if post.fingerprint else None
+        if found is None:
+            todo.append(post)
+        else:
+            parts[post.id] = found
+    for post, (rendered, fingerprint) in zip(todo, _render_all(site, todo), strict=True):
+        parts[post.id] = rendered
+        if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
+            cache.put_entry(_render_key(site, post), rendered)
+    images: dict[str, Any] = {}
+    entries: dict[str, Entry] = {}
+    for key, post in members.items():
+        html, summary, url = parts[key]
+        if url and url not in images:
+            images[url] = image(site, url)
+        entries[key] = Entry(post, html, summary, images[url] if url else None)
     return entries
 
 
-def serialise_all(site: Site, feeds: list[Feed], entries: dict[str, Entry]) -> dict[str, bytes]:
-    """Every feed in every configured format, as output-relative path -> bytes."""
+def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
+    from .serialise import SERIALISERS
+
+    return SERIALISERS[fmt]
+
+
+def serialise_all(
+    site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache | None = None
+) -> dict[str, bytes]:
+    """Every feed in every configured format, as output-relative path -> bytes.
+
+    A feed file whose inputs (site, feed, entries) hash as they did when ``cache`` last saw it is not
+    serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
+    """
+    cache = cache or Cache.disabled()
+    output = site.root / site.output
     files: dict[str, bytes] = {}
+    known: dict[str, str] = {}  # post id -> hash of its entry, computed once however many feeds carry it
+    site_key = repr(site)
     for feed in feeds:
         items = [entries[p.id] for p in feed.posts]
+        for entry in items if cache.folder else ():
+            if entry.post.id not in known:
+                known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
+        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known.get(p.id) for p in feed.posts])
         for fmt in site.formats:
-            files[feed.path(fmt)] = SERIALISERS[fmt](site, feed, items)
+            path = feed.path(fmt)
+            key = hash_parts((*identity, fmt)) if cache.folder else ""
+            digest = cache.feed(path, key)
+            data = _published(output / path, digest)
+            if data is None:
+                data, digest = _serialiser(fmt)(site, feed, items), None
+            cache.put_feed(path, key, data, digest)
+            files[path] = data
     return files
+
+
+def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
+    if digest is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return data if digest_bytes(data) == digest else None
 
 
 def _future(posts: list[Post], now: datetime) -> list[Post]:
     return [p for p in posts if not p.draft and p.published > now]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # A build makes hundreds of thousands of objects and almost no cycles: the cyclic collector would rescan
+    # the growing heap again and again (a third of a cold build), and in worker processes it would touch, and
+    # so copy, every page inherited from the parent.
+    # Afterwards the survivors are frozen rather than scanned once (0.3 s for 100,000 posts); a long-running
+    # process (the daemon) unfreezes them at its next build and collects whatever cycles they left.
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def build(site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True) -> BuildReport:
@@ -82,11 +202,17 @@ def build(site: Site, *, now: datetime | None = None, strict: bool = False, writ
     Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection leaves
     ``output/`` and the state untouched. Raises :class:`PublishError` if the output cannot be written.
     """
+    with _gc_paused():
+        return _build(site, now=now, strict=strict, write=write)
+
+
+def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> BuildReport:
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
-    collection = collect(site, now, state)
+    cache = Cache.load(site)
+    collection = collect(site, now, state, cache)
     feeds = plan(site, collection.posts, now)
-    files = serialise_all(site, feeds, render_members(site, feeds))
+    files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
     future = _future(collection.posts, now)
     report = BuildReport(
         now=now,
@@ -97,7 +223,7 @@ def build(site: Site, *, now: datetime | None = None, strict: bool = False, writ
         drafts=sum(p.draft for p in collection.posts),
         scheduled=len(future),
         next_publish=min((p.published for p in future), default=None),
-        warnings=list(collection.warnings),
+        warnings=[*collection.warnings, *cache.warnings],
     )
     if not write or (strict and collection.rejected):
         return report
@@ -107,4 +233,7 @@ def build(site: Site, *, now: datetime | None = None, strict: bool = False, writ
         except OSError as exc:
             raise PublishError(f"{state.path}: cannot write state ({exc.strerror or exc})") from None
     report.result = publish(files, site.root / site.output, site.state_dir / MANIFEST)
+    cache.warnings.clear()
+    cache.save()  # after publishing: the feed digests it records are those of the files now in output/
+    report.warnings += cache.warnings
     return report

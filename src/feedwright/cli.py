@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from . import __version__
 from .build import BuildReport, build
 from .config import load_site
 from .errors import FeedwrightError
+from .lock import lock_wait
+from .runs import recorded_build
+from .status import describe, read_status, status_path
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -30,9 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     loud = b.add_mutually_exclusive_group()
     loud.add_argument("-v", "--verbose", action="store_true", help="also list ignored files and every feed")
     loud.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
+    b.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="wait this long for another run's lock, then exit 75 (default $FEEDWRIGHT_LOCK_TIMEOUT or 30)")
 
     c = commands.add_parser("check", help="validate the content and list every problem; write nothing")
     site_arg(c)
+
+    d = commands.add_parser("daemon", help="build now, then on a schedule and when scheduled posts are due")
+    site_arg(d)
+    when = d.add_mutually_exclusive_group()
+    when.add_argument("--every", metavar="DURATION", help='e.g. 30s, 15m, 1h (overrides [schedule])')
+    when.add_argument("--cron", metavar="EXPR", help='5-field crontab expression, e.g. "*/10 * * * *"')
+    d.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines on stderr")
+
+    s = commands.add_parser("status", help="show the last run; exit 1 if it failed or the daemon is overdue")
+    site_arg(s)
+    s.add_argument("--json", action="store_true", help="print the status as JSON (for monitoring)")
     return parser
 
 
@@ -68,7 +87,7 @@ def _summary(report: BuildReport) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
-    report = build(site, strict=args.strict)
+    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
     _report_problems(report)
     if args.verbose:
         for path in report.collection.ignored:
@@ -91,7 +110,35 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
-COMMANDS = {"build": _build, "check": _check}
+def _daemon(args: argparse.Namespace) -> int:
+    from .daemon import Daemon  # the scheduler is loaded only by the command that needs it
+    from .logs import setup_logging
+    from .schedule import load_schedule, schedule_from
+
+    site = load_site(args.site)
+    schedule = load_schedule(site.root, site.timezone)  # validated even when a flag overrides it
+    fixed = args.every is not None or args.cron is not None
+    if fixed:
+        schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
+    setup_logging(args.log_format)
+    return Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait()).run()
+
+
+def _status(args: argparse.Namespace) -> int:
+    root, now = Path(args.site).absolute(), datetime.now(UTC)
+    status = read_status(root)
+    if status is None:
+        _err(f"feedwright: no run recorded yet ({status_path(root)} does not exist)")
+        return EXIT_REJECTED
+    healthy = not status.failed and not status.overdue(now)
+    if args.json:
+        print(json.dumps({**status.to_json(), "overdue": status.overdue(now), "healthy": healthy}, indent=2))
+    else:
+        print("\n".join(describe(status, now)))
+    return EXIT_OK if healthy else EXIT_REJECTED
+
+
+COMMANDS = {"build": _build, "check": _check, "daemon": _daemon, "status": _status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
+from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, StatKey, is_racy, now_ns, stat_key
 from .config import Site
 from .errors import PostError
 from .normalise import Reject, Source, normalise
@@ -24,6 +26,8 @@ from .state import State, digest
 from .text import xml_safe
 
 HTML_SUFFIXES = {".html", ".htm"}
+# Parsing is spread over every core only when there is this much of it: starting workers costs ~0.1 s.
+PARALLEL_MIN_FILES = 2000
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -37,6 +41,25 @@ class TOMLHandler(BaseHandler):
     def load(self, fm: str) -> dict[str, Any]:
         return tomllib.loads(fm)
 
+
+class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (no tag constructs an object), except that a timestamp YAML cannot build stays text.
+
+    ``date: 2024-13-45`` then reaches the date normaliser, which rejects it naming the key, instead of failing
+    the whole front matter with PyYAML's "month must be in 1..12".
+    """
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError, AttributeError, TypeError):
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 class JekyllYAMLHandler(YAMLHandler):
     """``---`` YAML front matter, closed by ``---`` or by YAML's document end marker ``...`` as Jekyll allows."""
 
@@ -45,13 +68,21 @@ class JekyllYAMLHandler(YAMLHandler):
     def detect(self, text: str) -> bool:
         return text.startswith("---") and super().detect(text)
 
+    def load(self, fm: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("Loader", _SafeLoader)
+        return super().load(fm, **kwargs)
+
 
 _HANDLERS: tuple[BaseHandler, ...] = (JekyllYAMLHandler(), TOMLHandler())
 
 
 @dataclass(frozen=True)
 class Post:
-    """One post, its front matter normalised; ``body`` is still the raw Markdown or HTML."""
+    """One post, its front matter normalised; ``body`` is still the raw Markdown or HTML.
+
+    :func:`collect` leaves ``body`` as None so that large sites are not held in memory: the renderer reads it
+    back (:func:`read_body`) for the few posts that reach a feed. ``fingerprint`` is the hash of the file's bytes.
+    """
 
     source: str
     title: str
@@ -65,8 +96,9 @@ class Post:
     image: str | None
     authors: tuple[str, ...]
     draft: bool
-    body: str
+    body: str | None
     markup: str
+    fingerprint: str = ""
 
     def is_live(self, now: datetime) -> bool:
         """Published: neither a draft nor dated in the future."""
@@ -88,20 +120,70 @@ def walk(root: Path) -> list[Path]:
 
     Symlinked folders are not entered (no loops, no escape); a symlinked file counts only if it points inside.
     """
-    found: list[Path] = []
-    real_root = root.resolve()
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
+    return [Path(path) for _, path in scan(root)]
+
+
+def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """:func:`walk` as (content-relative POSIX path, path) strings: no ``pathlib`` per file on large sites.
+
+    The order is ``os.walk``'s, top-down with sorted names: a folder's files, then each sub-folder in turn.
+    Symlinks not followed and files that are not regular files (a FIFO would block the build) are left out and,
+    when ``skipped`` is given, appended to it as (content-relative path, reason).
+    """
+    found: list[tuple[str, str]] = []
+    real_root = os.path.join(os.path.realpath(root), "")
+
+    def skip(rel: str, reason: str) -> None:
+        if skipped is not None:
+            skipped.append((rel, reason))
+
+    def visit(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            return
+        dirs: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(entry)
+        for entry in sorted(files, key=lambda e: e.name):
+            if entry.name.startswith("."):
                 continue
-            path = Path(folder, name)
-            if path.is_symlink():
-                target = path.resolve()
-                if not (target.is_file() and real_root in target.parents):
+            rel = prefix + entry.name
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)  # unlike Path.resolve() in 3.11, never raises on a loop
+                if not os.path.isfile(target):
+                    skip(rel, "symlink to nothing (broken, a loop or not a file); not followed")
                     continue
-            found.append(path)
+                if not target.startswith(real_root):
+                    skip(rel, "symlink to a file outside the content folder; not followed")
+                    continue
+            elif not _regular(entry):
+                skip(rel, "not a regular file (a pipe, socket or device); skipped")
+                continue
+            found.append((rel, entry.path))
+        for entry in sorted(dirs, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                skip(prefix + entry.name, "symlinked folder; not entered")
+            else:
+                visit(entry.path, prefix + entry.name + "/")
+
+    visit(os.fspath(root), "")
     return found
+
+
+def _regular(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _has_front_matter(head: bytes) -> bool:
@@ -119,11 +201,13 @@ def split(text: str) -> tuple[dict[str, Any], str] | None:
                 raise Reject("front matter is not closed") from None
             try:
                 meta = handler.load(fm)
-            # PyYAML's constructors let some errors out unwrapped: ``date: 2024-13-45`` raises ValueError,
-            # ``!!timestamp x`` AttributeError. Any failure to load one post's front matter rejects that post.
+            # PyYAML's constructors let some errors out unwrapped (ValueError, TypeError, AttributeError), and
+            # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
             except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, TypeError, AttributeError) as exc:
                 reason = " ".join(str(exc).split())
                 raise Reject(f"front matter is not valid: {reason}") from None
+            except RecursionError:
+                raise Reject("front matter is not valid: nested too deeply") from None
             if meta is None:
                 meta = {}
             if not isinstance(meta, dict):
@@ -132,9 +216,9 @@ def split(text: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
-def read_post(path: Path, rel: PurePosixPath, site: Site, now: datetime, state: State) -> Post | None:
-    """Read one file; None if it is not a post (no front matter). Raises :class:`Reject`."""
-    with path.open("rb") as fh:
+def _read_bytes(path: str, site: Site) -> bytes | None:
+    """The bytes of a file; None if it does not open with front matter. Raises :class:`Reject`, ``OSError``."""
+    with open(path, "rb") as fh:
         head = fh.read(8)
         # Images and other site files are skipped after eight bytes, however large they are.
         if not _has_front_matter(head):
@@ -142,41 +226,190 @@ def read_post(path: Path, rel: PurePosixPath, site: Site, now: datetime, state: 
         size = os.fstat(fh.fileno()).st_size
         if size > site.max_file_size:
             raise Reject(f"file is {size:,} bytes, larger than build.max_file_size ({site.max_file_size:,})")
-        data = head + fh.read()
+        return head + fh.read()
+
+
+def _legacy_encoding(data: bytes) -> str | None:
+    """The likely encoding of text that is not UTF-8, only to name it in the rejection: never used to decode.
+
+    Korean newsrooms' older files are CP949/EUC-KR; Western ones Latin-1 or its Windows superset.
+    """
+    if b"\0" in data:
+        return None
+    try:
+        text = data.decode("cp949")
+        if sum("\uac00" <= ch <= "\ud7a3" for ch in text) >= sum(ord(ch) > 0x7F for ch in text) / 2:
+            return "CP949/EUC-KR"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return "Latin-1/Windows-1252"
+
+
+def _decode(data: bytes) -> str:
     try:
         text = data.removeprefix(_BOM).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Reject(f"not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8") from None
-    text = xml_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
-    parts = split(text)
+        guess = _legacy_encoding(data)
+        looks = f"; it looks like {guess}" if guess else ""
+        raise Reject(f"not UTF-8 text (bad byte at offset {exc.start}{looks}); save the file as UTF-8") from None
+    return xml_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _parse(
+    data: bytes, rel: PurePosixPath, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
+) -> Post | None:
+    parts = split(_decode(data))
     if parts is None:
         return None
     meta, body = parts
-    fields = normalise(meta, Source(rel, site, now, state, digest(data)))
+    fields = normalise(meta, Source(rel, site, now, state, fingerprint))
     del fields["slug"]
-    markup = "html" if path.suffix.lower() in HTML_SUFFIXES else "markdown"
-    return Post(source=str(rel), body=body, markup=markup, **fields)
+    for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
+        fields[name] = tuple(map(sys.intern, fields[name]))
+    markup = "html" if rel.suffix.lower() in HTML_SUFFIXES else "markdown"
+    return Post(source=str(rel), body=body if keep_body else None, markup=markup, fingerprint=fingerprint, **fields)
 
 
-def collect(site: Site, now: datetime, state: State) -> Collection:
-    """Read every post under the site's content folder; bad posts are rejected, never fatal."""
+def read_post(path: Path, rel: PurePosixPath, site: Site, now: datetime, state: State) -> Post | None:
+    """Read one file; None if it is not a post (no front matter). Raises :class:`Reject`."""
+    data = _read_bytes(os.fspath(path), site)
+    if data is None:
+        return None
+    return _parse(data, rel, site, now, state, digest(data), keep_body=True)
+
+
+def read_body(site: Site, post: Post) -> tuple[str, str]:
+    """The body of a post that :func:`collect` kept without it, and the fingerprint of the bytes it came from.
+
+    Raises :class:`Reject` (the file is no longer a post) and ``OSError``.
+    """
+    data = _read_bytes(os.fspath(site.root / site.content / post.source), site)
+    parts = split(_decode(data)) if data is not None else None
+    if parts is None:
+        raise Reject("no longer has front matter")
+    return parts[1], digest(data)  # type: ignore[arg-type]
+
+
+# One file's outcome: a Post (without its body), a rejection reason, or None for a file that is not a post.
+Outcome = Post | str | None
+# (content-relative path, path, what the cache knows of it, its state entry) -> (outcome, record or None)
+_Task = tuple[str, str, Record | None, dict[str, str] | None]
+
+
+def _read_one(task: _Task, site: Site, now: datetime, state: State, started_ns: int) -> tuple[Outcome, Record | None]:
+    rel, path, known, _ = task
+    fingerprint: str | None = None
+    key: StatKey = (0, 0, 0, 0)
+    racy = True
+    try:
+        st = os.stat(path)  # before reading: a change after this point shows as a new stat key next time
+        key, racy = stat_key(st), is_racy(st, started_ns)
+        data = _read_bytes(path, site)
+        if data is None:
+            return None, (key, racy, None, _entry(state, rel), None)
+        fingerprint = digest(data)
+        if known is not None and known[FINGERPRINT] == fingerprint and known[STATE] == state.posts.get(rel):
+            # Touched, not changed: the same bytes give the same post.
+            return known[OUTCOME], (key, racy, fingerprint, known[STATE], known[OUTCOME])
+        post = _parse(data, PurePosixPath(rel), site, now, state, fingerprint, keep_body=False)
+    except Reject as exc:
+        return str(exc), (key, racy, fingerprint, _entry(state, rel), str(exc))
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}", None
+    return post, (key, racy, fingerprint, _entry(state, rel), post)
+
+
+def _entry(state: State, rel: str) -> dict[str, str] | None:
+    entry = state.posts.get(rel)
+    return dict(entry) if entry is not None else None
+
+
+def _read_chunk(
+    site: Site, now: datetime, started_ns: int, tasks: list[_Task]
+) -> tuple[list[tuple[Outcome, Record | None]], dict[str, dict[str, str]], bool]:
+    """Read a run of files against a private state holding only their entries (so a worker process can)."""
+    state = State(Path(), posts={task[0]: dict(task[3]) for task in tasks if task[3] is not None})
+    outcomes = [_read_one(task, site, now, state, started_ns) for task in tasks]
+    return outcomes, state.posts, state.dirty
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _read_all(
+    site: Site, now: datetime, tasks: list[_Task], started_ns: int
+) -> list[tuple[list[tuple[Outcome, Record | None]], dict[str, dict[str, str]], bool]]:
+    workers = _workers()
+    if len(tasks) >= PARALLEL_MIN_FILES and workers > 1:
+        size = max(64, min(512, len(tasks) // (workers * 8) + 1))
+        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        try:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from .lock import exit_with_parent
+
+            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
+                return list(pool.map(_read_chunk, *zip(*((site, now, started_ns, c) for c in chunks), strict=True)))
+        except (OSError, RuntimeError):  # no processes to be had (a sandbox, a broken pool): read here instead
+            pass
+    return [_read_chunk(site, now, started_ns, tasks)]
+
+
+def collect(site: Site, now: datetime, state: State, cache: Cache | None = None) -> Collection:
+    """Read every post under the site's content folder; bad posts are rejected, never fatal.
+
+    With a ``cache``, files whose stat key (or, failing that, content hash) is unchanged are not parsed again;
+    many files to parse are parsed on every core. The result is the same either way.
+    """
+    started_ns = now_ns()
+    cache = cache or Cache.disabled()
     content = site.root / site.content
     result = Collection(warnings=list(state.warnings))
-    for path in walk(content):
-        rel = PurePosixPath(path.relative_to(content).as_posix())
-        shown = site.content / rel
-        try:
-            post = read_post(path, rel, site, now, state)
-        except Reject as exc:
-            result.rejected.append(PostError(shown, str(exc)))
-            continue
-        except OSError as exc:
-            result.rejected.append(PostError(shown, f"cannot read: {exc.strerror or exc}"))
-            continue
-        if post is None:
-            result.ignored.append(str(shown))
+    skipped: list[tuple[str, str]] = []
+    files = scan(content, skipped)
+    result.warnings += [f"{site.content / rel}: {reason}" for rel, reason in skipped]
+    outcomes: list[Outcome] = [None] * len(files)
+    todo: list[int] = []
+    # The warm path, once per file (100,000 times on a large site): kept lean on purpose.
+    records, kept, entries, stat = cache.records if cache.folder else {}, cache.kept, state.posts, os.stat
+    for i, (rel, path) in enumerate(files):
+        known = records.get(rel)
+        if known is not None and not known[RACY] and known[STATE] == entries.get(rel):
+            try:
+                st = stat(path)
+            except OSError:
+                todo.append(i)
+                continue
+            if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == known[STAT]:
+                outcomes[i] = known[OUTCOME]
+                kept[rel] = known
+                continue
+        todo.append(i)
+    tasks: list[_Task] = [(r, p, cache.record(r), state.posts.get(r)) for r, p in (files[i] for i in todo)]
+    done = iter(todo)
+    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns):
+        state.posts.update(entries)
+        state.dirty |= dirty
+        for outcome, record in chunk_outcomes:
+            i = next(done)
+            outcomes[i] = outcome
+            if record is not None:
+                cache.learn(files[i][0], record)
+    for (rel, _), outcome in zip(files, outcomes, strict=True):
+        if isinstance(outcome, Post):
+            result.posts.append(outcome)
+        elif isinstance(outcome, str):
+            result.rejected.append(PostError(site.content / rel, outcome))
         else:
-            result.posts.append(post)
+            result.ignored.append(str(site.content / rel))
     _reject_duplicates(result, site)
     return result
 
@@ -188,7 +421,7 @@ def _reject_duplicates(result: Collection, site: Site) -> None:
     for post in result.posts:
         clash = owners.get(post.id) or owners.get(post.url)
         if clash:
-            what = "id" if post.id in owners else "permalink"
+            what = "permalink" if post.url in owners else "id"  # an id that is not pinned is the url
             result.rejected.append(PostError(site.content / post.source, f"same {what} as {site.content / clash}"))
             continue
         owners[post.id] = owners[post.url] = post.source

@@ -10,16 +10,18 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .config import Site
 from .state import State
 from .text import html_to_text, slugify, squash, truncate, xml_safe
 
 MAX_LIST_ITEMS = 200
+# Longer is a paste gone wrong (a body in the title); readers show titles on one line.
+MAX_TITLE_LENGTH = 1000
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
 _DATE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -31,6 +33,7 @@ _PERMALINK_TOKEN = re.compile(r":(path|dir|slug|title|year|month|day|category)\b
 # Characters left alone when a path is percent-encoded: RFC 3986 unreserved, sub-delims, ':', '@', '/', '%'.
 _URL_SAFE = "/:@!$&'()*+,;=-._~%"
 _PATH_SAFE = _URL_SAFE.replace("%", "")
+_BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
 class Reject(Exception):
@@ -58,6 +61,13 @@ def _kind(value: Any) -> str:
     )
 
 
+def _shown(value: Any) -> str:
+    """A value for a message: short scalars as written, containers by kind (an alias bomb has no printable form)."""
+    if isinstance(value, str | int | float | date) and not isinstance(value, bool):
+        return repr(value)[:40]
+    return _kind(value)
+
+
 def _text(meta: Mapping[str, Any], key: str) -> str | None:
     """A scalar front-matter value as text; None when absent or empty; Reject for lists, mappings, booleans."""
     value = meta.get(key)
@@ -70,6 +80,16 @@ def _text(meta: Mapping[str, Any], key: str) -> str | None:
 
 def parse_date(value: Any, site: Site, key: str = "date") -> datetime:
     """A front-matter date as an aware datetime; naive values are in the site's time zone."""
+    moment = _to_datetime(value, site, key)
+    try:
+        # Feeds show dates in UTC and URLs in the site's zone: both must exist (9999-12-31 -12:00 does not).
+        moment.astimezone(UTC), moment.astimezone(site.timezone)
+    except OverflowError:
+        raise Reject(f"{key} {moment.isoformat()} is out of range once converted to UTC") from None
+    return moment
+
+
+def _to_datetime(value: Any, site: Site, key: str) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=site.timezone)
     if isinstance(value, date):
@@ -135,13 +155,15 @@ def _title(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     title = _text(meta, "title")
     if not title:
         raise Reject("title is missing")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise Reject(f"title is {len(title):,} characters long; at most {MAX_TITLE_LENGTH:,} are allowed")
     return title
 
 
 def _draft(meta: Mapping[str, Any], src: Source, f: Fields) -> bool:
     for key in ("draft", "published"):
         if key in meta and not isinstance(meta[key], bool):
-            raise Reject(f"{key} must be true or false, got {meta[key]!r}")
+            raise Reject(f"{key} must be true or false, got {_shown(meta[key])}")
     return meta.get("draft") is True or meta.get("published") is False or "_drafts" in src.rel.parts
 
 
@@ -187,9 +209,29 @@ def site_url(site: Site, value: str, key: str = "url") -> str:
         value = urlsplit(site.url).scheme + ":" + value
     if not _URI.match(value):
         value = site.url + quote(value.lstrip("/"), safe=_URL_SAFE)
+    try:
+        value = uri_encoded(value)
+    except ValueError:  # urlsplit: "http://[::1" and other broken hosts
+        raise Reject(f"{key} is not a valid URL: {value[:60]!r}") from None
     if urlsplit(value).scheme not in ("http", "https"):
         raise Reject(f"{key} must be an http(s) URL or a site path, got {value[:60]!r}")
     return value
+
+
+def uri_encoded(url: str) -> str:
+    """``url`` with what a URI may not hold percent-encoded (``<``, ``"``, ``|``, a stray ``%``, non-ASCII...).
+
+    Feed readers and the JSON Feed schema want real URIs; a URL pasted from a CMS is often not one. Raises
+    ``ValueError`` for a URL that cannot be split (an unclosed ``[`` in the host).
+    """
+    parts = urlsplit(url)
+    return _BARE_PERCENT.sub("%25", urlunsplit((
+        parts.scheme,
+        quote(parts.netloc, safe=_URL_SAFE + "[]"),
+        quote(parts.path, safe=_URL_SAFE),
+        quote(parts.query, safe=_URL_SAFE + "?"),
+        quote(parts.fragment, safe=_URL_SAFE + "?"),
+    )))
 
 
 def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:

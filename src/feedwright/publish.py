@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,9 @@ from pathlib import Path
 from .errors import PublishError
 
 MANIFEST = "manifest.json"
+# Beside the manifest while a publish runs; found at the start of the next one, it means temp files may be left.
+PUBLISHING = "publishing"
+_TEMP_NAME = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp(prefix=".<name>.", suffix=".tmp")
 
 
 @dataclass
@@ -30,6 +34,18 @@ class PublishResult:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one step: temp file in the same folder, fsync, rename."""
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a new temp file beside ``path`` (``.<name>.<random>.tmp``), on disk; returns its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -38,12 +54,11 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    return tmp
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -71,19 +86,28 @@ def _read_manifest(path: Path) -> list[str]:
     try:
         files = json.loads(path.read_text(encoding="utf-8"))["files"]
         return [f for f in files if isinstance(f, str)]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return []
 
 
 def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishResult:
     """Make ``output`` hold exactly ``files`` (output-relative path -> bytes) among the files feedwright owns.
 
-    Raises :class:`PublishError` if anything cannot be written; files already replaced are complete.
+    Two steps: every changed file is first written beside its target as a temp file and synced, then all are
+    renamed into place. A write that fails (a full disk, a file where a folder should be) therefore changes no
+    feed at all; renaming needs no space. Raises :class:`PublishError` if anything cannot be written.
     """
     result = PublishResult()
     # resolve() even when output/ does not exist yet: a symlinked site folder must not look like an escape.
     root = output.resolve()
+    marker = manifest.with_name(PUBLISHING)
+    staged: list[tuple[str, str]] = []  # (rel, temp file); the temp file is "" once renamed
     try:
+        previous = _read_manifest(manifest)
+        if marker.exists():  # the last publish was killed: its temp files may still lie beside the feeds
+            _sweep_temp_files(output, [*files, *previous])
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
         for rel, data in sorted(files.items()):
             target = output / rel
             if root not in target.resolve().parents:
@@ -91,19 +115,47 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
             if _same_bytes(target, data):
                 result.unchanged.append(rel)
             else:
-                atomic_write(target, data)
-                result.written.append(rel)
-        previous = _read_manifest(manifest)
+                staged.append((rel, _stage(target, data)))
+        for i, (rel, tmp) in enumerate(staged):
+            os.replace(tmp, output / rel)
+            staged[i] = (rel, "")
+            result.written.append(rel)
+        for folder in sorted({(output / rel).parent for rel in result.written}):
+            _fsync_dir(folder)
         # Record the new set before deleting: a crash in between leaves only stray old files, never lost ones.
         atomic_write(manifest, (json.dumps({"files": sorted(files)}, indent=0) + "\n").encode())
         for rel in previous:
             if rel not in files:
                 _remove(output, rel)
                 result.removed.append(rel)
+        marker.unlink()
     except OSError as exc:
         where = exc.filename or output
         raise PublishError(f"{where}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        for _, tmp in staged:
+            if tmp:  # written but never renamed: a later write failed
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
     return result
+
+
+def _sweep_temp_files(output: Path, owned: list[str]) -> None:
+    """Remove the temp files a killed publish left beside feeds feedwright owns; nothing else."""
+    names: dict[Path, set[str]] = {}
+    for rel in owned:
+        target = output / rel
+        names.setdefault(target.parent, set()).add(target.name)
+    for folder, owned_names in names.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            m = _TEMP_NAME.match(entry.name)
+            if m and m.group(1) in owned_names and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _remove(output: Path, rel: str) -> None:

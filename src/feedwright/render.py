@@ -9,16 +9,20 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import markdown
 import nh3
 
-from .collect import Post
+from .collect import Post, read_body
 from .config import Site
-from .text import html_to_text, truncate, xml_safe
+from .normalise import Reject, uri_encoded
+from .text import html_to_text, strip_tags, too_deep, truncate, xml_safe
+
+if TYPE_CHECKING:
+    import markdown
 
 _RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
 _COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
@@ -89,6 +93,8 @@ def strip_liquid(text: str, site: Site) -> str:
 
 @lru_cache(maxsize=1)
 def _markdown() -> markdown.Markdown:
+    import markdown  # ~20 ms: only builds that render something pay for it
+
     return markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
 
 
@@ -108,13 +114,26 @@ def sanitise(fragment: str, base: str) -> str:
     """Allow-list HTML (nh3): no scripts, frames, styles, event handlers or unsafe URL schemes.
 
     Relative ``href``/``src`` are resolved against ``base`` (the post's own URL), so links work in a reader.
+    HTML nested deeper than :data:`~feedwright.text.MAX_HTML_DEPTH` is shown as its plain text instead, as
+    parsing it would take time growing with the square of its depth.
     """
+    if too_deep(fragment):
+        return f"<p>{escape(strip_tags(fragment), quote=False)}</p>"
     return nh3.clean(
         fragment,
         attributes=_ATTRIBUTES,
         url_relative=("rewrite_with_base", base),
         link_rel=None,
     ).strip()
+
+
+def _body_image(src: str) -> str | None:
+    # The sanitiser keeps an absolute src as written ("https://e.org/a<b>.png"): a feed needs a real URI.
+    try:
+        url = uri_encoded(src)
+    except ValueError:
+        return None
+    return url if urlsplit(url).scheme in ("http", "https") else None
 
 
 def summarise(html: str) -> str:
@@ -144,11 +163,28 @@ def image(site: Site, url: str) -> Image:
 
 def render(post: Post, site: Site) -> Entry:
     """Render a post's body and fill in the summary and image its front matter left open."""
+    html, summary, url = render_parts(post, site, post_body(post, site)[0])
+    return Entry(post, html, summary, image(site, url) if url else None)
+
+
+def post_body(post: Post, site: Site) -> tuple[str, str]:
+    """The post's body (read back from its file if :func:`~feedwright.collect.collect` left it out) and the
+    fingerprint of the bytes it came from."""
+    if post.body is not None:
+        return post.body, post.fingerprint
+    try:
+        return read_body(site, post)
+    except (Reject, OSError):  # the file changed or vanished since it was collected: a later build catches up
+        return "", ""
+
+
+def render_parts(post: Post, site: Site, body: str) -> tuple[str, str, str | None]:
+    """HTML, summary and image URL of ``post`` with ``body``: :func:`render` before the image file is looked up."""
     # xml_safe: a character reference such as &#7; in the body comes out of the sanitiser as a raw control char.
-    html = xml_safe(sanitise(to_html(strip_liquid(post.body, site), post.markup), post.url))
+    html = xml_safe(sanitise(to_html(strip_liquid(body, site), post.markup), post.url))
     summary = post.summary or summarise(html) or post.title
     url = post.image
     if url is None:
         m = _FIRST_IMG.search(html)
-        url = unescape(m.group(1)) if m and urlsplit(m.group(1)).scheme in ("http", "https") else None
-    return Entry(post, html, summary, image(site, url) if url else None)
+        url = _body_image(unescape(m.group(1))) if m else None
+    return html, summary, url

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 STATE_VERSION = 1
@@ -25,9 +25,12 @@ def _valid_entry(entry: object) -> bool:
         return False
     try:
         for key in ("first_seen", "changed"):
-            if key in entry and datetime.fromisoformat(entry[key]).tzinfo is None:
-                return False
-    except ValueError:
+            if key in entry:
+                moment = datetime.fromisoformat(entry[key])
+                if moment.tzinfo is None:
+                    return False
+                moment.astimezone(UTC)  # raises for 0001-01-01T00:00+14:00, which has no UTC time
+    except (ValueError, OverflowError):
         return False
     return True
 
@@ -57,7 +60,7 @@ class State:
             if data.get("version") != STATE_VERSION or not isinstance(data.get("posts"), dict):
                 raise ValueError(f"unknown state version {data.get('version')!r}")
             posts = {k: v for k, v in data["posts"].items() if _valid_entry(v)}
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested deep
             state.warnings.append(f"{path}: state file unreadable ({exc}); rebuilding it")
             state.dirty = True
             return state

@@ -19,6 +19,16 @@ _BREAK = re.compile(
     re.I,
 )
 
+# Deeper nesting is an attack or a broken export, not an article: such HTML is shown as plain text (too_deep).
+MAX_HTML_DEPTH = 512
+_TAG_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")  # [^<>]: linear even on "<a<a<a..."
+# Void elements, and elements whose end tag may be left out (the parser closes them itself).
+_NO_DEPTH = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup",
+    "caption", "rb", "rt", "rtc", "rp", "html", "head", "body",
+}
+
 SUMMARY_LENGTH = 300
 # A cut may back up this far to land on a space; CJK text without spaces is cut at the limit instead.
 _WORD_SLACK = 60
@@ -41,8 +51,38 @@ def squash(text: str) -> str:
     return _SPACE.sub(" ", xml_safe(text)).strip()
 
 
+def too_deep(fragment: str, limit: int = MAX_HTML_DEPTH) -> bool:
+    """Whether ``fragment`` may open more than ``limit`` elements inside one another.
+
+    An upper bound counted in one linear pass (start tags minus end tags; void elements and those whose end tag
+    is optional do not count), for guarding the HTML parser: html5ever, inside nh3, walks its stack of open
+    elements on many tags, so its time grows with the square of the depth (40,000 nested ``<div>`` take seconds).
+    """
+    if fragment.count("<") <= limit:  # the common case, at the speed of a byte count
+        return False
+    depth = 0
+    for m in _TAG_TOKEN.finditer(fragment):
+        closing, name = m.group(1), m.group(2).lower()
+        if name in _NO_DEPTH or m.group(0).endswith("/>"):
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            if depth > limit:
+                return True
+    return False
+
+
+def strip_tags(fragment: str) -> str:
+    """Plain text of HTML without parsing it (for input too deep to parse): tags cut out, entities decoded."""
+    return squash(html.unescape(_TAG_TOKEN.sub(" ", fragment)))
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment: tags dropped, entities decoded, white space collapsed."""
+    if too_deep(fragment):
+        return strip_tags(fragment)
     # nh3 with no allowed tags is a real HTML parser (script/style content is dropped, not shown as text).
     return squash(html.unescape(nh3.clean(_BREAK.sub(" <", fragment), tags=set())))
 

@@ -1,0 +1,255 @@
+"""``feedwright daemon``: build now, then on the schedule, and at the moment each scheduled post is due.
+
+One APScheduler ``BlockingScheduler`` with one worker thread: the regular job (interval or cron) and a one-off
+job at the next future post's publish moment. Runs never overlap (``max_instances=1``, one worker, the site
+lock) and never stack (``coalesce=True``: a machine that slept runs once when it wakes). A failed build is
+logged and retried at the next run; the daemon itself stops only on SIGTERM/SIGINT, after the build in progress.
+SIGHUP re-reads ``feedwright.toml``. Everything is reported through :mod:`logging` (logger ``feedwright``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from .config import CONFIG_NAME, Site, load_site
+from .errors import ConfigError, FeedwrightError, LockTimeout
+from .lock import DEFAULT_WAIT, site_lock
+from .runs import Run, timed_build
+from .schedule import Schedule, load_schedule
+from .status import Status, write_status
+
+log = logging.getLogger("feedwright.daemon")
+
+BUILD_JOB, PUBLISH_JOB, RELOAD_JOB = "build", "publish", "reload"
+
+
+class Daemon:
+    """The scheduler loop for one site. ``fixed``: the schedule came from the command line and SIGHUP keeps it."""
+
+    def __init__(self, site: Site, schedule: Schedule, *, fixed: bool = False, lock_wait: float = DEFAULT_WAIT):
+        self._site = site
+        self._schedule = schedule
+        self._fixed = fixed
+        self._lock_wait = lock_wait
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        # Held for a whole build: shutdown waits on it, so a write in progress is never cut.
+        self._building = threading.Lock()
+        self._runs = self._failures = self._missed = 0
+        self._rejected: set[str] = set()
+        self._publish_at: datetime | None = None
+        self._last: Status | None = None
+        self._scheduler = BlockingScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+
+    # --- the loop -----------------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Build now, then on the schedule, until SIGTERM or SIGINT; returns the exit status (0)."""
+        previous = self._install_signals()
+        self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        tz = self._site.timezone
+        self._scheduler.add_job(
+            self._job, self._schedule.trigger(tz), id=BUILD_JOB, name="build",
+            # A late run still happens (once) as long as the next one is not due yet: a laptop waking up builds.
+            misfire_grace_time=self._schedule.period(tz), next_run_time=datetime.now(UTC),
+        )
+        log.info("feedwright daemon started for %s, %s (pid %d)", self._site.root, self._schedule.describe(),
+                 os.getpid())
+        if os.environ.get("SOURCE_DATE_EPOCH"):
+            log.warning("SOURCE_DATE_EPOCH is set: 'now' is pinned, so scheduled posts will not appear on time")
+        try:
+            if not self._stop.is_set():
+                self._scheduler.start()  # blocks until _shutdown() stops it
+        finally:
+            self._stop.set()
+            with self._building:  # the build in progress, if any, runs to its end
+                pass
+            self._done.set()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if self._last is not None:
+            # No next run: `feedwright status` shows a stopped daemon, not an overdue one.
+            self._write_status(self._site.root, replace(self._last, next_run=None))
+        log.info("feedwright daemon stopped")
+        return 0
+
+    def _job(self, why: str = "schedule") -> None:
+        with self._building:
+            if self._stop.is_set():
+                return
+            site = self._site
+            try:
+                with site_lock(site.state_dir, self._lock_wait, stop=self._stop):
+                    run = timed_build(site)
+                    self._record(site, run, why)
+            except LockTimeout as exc:
+                if not self._stop.is_set():
+                    log.warning("%s; trying again at the next run", exc)
+            except FeedwrightError as exc:
+                self._failures += 1
+                log.error("cannot build: %s; trying again at the next run", exc)
+
+    # --- after a build ------------------------------------------------------------------------------------
+
+    def _record(self, site: Site, run: Run, why: str) -> None:
+        self._runs += 1
+        if run.report is not None:
+            self._plan_publish(run.report.next_publish)
+        recovered = self._failures if run.published else 0
+        self._failures = 0 if run.published else self._failures + 1
+        next_run = self._next_run()
+        self._write_status(
+            site.root,
+            run.status("daemon", next_run=next_run, runs=self._runs, failures=self._failures, missed=self._missed),
+        )
+        self._log(run, next_run, recovered, why)
+
+    def _log(self, run: Run, next_run: datetime | None, recovered: int, why: str) -> None:
+        report = run.report
+        if report is not None:
+            for warning in report.warnings:
+                log.warning("%s", warning)
+            # Each rejection is logged when it appears, not on every run; the run line keeps counting it.
+            current = {str(error) for error in report.rejected}
+            for error in report.rejected:
+                if str(error) not in self._rejected:
+                    log.warning("rejected %s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
+            self._rejected = current
+        retry = next_run.isoformat(timespec="seconds") if next_run else "the next run"
+        if not run.published:
+            fields = {"event": "build", "trigger": why, "outcome": "failed", "error": run.reason,
+                      "failures": self._failures}
+            bug = run.error is not None and not isinstance(run.error, FeedwrightError)
+            log.error(
+                "build failed: %s%s; output/ keeps the feeds already published; retrying at %s",
+                "unexpected error (a feedwright bug): " if bug else "", run.reason, retry,
+                exc_info=run.error if bug else None, extra={"fields": fields},
+            )
+            return
+        assert report is not None
+        if recovered:
+            log.info("recovered after %d failed runs", recovered)
+        log.info(
+            "built %d posts, %d feeds changed, %d rejected in %.2f s",
+            report.published, run.feeds_changed, len(report.rejected), run.duration,
+            extra={"fields": {
+                "event": "build", "trigger": why, "outcome": "ok", "published": report.published,
+                "feeds_changed": run.feeds_changed, "rejected": len(report.rejected),
+                "scheduled": report.scheduled, "duration": round(run.duration, 3),
+                "next_run": next_run.isoformat() if next_run else None,
+            }},
+        )
+
+    def _plan_publish(self, moment: datetime | None) -> None:
+        # A moment already past means "now" is pinned (SOURCE_DATE_EPOCH) or the clock moved: building again
+        # would not publish it, and would loop.
+        if moment is not None and moment <= datetime.now(UTC):
+            moment = None
+        if moment == self._publish_at and (moment is None or self._scheduler.get_job(PUBLISH_JOB)):
+            return
+        self._publish_at = moment
+        if moment is None:
+            if self._scheduler.get_job(PUBLISH_JOB):
+                self._scheduler.remove_job(PUBLISH_JOB)
+            return
+        self._scheduler.add_job(
+            self._job, DateTrigger(run_date=moment), args=("publish",), id=PUBLISH_JOB, name="publish",
+            replace_existing=True,
+            misfire_grace_time=None,  # however late (the machine slept), the post must still come out
+        )
+        log.info("next scheduled post at %s; a build is set for then", moment.isoformat(timespec="seconds"))
+
+    def _next_run(self) -> datetime | None:
+        now = datetime.now(UTC)
+        job = self._scheduler.get_job(BUILD_JOB)
+        times = [job.trigger.get_next_fire_time(None, now) if job else None]
+        if self._publish_at is not None and self._publish_at > now:
+            times.append(self._publish_at)
+        return min((t for t in times if t is not None), default=None)
+
+    def _write_status(self, root: Path, status: Status) -> None:
+        try:
+            write_status(root, status)
+            self._last = status
+        except OSError as exc:
+            log.error("cannot write the status file: %s", exc.strerror or exc)
+
+    def _on_missed(self, event: JobEvent) -> None:
+        # Counted in the status either way; only a run lost past its grace time is worth a warning. A run
+        # skipped because the previous one is still going is the coalescing the daemon is built for.
+        self._missed += 1
+        if event.code == EVENT_JOB_MISSED:
+            log.warning("a %s run was missed (due at %s): the machine was asleep or overloaded", event.job_id,
+                        event.scheduled_run_time.isoformat(timespec="seconds"))  # type: ignore[attr-defined]
+        else:
+            log.info("a %s run was skipped: the previous build was still running", event.job_id)
+
+    # --- signals ------------------------------------------------------------------------------------------
+
+    def _install_signals(self) -> dict[int, object]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for signum, handler in ((signal.SIGTERM, self._on_stop), (signal.SIGINT, self._on_stop)):
+            previous[signum] = signal.signal(signum, handler)
+        if hasattr(signal, "SIGHUP"):
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hup)
+        return previous
+
+    # Handlers only hand the work to a thread: they interrupt the main thread at any point, possibly inside
+    # the scheduler, so they must not take its locks themselves.
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        if not self._stop.is_set():
+            self._stop.set()
+            threading.Thread(target=self._shutdown, args=(signum,), name="feedwright-stop", daemon=True).start()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=self._reload, name="feedwright-reload", daemon=True).start()
+
+    def _shutdown(self, signum: int) -> None:
+        log.info("%s: stopping after the build in progress", signal.Signals(signum).name)
+        while not self._done.is_set():
+            try:
+                self._scheduler.shutdown(wait=False)
+                return
+            except SchedulerNotRunningError:  # the signal came before start(): try again once it runs
+                time.sleep(0.05)
+
+    def _reload(self) -> None:
+        root = self._site.root
+        try:
+            site = load_site(root)
+            schedule = load_schedule(root, site.timezone)
+        except ConfigError as exc:
+            log.error("SIGHUP: %s; keeping the previous configuration", exc)
+            return
+        if self._stop.is_set():
+            return
+        if self._fixed:
+            schedule = self._schedule
+        if schedule != self._schedule or site.timezone != self._site.timezone:
+            self._scheduler.reschedule_job(BUILD_JOB, trigger=schedule.trigger(site.timezone))
+            self._scheduler.modify_job(BUILD_JOB, misfire_grace_time=schedule.period(site.timezone))
+        self._site, self._schedule = site, schedule
+        log.info("SIGHUP: reloaded %s; %s", CONFIG_NAME, schedule.describe())
+        # Build once now with the new settings, queued behind any build in progress.
+        self._scheduler.add_job(self._job, args=("reload",), id=RELOAD_JOB, name="reload", replace_existing=True,
+                                misfire_grace_time=None)

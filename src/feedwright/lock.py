@@ -1,0 +1,115 @@
+"""One writer per site: ``build`` and ``daemon`` take ``.feedwright/build.lock`` before touching ``output/``.
+
+The lock is ``flock(2)`` on that file, so the kernel releases it when its holder exits, however it exits: a
+``kill -9`` or a crash never leaves a stale lock. The file itself stays; deleting it would let two processes
+lock two different files of the same name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ConfigError, LockTimeout, PublishError
+
+LOCK_NAME = "build.lock"
+DEFAULT_WAIT = 30.0
+WAIT_ENV = "FEEDWRIGHT_LOCK_TIMEOUT"
+_POLL = 0.05
+# Lock descriptors this process holds. A forked child (a pool worker) inherits them, and with them the flock:
+# killed with SIGKILL, a build's orphaned workers would hold the site's lock for ever. Children close them.
+_held: set[int] = set()
+
+
+def _release_in_child() -> None:
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_release_in_child)
+
+
+def exit_with_parent() -> None:
+    """Initializer for worker processes: exit as soon as the process that started them is gone.
+
+    A pool worker waits on a pipe that its siblings also hold open, so it never sees its killed parent go and
+    would wait for ever.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def lock_wait(value: float | None = None) -> float:
+    """Seconds to wait for the lock: ``value`` if given, else ``$FEEDWRIGHT_LOCK_TIMEOUT``, else 30."""
+    if value is None:
+        text = os.environ.get(WAIT_ENV, "").strip()
+        if not text:
+            return DEFAULT_WAIT
+        try:
+            value = float(text)
+        except ValueError:
+            raise ConfigError(f"{WAIT_ENV} must be a number of seconds, got {text!r}") from None
+    if not value >= 0:  # also rejects NaN
+        raise ConfigError(f"the lock wait must be 0 seconds or more, got {value}")
+    return value
+
+
+def _holder(fd: int) -> str:
+    try:
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return "another feedwright process"
+    return f"feedwright process {pid}" if pid.isdigit() else "another feedwright process"
+
+
+@contextlib.contextmanager
+def site_lock(state_dir: Path, wait: float, stop: threading.Event | None = None) -> Iterator[Path]:
+    """Hold the site's build lock for the ``with`` block; yields the lock file's path.
+
+    Waits at most ``wait`` seconds (or until ``stop`` is set), then raises :class:`LockTimeout`. Raises
+    :class:`PublishError` if the state folder cannot hold the lock file.
+    """
+    path = state_dir / LOCK_NAME
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot create the lock file ({exc.strerror or exc})") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or (stop is not None and stop.is_set()):
+                    raise LockTimeout(
+                        f"{_holder(fd)} is building this site (lock {path}); gave up after {wait:g} s"
+                    ) from None
+                if stop is not None:
+                    stop.wait(min(_POLL, left))
+                else:
+                    time.sleep(min(_POLL, left))
+        # Who holds it, for the message the next waiter prints; informative only, the flock is the lock.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held.add(fd)
+        yield path
+    finally:
+        _held.discard(fd)
+        os.close(fd)

@@ -1,0 +1,115 @@
+"""One run of the pipeline as cron and the daemon see it: timed, under the site lock, recorded in the status.
+
+:func:`timed_build` never raises for a failed build: the daemon must outlive every fault, so the error is
+returned in the :class:`Run`. :func:`recorded_build` is the one-shot form ``feedwright build`` uses.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .build import BuildReport, build
+from .config import Site
+from .errors import ConfigError, FeedwrightError
+from .lock import site_lock
+from .status import Status, read_status, write_status
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished build: its report, or the exception that stopped it (a bug included)."""
+
+    started: datetime
+    duration: float
+    report: BuildReport | None
+    error: Exception | None = None
+
+    @property
+    def published(self) -> bool:
+        """The feeds were written (possibly without rejected posts)."""
+        return self.report is not None and self.report.result is not None
+
+    @property
+    def feeds_changed(self) -> int:
+        result = self.report.result if self.report else None
+        return len(result.written) + len(result.removed) if result else 0
+
+    @property
+    def reason(self) -> str | None:
+        """Why nothing new was published, in one line; None when the feeds were published."""
+        if self.error is not None:
+            return str(self.error) or type(self.error).__name__
+        if self.report is not None and not self.published:
+            return f"{len(self.report.rejected)} posts rejected with --strict; output left as it was"
+        return None
+
+    def status(
+        self, mode: str, *, next_run: datetime | None = None, runs: int = 1, failures: int = 0, missed: int = 0
+    ) -> Status:
+        """This run as a status record; the keyword arguments are what only the daemon knows."""
+        report = self.report
+        return Status(
+            mode=mode,
+            pid=os.getpid(),
+            started=self.started,
+            duration=round(self.duration, 3),
+            outcome="ok" if self.published else "failed",
+            error=self.reason,
+            published=report.published if report else 0,
+            rejected=len(report.rejected) if report else 0,
+            scheduled=report.scheduled if report else 0,
+            feeds_changed=self.feeds_changed,
+            next_run=next_run,
+            runs=runs,
+            failures=failures,
+            missed=missed,
+        )
+
+
+def timed_build(site: Site, *, strict: bool = False) -> Run:
+    """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised."""
+    started, clock = datetime.now(UTC), time.monotonic()
+    try:
+        content = site.root / site.content
+        # collect() would read a vanished (unmounted, deleted) content folder as "no posts" and empty every feed.
+        if not content.is_dir():
+            raise ConfigError(f"{content}: content folder does not exist")
+        report, error = build(site, strict=strict), None
+    except Exception as exc:  # the daemon keeps its schedule whatever went wrong; the caller reports it
+        report, error = None, exc
+    return Run(started, time.monotonic() - clock, report, error)
+
+
+def _failures_before(site: Site) -> int:
+    """Failed runs in a row before this one, so that the status tells since when a cron build has failed."""
+    try:
+        last = read_status(site.root)
+    except FeedwrightError:
+        return 0
+    return last.failures if last is not None and last.failed else 0
+
+
+def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildReport:
+    """``build()`` under the site lock, recorded in the status file whether it worked or not.
+
+    Raises :class:`LockTimeout` when another run holds the lock for more than ``wait`` seconds (nothing is
+    recorded then), and re-raises whatever the build raised. A status file that cannot be written becomes a
+    warning in the report.
+    """
+    with site_lock(site.state_dir, wait):
+        run = timed_build(site, strict=strict)
+        try:
+            failures = 0 if run.published else _failures_before(site) + 1
+            write_status(site.root, run.status("build", failures=failures))
+            problem = None
+        except OSError as exc:
+            problem = f"cannot record the run in the status file ({exc.strerror or exc})"
+    if run.error is not None:
+        raise run.error
+    assert run.report is not None
+    if problem:
+        run.report.warnings.append(problem)
+    return run.report

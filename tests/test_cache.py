@@ -1,0 +1,279 @@
+"""The build cache (``.feedwright/cache/``): a build with it gives the bytes a build without it gives.
+
+Each check builds the site with its cache and a twin of the site (same content and state, no cache, no output)
+without, at the same moment, and compares every output file and the state.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+import feedwright.build as build_module
+import feedwright.collect as collect_module
+from conftest import FUTURE, NOW, SEED, make_site, output_files, run_build, write_post
+from feedwright.build import BuildReport
+from feedwright.cache import _MAGIC, CACHE_DIR, Cache, _checksum, code_stamp, config_key
+from feedwright.config import load_site
+
+LATER = NOW + timedelta(days=365 * 7)  # after the example site's scheduled 2031 post
+
+
+def _twin(site: Path, tmp: Path) -> Path:
+    """A copy of ``site`` as it is now, state included, without cache and output."""
+    twin = tmp / f"twin-{len(list(tmp.iterdir()))}"
+    shutil.copytree(site, twin, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    return twin
+
+
+def build_both(site: Path, tmp: Path, now=NOW) -> BuildReport:
+    """Build ``site`` (with its cache) and a cache-less twin; assert identical feeds, state and rejections."""
+    twin = _twin(site, tmp)
+    report = run_build(site, now)
+    expected = run_build(twin, now)
+    assert output_files(site / "output") == output_files(twin / "output")
+    assert (site / ".feedwright/state.json").read_bytes() == (twin / ".feedwright/state.json").read_bytes()
+    assert [str(e).replace(str(twin), "") for e in expected.rejected] == [
+        str(e).replace(str(site), "") for e in report.rejected
+    ]
+    assert report.collection.ignored == expected.collection.ignored
+    return report
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts of files parsed, posts rendered and feed files serialised by the builds that follow."""
+    counts = {"parsed": 0, "rendered": 0, "serialised": 0}
+    parse, render_all, serialiser = collect_module._parse, build_module._render_all, build_module._serialiser
+
+    def counting_parse(*args, **kwargs):
+        counts["parsed"] += 1
+        return parse(*args, **kwargs)
+
+    def counting_render(site, posts):
+        counts["rendered"] += len(posts)
+        return render_all(site, posts)
+
+    def counting_serialiser(fmt):
+        counts["serialised"] += 1
+        return serialiser(fmt)
+
+    monkeypatch.setattr(collect_module, "_parse", counting_parse)
+    monkeypatch.setattr(build_module, "_render_all", counting_render)
+    monkeypatch.setattr(build_module, "_serialiser", counting_serialiser)
+    return counts
+
+
+def _age(folder: Path, seconds: int = 3600) -> None:
+    """Move every mtime back, as if the files had been written long before the build (not "racy")."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            st = path.stat()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def test_warm_build_parses_renders_and_serialises_nothing(example_site: Path, tmp_path: Path, counting) -> None:
+    _age(example_site / "content")
+    first = build_both(example_site, tmp_path)
+    assert counting["parsed"] > 0 and counting["rendered"] > 0
+    for key in counting:
+        counting[key] = 0
+    second = run_build(example_site)
+    assert counting == {"parsed": 0, "rendered": 0, "serialised": 0}
+    assert second.result is not None and not second.result.written
+    assert [p.source for p in second.collection.posts] == [p.source for p in first.collection.posts]
+    assert second.collection.posts == first.collection.posts
+
+
+def test_deleting_the_cache_gives_the_same_bytes(example_site: Path, tmp_path: Path) -> None:
+    run_build(example_site)
+    before = output_files(example_site / "output")
+    shutil.rmtree(example_site / ".feedwright" / CACHE_DIR)
+    report = run_build(example_site)
+    assert output_files(example_site / "output") == before
+    assert report.result is not None and not report.result.written
+    build_both(example_site, tmp_path)
+
+
+def test_edit(example_site: Path, tmp_path: Path, counting) -> None:
+    _age(example_site / "content")
+    build_both(example_site, tmp_path)
+    path = example_site / "content" / SEED
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nA correction.\n", encoding="utf-8")
+    twin = _twin(example_site, tmp_path)
+    counting.update(parsed=0, rendered=0)
+    run_build(example_site)
+    assert counting["parsed"] == 1 and counting["rendered"] == 1  # the edited post, nothing else
+    run_build(twin)
+    assert output_files(example_site / "output") == output_files(twin / "output")
+    assert "A correction." in (example_site / "output" / "feed.json").read_text(encoding="utf-8")
+
+
+def test_edit_keeping_size_and_mtime_is_seen(example_site: Path, tmp_path: Path) -> None:
+    build_both(example_site, tmp_path)
+    path = example_site / "content" / SEED
+    text = path.read_text(encoding="utf-8")
+    st = path.stat()
+    path.write_text(text.replace("서울시", "부산시", 1), encoding="utf-8")  # same length in bytes
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    build_both(example_site, tmp_path)
+    assert "부산시" in (example_site / "output" / "feed.json").read_text(encoding="utf-8")
+
+
+def test_touch_reads_but_does_not_parse_and_changes_nothing(example_site: Path, tmp_path: Path, counting) -> None:
+    build_both(example_site, tmp_path)
+    state = (example_site / ".feedwright/state.json").read_bytes()
+    before = output_files(example_site / "output")
+    for path in (example_site / "content").rglob("*"):
+        path.touch()
+    counting.update(parsed=0, rendered=0, serialised=0)
+    report = run_build(example_site, NOW + timedelta(minutes=1))
+    assert counting == {"parsed": 0, "rendered": 0, "serialised": 0}
+    assert output_files(example_site / "output") == before
+    assert (example_site / ".feedwright/state.json").read_bytes() == state
+    assert report.result is not None and not report.result.written
+
+
+def test_delete_and_rename(example_site: Path, tmp_path: Path) -> None:
+    build_both(example_site, tmp_path)
+    (example_site / "content" / SEED).unlink()
+    report = build_both(example_site, tmp_path)
+    assert SEED not in [p.source for p in report.collection.posts]
+    cache = Cache.load(load_site(example_site))
+    assert SEED not in cache.records
+    old = example_site / "content" / "culture" / "2024-03-02-spring-bookstores.md"
+    old.rename(example_site / "content" / "culture" / "2024-03-02-bookstores-in-spring.md")
+    build_both(example_site, tmp_path)
+
+
+def _cache_files(site: Path) -> list[Path]:
+    files = sorted((site / ".feedwright" / CACHE_DIR).glob("*.pickle"))
+    assert [f.name for f in files] == ["entries.pickle", "feeds.pickle", "posts.pickle"]
+    return files
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],
+        lambda data: data[:-1] + bytes([data[-1] ^ 1]),
+        lambda data: b"\x00garbage" * 100,
+        lambda data: data.replace(b"feedwright-cache", b"feedwright-cachf", 1),
+    ],
+    ids=["empty", "truncated", "flipped-bit", "garbage", "foreign"],
+)
+def test_corrupt_cache_is_ignored(example_site: Path, tmp_path: Path, damage) -> None:
+    run_build(example_site)
+    for path in _cache_files(example_site):
+        path.write_bytes(damage(path.read_bytes()))
+    report = build_both(example_site, tmp_path)
+    assert all("cache" not in w or "unreadable" in w or "cannot" in w for w in report.warnings)
+    build_both(example_site, tmp_path)  # and the rewritten cache is good again
+
+
+def _forge(site: Path, name: str, payload: bytes) -> None:
+    """A cache file with a valid header and checksum around ``payload``."""
+    stamp, config = code_stamp(), config_key(load_site(site))
+    header = _MAGIC + stamp.encode() + b"\n" + config.encode() + b"\n"
+    (site / ".feedwright" / CACHE_DIR / f"{name}.pickle").write_bytes(header + _checksum(payload) + payload)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_tampered_cache_cannot_run_code(example_site: Path, tmp_path: Path, monkeypatch) -> None:
+    run_build(example_site)
+    monkeypatch.chdir(tmp_path)
+    _forge(example_site, "posts", pickle.dumps({"x": _Evil()}))
+    _forge(example_site, "entries", pickle.dumps(["a list, not a dict"]))
+    report = build_both(example_site, tmp_path)
+    assert not (tmp_path / "pwned").exists()
+    assert any("posts.pickle: cache unreadable" in w for w in report.warnings)
+
+
+def test_an_old_cache_version_is_ignored(example_site: Path, tmp_path: Path, monkeypatch) -> None:
+    run_build(example_site)
+    monkeypatch.setattr("feedwright.cache.CACHE_VERSION", 999)
+    assert Cache.load(load_site(example_site)).records == {}
+    build_both(example_site, tmp_path)
+
+
+def test_cache_write_failure_never_fails_the_build(example_site: Path, tmp_path: Path) -> None:
+    (example_site / ".feedwright").mkdir()
+    (example_site / ".feedwright" / CACHE_DIR).write_text("not a folder")
+    report = build_both(example_site, tmp_path)
+    assert report.result is not None and report.result.written
+    assert any("cannot write the cache" in w for w in report.warnings)
+
+
+def test_a_config_change_is_not_served_from_the_cache(example_site: Path, tmp_path: Path) -> None:
+    build_both(example_site, tmp_path)
+    toml = example_site / "feedwright.toml"
+    toml.write_text(toml.read_text().replace("https://news.example.org/", "https://other.example.net/blog/"))
+    build_both(example_site, tmp_path)
+    assert "https://other.example.net/blog/" in (example_site / "output" / "rss.xml").read_text()
+
+
+def test_rejections_are_reported_on_every_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    write_post(site, "good.md", {"title": "Good", "date": "2024-01-01"})
+    write_post(site, "bad.md", {"date": "2024-01-02"})  # no title
+    write_post(site, "dup.md", {"title": "Dup", "date": "2024-01-03", "permalink": "/good/"})
+    (site / "content" / "notes.txt").write_text("not a post")
+    first = build_both(site, tmp_path)
+    second = build_both(site, tmp_path)
+    assert [str(e) for e in first.rejected] == [str(e) for e in second.rejected]
+    assert len(second.rejected) == 2
+    assert second.collection.ignored == ["content/notes.txt"]
+
+
+def test_a_cached_future_post_publishes_when_its_time_comes(example_site: Path, tmp_path: Path) -> None:
+    first = build_both(example_site, tmp_path)
+    assert FUTURE not in [p.source for p in first.feeds[0].posts]
+    later = build_both(example_site, tmp_path, LATER)
+    assert FUTURE in [p.source for p in later.feeds[0].posts]
+
+
+def test_state_deleted_but_cache_kept(tmp_path: Path) -> None:
+    # A post without any date takes the first-seen moment from the state: a stale cache must not keep the old one.
+    site = make_site(tmp_path / "site")
+    write_post(site, "undated.md", {"title": "No date"})
+    write_post(site, "2024-05-01-dated.md", {"title": "Dated by name"})
+    build_both(site, tmp_path)
+    (site / ".feedwright" / "state.json").unlink()
+    report = build_both(site, tmp_path, NOW + timedelta(days=3))
+    undated = next(p for p in report.collection.posts if p.source == "undated.md")
+    assert undated.published == NOW + timedelta(days=3)
+
+
+def test_parallel_parsing_and_rendering_give_the_same_bytes(
+    example_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(30):
+        write_post(example_site, f"extra/2024-02-{i % 28 + 1:02d}-extra-{i}.md",
+                   {"title": f"Extra {i}", "categories": ["Extra", f"Group {i % 3}"]}, f"Body *{i}*.\n")
+    write_post(example_site, "extra/broken.md", "title: [unclosed\n")
+    sequential = tmp_path / "sequential"
+    shutil.copytree(example_site, sequential)
+    expected = run_build(sequential)
+    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
+    monkeypatch.setattr(collect_module, "_workers", lambda: 2)
+    monkeypatch.setattr(build_module, "_workers", lambda: 2)
+    report = run_build(example_site)
+    assert output_files(example_site / "output") == output_files(sequential / "output")
+    state = ".feedwright/state.json"
+    assert (example_site / state).read_bytes() == (sequential / state).read_bytes()
+    assert [str(e).replace(str(sequential), "") for e in expected.rejected] == [
+        str(e).replace(str(example_site), "") for e in report.rejected
+    ]
+    assert [p.source for p in report.collection.posts] == [p.source for p in expected.collection.posts]
