@@ -18,6 +18,7 @@ from lxml import etree
 
 from feedwright.build import BuildReport, build
 from feedwright.config import load_site
+from feedwright.pages import PAGES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -104,9 +105,21 @@ def validate_feed(path: Path) -> Any:
 
 
 def validate_feed_bytes(data: bytes, path: Path | str) -> Any:
-    """:func:`validate_feed` for bytes not yet written; ``path`` (output-relative is enough) tells the format."""
-    _need_schemas()
+    """:func:`validate_feed` for bytes not yet written; ``path`` (output-relative is enough) tells the format.
+
+    The browser-view pages beside the feeds (``feed.xsl``, ``index.html``, ``feeds.opml``) are not feeds: they are
+    only checked to parse, and None is returned (``tests/test_pages.py`` checks them properly).
+    """
     path = Path(path)
+    if path.name in PAGES:
+        if path.suffix == ".html":
+            from lxml import html as lxml_html
+
+            assert lxml_html.document_fromstring(data).find("body") is not None, f"{path}: no <body>"
+        else:
+            etree.fromstring(data)  # raises unless well-formed
+        return None
+    _need_schemas()
     if path.suffix == ".json":
         doc = json.loads(data)
         errors = sorted(_json_validator().iter_errors(doc), key=lambda e: list(e.path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ import feedwright.build as build_module
 import feedwright.collect as collect_module
 from conftest import FUTURE, NOW, SEED, make_site, output_files, run_build, write_post
 from feedwright.build import BuildReport
-from feedwright.cache import _MAGIC, CACHE_DIR, Cache, _checksum, code_stamp, config_key
+from feedwright.cache import _MAGIC, CACHE_DIR, POST_SHARDS, Cache, _checksum, code_stamp, config_key, shard
 from feedwright.config import load_site
 
 LATER = NOW + timedelta(days=365 * 7)  # after the example site's scheduled 2031 post
@@ -154,7 +155,9 @@ def test_delete_and_rename(example_site: Path, tmp_path: Path) -> None:
 
 def _cache_files(site: Path) -> list[Path]:
     files = sorted((site / ".feedwright" / CACHE_DIR).glob("*.pickle"))
-    assert [f.name for f in files] == ["entries.pickle", "feeds.pickle", "posts.pickle"]
+    names = [f.name for f in files]
+    assert names[:2] == ["entries.pickle", "feeds.pickle"] and names[2] == "plan.pickle" and names[3:]
+    assert all(re.fullmatch(r"posts-\d\d\.pickle", name) for name in names[3:])
     return files
 
 
@@ -193,11 +196,11 @@ class _Evil:
 def test_a_tampered_cache_cannot_run_code(example_site: Path, tmp_path: Path, monkeypatch) -> None:
     run_build(example_site)
     monkeypatch.chdir(tmp_path)
-    _forge(example_site, "posts", pickle.dumps({"x": _Evil()}))
+    _forge(example_site, f"posts-{shard('x'):02d}", pickle.dumps({"x": _Evil()}))
     _forge(example_site, "entries", pickle.dumps(["a list, not a dict"]))
     report = build_both(example_site, tmp_path)
     assert not (tmp_path / "pwned").exists()
-    assert any("posts.pickle: cache unreadable" in w for w in report.warnings)
+    assert any(f"posts-{shard('x'):02d}.pickle: cache unreadable" in w for w in report.warnings)
 
 
 def test_an_old_cache_version_is_ignored(example_site: Path, tmp_path: Path, monkeypatch) -> None:
@@ -277,3 +280,122 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
         str(e).replace(str(example_site), "") for e in report.rejected
     ]
     assert [p.source for p in report.collection.posts] == [p.source for p in expected.collection.posts]
+
+
+def _shard_bytes(site: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (site / ".feedwright" / CACHE_DIR).glob("posts-*.pickle")}
+
+
+def test_an_edit_or_a_deletion_rewrites_only_its_shard(example_site: Path, tmp_path: Path) -> None:
+    _age(example_site / "content")
+    build_both(example_site, tmp_path)
+    before = _shard_bytes(example_site)
+    assert 1 < len(before) <= POST_SHARDS
+    path = example_site / "content" / SEED
+    path.write_text(path.read_text(encoding="utf-8") + "\nA correction.\n", encoding="utf-8")
+    build_both(example_site, tmp_path)
+    after = _shard_bytes(example_site)
+    assert {name for name in before if before[name] != after[name]} == {f"posts-{shard(SEED):02d}.pickle"}
+    other = next(p for p in (example_site / "content").rglob("*.md") if shard(str(p.relative_to(
+        example_site / "content"))) != shard(SEED))
+    rel = other.relative_to(example_site / "content").as_posix()
+    other.unlink()
+    build_both(example_site, tmp_path)
+    gone = _shard_bytes(example_site)
+    assert {name for name in after if after[name] != gone[name]} == {f"posts-{shard(rel):02d}.pickle"}
+    assert rel not in Cache.load(load_site(example_site)).records
+    build_both(example_site, tmp_path)
+
+
+def test_a_record_in_the_wrong_shard_or_an_old_single_file_is_harmless(example_site: Path, tmp_path: Path) -> None:
+    build_both(example_site, tmp_path)
+    cache = Cache.load(load_site(example_site))
+    wrong = (shard(SEED) + 1) % POST_SHARDS
+    _forge(example_site, f"posts-{wrong:02d}", pickle.dumps({SEED: cache.records[SEED]}, protocol=5))
+    _forge(example_site, "posts", pickle.dumps(cache.records, protocol=5))  # the cache format before shards
+    build_both(example_site, tmp_path)
+    assert not (example_site / ".feedwright" / CACHE_DIR / "posts.pickle").exists()
+    assert SEED not in pickle.loads(  # the stray record is gone from the shard it did not belong to
+        (example_site / ".feedwright" / CACHE_DIR / f"posts-{wrong:02d}.pickle").read_bytes()[
+            len(_MAGIC + code_stamp().encode() + config_key(load_site(example_site)).encode()) + 2 + 16 :])
+    build_both(example_site, tmp_path)
+
+
+def test_state_is_written_as_json_dumps_writes_it(tmp_path: Path) -> None:
+    import json
+    import random
+
+    from feedwright.state import STATE_VERSION, State
+
+    rng = random.Random(6)
+    chars = ["a", '"', "\\", "\n", "\x00", "\x1f", "가", "\u2028", "{", "}", ":", ",", " ", "é", "\U0001f600", "\x7f"]
+
+    def text() -> str:
+        return "".join(rng.choice(chars) for _ in range(rng.randint(0, 6)))
+
+    for _ in range(500):
+        posts = {text(): {text(): text() for _ in range(rng.randint(0, 3))} for _ in range(rng.randint(0, 5))}
+        posts |= {text(): {"digest": text()} for _ in range(rng.randint(0, 3))}
+        expected = json.dumps({"version": STATE_VERSION, "posts": posts}, ensure_ascii=False, indent=0, sort_keys=True)
+        assert State(tmp_path, posts=posts).to_bytes() == (expected + "\n").encode("utf-8")
+    many = {f"{i:05d}-{text()}.md": {"digest": text()} if i % 3 else {text(): text()} for i in range(10_000)}
+    expected = json.dumps({"version": STATE_VERSION, "posts": many}, ensure_ascii=False, indent=0, sort_keys=True)
+    assert State(tmp_path, posts=many).to_bytes() == (expected + "\n").encode("utf-8")  # written in runs
+    damaged = {"a.md": {"digest": 1}, "b.md": {"first_seen": "yesterday"}, "c.md": 7, "d.md": {"digest": "x"}}
+    assert State(tmp_path, posts=damaged).to_bytes() == (  # type: ignore[arg-type]
+        json.dumps({"version": STATE_VERSION, "posts": {"d.md": {"digest": "x"}}}, indent=0, sort_keys=True) + "\n"
+    ).encode()
+
+
+def _report_view(report: BuildReport) -> tuple:
+    return (
+        [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts]) for f in report.feeds],
+        report.published, report.drafts, report.scheduled, report.next_publish,
+    )
+
+
+def test_the_plan_is_reused_only_while_posts_and_the_live_set_are_the_same(
+    example_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+    plan = build_module.plan_with_counts
+    monkeypatch.setattr(build_module, "plan_with_counts", lambda *args: calls.append(args[2]) or plan(*args))
+    _age(example_site / "content")
+    first = build_both(example_site, tmp_path)
+    assert len(calls) == 2  # the site and its cache-less twin
+    calls.clear()
+    again = run_build(example_site)
+    assert calls == [] and _report_view(again) == _report_view(first)
+    assert first.scheduled and first.next_publish is not None
+    run_build(example_site, NOW - timedelta(days=1))  # a clock set back: planned afresh
+    assert len(calls) == 1
+    calls.clear()
+    due = build_both(example_site, tmp_path, first.next_publish)  # the scheduled post is due: planned afresh
+    assert len(calls) == 2 and FUTURE in [p.source for p in due.feeds[0].posts]
+    assert due.scheduled == first.scheduled - 1
+    calls.clear()
+    toml = example_site / "feedwright.toml"
+    toml.write_text(toml.read_text().replace("limit = 50", "limit = 2"))  # a feed setting: planned afresh
+    small = build_both(example_site, tmp_path, first.next_publish)
+    assert len(calls) == 2 and len(small.feeds[0].posts) == 2
+    calls.clear()
+    path = example_site / "content" / SEED
+    path.write_text(path.read_text(encoding="utf-8").replace("title:", "draft: true\ntitle:", 1), encoding="utf-8")
+    drafted = build_both(example_site, tmp_path, first.next_publish)  # a post changed: planned afresh
+    assert len(calls) == 2 and drafted.drafts == small.drafts + 1
+
+
+def test_damaged_state_entries_give_the_same_bytes_with_a_cache(example_site: Path, tmp_path: Path) -> None:
+    import json
+
+    build_both(example_site, tmp_path)
+    path = example_site / ".feedwright" / "state.json"
+    data = json.loads(path.read_bytes())
+    data["posts"][SEED] = {"first_seen": "yesterday", "digest": "0"}  # checked when used, not when loaded
+    data["posts"]["images/seoul-night.svg"] = 7
+    data["posts"]["gone.md"] = ["not", "an", "entry"]
+    path.write_text(json.dumps(data))
+    build_both(example_site, tmp_path)
+    assert "yesterday" not in path.read_text() and "gone.md" not in path.read_text()
+    build_both(example_site, tmp_path)
+

@@ -43,7 +43,7 @@ def test_clean_build_exits_0(example_site: Path) -> None:
     assert proc.stdout.startswith("9 posts published, 0 rejected")
     assert (example_site / "output" / "rss.xml").is_file()
     again = feedwright(example_site, "build")
-    assert again.returncode == 0 and "0 feed files written" in again.stdout
+    assert again.returncode == 0 and "0 files written" in again.stdout
 
 
 def test_rejected_posts_exit_1_one_line_each(example_site: Path) -> None:

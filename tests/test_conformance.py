@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from conftest import DRAFT, FUTURE, NOW, REPO, SEED, output_files, run_build, validate_feed
+from feedwright.pages import PAGES
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SEED_FIRST_SEEN = datetime(2024, 6, 25, 2, 30, tzinfo=UTC)
@@ -57,7 +58,7 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_exactly_the_expected_files(output: Path) -> None:
-    assert sorted(output_files(output)) == FILES
+    assert sorted(output_files(output)) == sorted([*FILES, *PAGES])  # the feeds, and the browser view's pages
 
 
 @pytest.mark.parametrize("name", FILES)

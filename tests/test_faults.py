@@ -2,7 +2,7 @@
 
 We run as root, so a read-only folder does not stop a write: faults are made with a regular file where a folder
 should be, with ``os.fsync`` failing with ENOSPC in-process, and (when this process may mount) a real, small
-tmpfs that fills up.
+tmpfs that fills up, or that is remounted read-only.
 """
 
 from __future__ import annotations
@@ -170,6 +170,33 @@ def test_a_real_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
         subprocess.run(["mount", "-o", "remount,size=8m", str(root / "output")], check=True)
         assert main(["build", "--site", str(root), "-q"]) == 0
         assert "Lorem ipsum" in (root / "output" / "feed.json").read_text(encoding="utf-8")
+    finally:
+        subprocess.run(["umount", str(root / "output")], check=False)
+
+
+def test_a_read_only_output_exits_74_keeps_the_feeds_and_heals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """output/ on a tmpfs remounted read-only: even root cannot write there (EROFS)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", ENV_NOW)
+    root = make_site(tmp_path / "site")
+    (root / "output").mkdir()
+    if not _can_mount_tmpfs(root / "output"):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    try:
+        write_post(root, "a.md", {"title": "First", "date": "2024-01-01"})
+        assert main(["build", "--site", str(root), "-q"]) == 0
+        before = output_files(root / "output")
+        subprocess.run(["mount", "-o", "remount,ro", str(root / "output")], check=True)
+        write_post(root, "b.md", {"title": "Second", "date": "2024-01-02"})
+        capsys.readouterr()
+        assert main(["build", "--site", str(root)]) == 74
+        assert "Read-only file system" in _one_line(capsys.readouterr().err)
+        assert output_files(root / "output") == before
+        subprocess.run(["mount", "-o", "remount,rw", str(root / "output")], check=True)
+        assert main(["build", "--site", str(root), "-q"]) == 0
+        assert "Second" in (root / "output" / "feed.json").read_text(encoding="utf-8")
+        assert _temp_files(root / "output") == []
     finally:
         subprocess.run(["umount", str(root / "output")], check=False)
 

@@ -1,12 +1,13 @@
 """The build cache in ``.feedwright/cache/``: what was learnt from each file, rendered entries, feed digests.
 
 It only makes builds faster; deleting it at any time gives the same bytes, more slowly. (``state.json`` beside
-it is history, not cache, and is kept.) Three files, each loaded once and rewritten atomically when it changed:
+it is history, not cache, and is kept.) These files, each loaded once and rewritten atomically when it changed:
 
-``posts.pickle``
-    Per content file (its path under ``content/``): the stat key ``(size, mtime_ns, ctime_ns, inode)``, the
-    content fingerprint, the file's state entry (first seen / changed) after it was read, and the outcome:
-    a :class:`~feedwright.collect.Post` without its body, a rejection reason, or "not a post". The outcome is
+``posts-00.pickle`` ... ``posts-31.pickle``
+    Per content file (its path under ``content/``, whose CRC-32 picks one of the :data:`POST_SHARDS` files): the
+    stat key ``(size, mtime_ns, ctime_ns, inode)``, the content fingerprint, the file's state entry (first seen /
+    changed) after it was read, and the outcome: a :class:`~feedwright.collect.Post` without its body, a
+    rejection reason, or "not a post". The outcome is
     reused only when the state entry is still the same, so a post's dates never come from a stale cache.
 
     *Warm builds do not read unchanged files*: a matching stat key means "same bytes as last time", hence the
@@ -16,6 +17,9 @@ it is history, not cache, and is kept.) Three files, each loaded once and rewrit
     :data:`RACY_NS` after its file was modified is "racy" (file systems keep coarse timestamps: a second edit
     within the same tick keeps size and mtime) and is always checked by hash, as git does.
 
+    *Shards*: a build that changes a few files rewrites the few shards holding them, not 60 MB for 100,000
+    files, and a cold build never holds the whole pickled cache in memory at once.
+
 ``entries.pickle``
     Rendered HTML, summary and image URL of each feed member, keyed by everything rendering reads (fingerprint,
     path, url, title, summary, image, site url). Enclosure sizes are looked up afresh each build.
@@ -23,6 +27,12 @@ it is history, not cache, and is kept.) Three files, each loaded once and rewrit
 ``feeds.pickle``
     Per feed file: a hash of everything its bytes depend on, and the hash of those bytes. A feed whose inputs
     are unchanged is not serialised again; its bytes are read back from ``output/`` (and checked).
+
+``plan.pickle``
+    The last build's plan (which posts each feed carries, by their place in the collection) and the counts of
+    its report, with the moment and site settings it was made for. Reused only when every content file is as
+    that build saw it and no post became due since (see ``build._plan``): on a large site, sorting and grouping
+    100,000 posts again would cost more than everything else a warm build does.
 
 Every file starts with a stamp of the code that wrote it (feedwright's own modules and the versions of PyYAML,
 Markdown, nh3, feedgen and lxml) and a checksum. An old, foreign, truncated or corrupt cache is ignored (with
@@ -32,6 +42,7 @@ to the few classes the cache holds, so a tampered cache cannot run code.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import hashlib
 import importlib.util
@@ -40,6 +51,7 @@ import os
 import pickle
 import sys
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -50,7 +62,8 @@ from zoneinfo import ZoneInfo
 from .config import Site
 
 CACHE_DIR = "cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+POST_SHARDS = 32
 # A file modified this recently before it was read may change again without its size or mtime changing.
 RACY_NS = 2_000_000_000
 _MAGIC = b"feedwright-cache\n"
@@ -70,6 +83,11 @@ def stat_key(st: os.stat_result) -> StatKey:
 
 def is_racy(st: os.stat_result, read_ns: int) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) >= read_ns - RACY_NS
+
+
+def shard(rel: str) -> int:
+    """Which ``posts-NN.pickle`` holds the record of content file ``rel``."""
+    return zlib.crc32(rel.encode("utf-8", "surrogatepass")) % POST_SHARDS
 
 
 # --- pickling limited to what the cache holds -------------------------------------------------------------
@@ -173,6 +191,12 @@ class Cache:
     _entries_out: dict[tuple[Any, ...], tuple[str, str, str | None]] = field(default_factory=dict)
     _feeds_out: dict[str, tuple[str, str]] = field(default_factory=dict)
     _changed: set[str] = field(default_factory=set)
+    plans: dict[str, Any] = field(default_factory=dict)
+    _plans_out: dict[str, Any] | None = None
+    _shard_sizes: list[int] = field(default_factory=lambda: [0] * POST_SHARDS)  # records per shard, as loaded
+    _loaded: list[dict[str, Record]] = field(default_factory=list)  # each shard as it was read
+    _learnt: dict[int, list[str]] = field(default_factory=dict)  # shard -> paths whose record is new or changed
+    _new: int = 0  # records learnt for paths that had none
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -182,9 +206,14 @@ class Cache:
     def load(cls, site: Site) -> Cache:
         """The site's cache; missing, stale or unreadable parts start empty."""
         cache = cls(site.state_dir / CACHE_DIR, stamp=code_stamp(), config=config_key(site))
-        cache.records = cache._read("posts", dict)
+        for i in range(POST_SHARDS):
+            part = cache._read(f"posts-{i:02d}", dict)
+            cache._shard_sizes[i] = len(part)
+            cache._loaded.append(part)
+            cache.records.update(part)
         cache.entries = cache._read("entries", dict)
         cache.feeds = cache._read("feeds", dict)
+        cache.plans = cache._read("plan", dict)
         return cache
 
     def _path(self, name: str) -> Path:
@@ -220,8 +249,10 @@ class Cache:
         """Remember what was read from a file this build."""
         if self.folder:
             self.kept[rel] = record
-            if self.records.get(rel) != record:
-                self._changed.add("posts")
+            known = self.records.get(rel)
+            if known != record:
+                self._learnt.setdefault(shard(rel), []).append(rel)
+                self._new += known is None
 
     # --- rendered entries -------------------------------------------------------------------------------
 
@@ -254,24 +285,65 @@ class Cache:
             if self.feeds.get(path) != value:
                 self._changed.add("feeds")
 
+    # --- the plan ---------------------------------------------------------------------------------------
+
+    def plan(self) -> dict[str, Any]:
+        """What :meth:`put_plan` was given by the build that saved this cache (empty if nothing)."""
+        return self.plans if self.folder else {}
+
+    def put_plan(self, plan: dict[str, Any]) -> None:
+        if self.folder:
+            self._plans_out = plan
+
     # --- saving -----------------------------------------------------------------------------------------
+
+    def _post_shards(self) -> list[tuple[str, dict[str, Record]]]:
+        todo: list[tuple[str, dict[str, Record]]] = []
+        # Every record kept unchanged comes from the loaded ones, so when the counts add up no file was deleted:
+        # only the shards with new or changed records are written, from the loaded ones and what was learnt.
+        kept, loaded, learnt = self.kept, self._loaded, self._learnt
+        if len(kept) == len(self.records) + self._new == sum(self._shard_sizes) + self._new and loaded:
+            for i, rels in sorted(learnt.items()):
+                part = {rel: kept[rel] for rel in loaded[i]}
+                part.update((rel, kept[rel]) for rel in rels)
+                todo.append((f"posts-{i:02d}", part))
+        elif len(kept) != len(self.records) or learnt:  # files deleted (or a shard held another's records)
+            shards: list[dict[str, Record]] = [{} for _ in range(POST_SHARDS)]
+            for rel, record in kept.items():
+                shards[shard(rel)][rel] = record
+            for i, part in enumerate(shards):
+                # A shard with nothing learnt is a subset of the loaded one: fewer records, files deleted.
+                if i in learnt or len(part) != self._shard_sizes[i]:
+                    todo.append((f"posts-{i:02d}", part))
+        if todo:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path("posts"))  # version 1 kept every record in one file
+        return todo
 
     def save(self) -> None:
         """Write the parts that changed; a failure becomes a warning, never an error."""
         if not self.folder:
             return
+        # (Pickling the records in a thread while worker processes render was tried: it touches every record,
+        # so the pages the workers share with this process are copied, +240 MB for 100,000 posts.)
+        todo: list[tuple[str, dict[Any, Any]]] = list(self._post_shards())
+        previous = {"entries": self.entries, "feeds": self.feeds}
+        for name, data in {"entries": self._entries_out, "feeds": self._feeds_out}.items():
+            if name in self._changed or data.keys() != previous[name].keys():
+                todo.append((name, data))
+        if self._plans_out is not None and self._plans_out != self.plans:
+            todo.append(("plan", self._plans_out))
+        self._write(todo, self.warnings)
+
+    def _write(self, parts: list[tuple[str, dict[Any, Any]]], warnings: list[str]) -> None:
         from .publish import atomic_write
 
-        parts = {"posts": self.kept, "entries": self._entries_out, "feeds": self._feeds_out}
-        previous = {"posts": self.records, "entries": self.entries, "feeds": self.feeds}
         header = _MAGIC + self.stamp.encode() + b"\n" + self.config.encode() + b"\n"
-        for name, data in parts.items():
-            if name not in self._changed and data.keys() == previous[name].keys():
-                continue
+        for name, data in parts:
             try:
                 atomic_write(self._path(name), _dumps(data, header))
             except (OSError, pickle.PicklingError) as exc:
-                self.warnings.append(f"{self._path(name)}: cannot write the cache ({exc}); next build is slower")
+                warnings.append(f"{self._path(name)}: cannot write the cache ({exc}); next build is slower")
 
 
 def digest_bytes(data: bytes) -> str:
@@ -279,11 +351,18 @@ def digest_bytes(data: bytes) -> str:
 
 
 def hash_parts(parts: Iterable[object]) -> str:
-    """A hash of the ``repr`` of each part: dataclasses, tuples, strings and datetimes have stable reprs."""
+    """A hash of each part: strings by their text, anything else by its ``repr`` (dataclasses, tuples and
+    datetimes have stable ones)."""
     h = hashlib.blake2b(digest_size=16)
     for part in parts:
-        h.update(repr(part).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
+        if type(part) is str:  # an entry's HTML: its bytes, without a repr() copy first; length-prefixed
+            data = part.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        else:  # a repr holds no NUL: it ends the part
+            h.update(b"r")
+            h.update(repr(part).encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
     return h.hexdigest()
 
 

@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument("--cron", metavar="EXPR", help='5-field crontab expression, e.g. "*/10 * * * *"')
     d.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines on stderr")
 
+    v = commands.add_parser("serve", help="preview output/ over HTTP on this machine (not a production server)")
+    site_arg(v)
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    v.add_argument("--port", default="8000", help="TCP port (default: 8000; 0 picks a free one)")
+    v.add_argument("--watch", action="store_true", help="build now and whenever content/ or feedwright.toml changes")
+
     s = commands.add_parser("status", help="show the last run; exit 1 if it failed or the daemon is overdue")
     site_arg(s)
     s.add_argument("--json", action="store_true", help="print the status as JSON (for monitoring)")
@@ -77,9 +83,9 @@ def _summary(report: BuildReport) -> str:
         parts.append(f"{report.scheduled} scheduled")
     result = report.result
     if result is None:
-        parts.append(f"{len(report.files)} feed files checked, none written")
+        parts.append(f"{len(report.files)} files checked, none written")
     else:
-        parts.append(f"{len(result.written)} feed files written, {len(result.unchanged)} unchanged")
+        parts.append(f"{len(result.written)} files written, {len(result.unchanged)} unchanged")
         if result.removed:
             parts.append(f"{len(result.removed)} removed")
     return ", ".join(parts)
@@ -94,6 +100,9 @@ def _build(args: argparse.Namespace) -> int:
             _err(f"ignored (no front matter): {path}")
         for rel in sorted(report.files):
             _err(f"feed: {site.output / rel}")
+        for ping in report.pings:
+            if ping.ok:
+                _err(str(ping))
     if args.strict and report.rejected:
         _err(f"--strict: {len(report.rejected)} posts rejected; {site.output} left as it was")
         return EXIT_REJECTED
@@ -124,6 +133,15 @@ def _daemon(args: argparse.Namespace) -> int:
     return Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait()).run()
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from . import serve  # werkzeug is loaded only by the command that needs it
+    from .logs import setup_logging
+
+    site = load_site(args.site)
+    setup_logging()
+    return serve.run(site, args.host, serve.parse_port(args.port), watch=args.watch)
+
+
 def _status(args: argparse.Namespace) -> int:
     root, now = Path(args.site).absolute(), datetime.now(UTC)
     status = read_status(root)
@@ -138,7 +156,7 @@ def _status(args: argparse.Namespace) -> int:
     return EXIT_OK if healthy else EXIT_REJECTED
 
 
-COMMANDS = {"build": _build, "check": _check, "daemon": _daemon, "status": _status}
+COMMANDS = {"build": _build, "check": _check, "daemon": _daemon, "serve": _serve, "status": _status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

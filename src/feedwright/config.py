@@ -39,6 +39,9 @@ class Site:
     tag_feeds: bool = False
     permalink: str = DEFAULT_PERMALINK
     max_file_size: int = 10 * 1024 * 1024
+    browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
+    hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
+    hub_timeout: float = 5.0  # seconds per ping attempt
 
     @property
     def state_dir(self) -> Path:
@@ -105,6 +108,24 @@ def _formats(key: str, value: Any) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in value)
 
 
+def _hubs(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be a list of hub URLs")
+    hubs = []
+    for item in value:
+        parts = urlsplit(_nonempty_str(key, item))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"{key} entries must be absolute http(s) URLs, got {item!r}")
+        hubs.append(item.strip())
+    return tuple(dict.fromkeys(hubs))
+
+
+def _seconds(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+        raise ConfigError(f"{key} must be a number of seconds between 0 and 60, got {value!r}")
+    return float(value)
+
+
 def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
@@ -131,10 +152,13 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "tag_feeds"): ("tag_feeds", _bool),
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
+    ("build", "browser_view"): ("browser_view", _bool),
+    ("websub", "hubs"): ("hubs", _hubs),
+    ("websub", "timeout"): ("hub_timeout", _seconds),
 }
 
 # Sections other features own; accepted here so that an older feedwright does not reject a newer config.
-_OTHER_SECTIONS = {"schedule", "websub", "serve"}
+_OTHER_SECTIONS = {"schedule", "serve"}
 
 
 def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) -> Site:
@@ -143,7 +167,7 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) ->
     for section, table in data.items():
         if section in _OTHER_SECTIONS:
             continue
-        if section not in ("site", "build"):
+        if section not in ("site", "build", "websub"):
             raise ConfigError(f"{source}: unknown section [{section}]")
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: {section} must be a table")

@@ -276,21 +276,26 @@ def _slug(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
 
 def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     pattern = _text(meta, "permalink") or src.site.permalink
-    published = f["published"].astimezone(src.site.timezone)
-    stem = src.rel.with_suffix("")
-    values = {
-        "path": str(stem),
-        "dir": str(stem.parent) if str(stem.parent) != "." else "",
-        "slug": f["slug"],
-        "title": f["slug"],
-        "year": f"{published.year:04d}",
-        "month": f"{published.month:02d}",
-        "day": f"{published.day:02d}",
-        "category": slugify(f["categories"][0]) if f["categories"] else "",
-    }
+
+    def value(m: re.Match[str]) -> str:  # only the tokens the pattern uses are worked out
+        token = m.group(1)
+        if token == "path" or token == "dir":
+            stem = src.rel.with_suffix("")
+            if token == "path":
+                return str(stem)
+            return str(stem.parent) if str(stem.parent) != "." else ""
+        if token == "slug" or token == "title":
+            return f["slug"]
+        if token == "category":
+            return slugify(f["categories"][0]) if f["categories"] else ""
+        published = f["published"].astimezone(src.site.timezone)
+        if token == "year":
+            return f"{published.year:04d}"
+        return f"{published.month:02d}" if token == "month" else f"{published.day:02d}"
+
     # Decode first so that '%2e%2e' is seen as the '..' a browser would make of it; normpath then folds every
     # '..', so a permalink can never climb above the site url.
-    path = unquote(_PERMALINK_TOKEN.sub(lambda m: values[m.group(1)], pattern))
+    path = unquote(_PERMALINK_TOKEN.sub(value, pattern))
     clean = posixpath.normpath("/" + path)
     if path.endswith("/") and clean != "/":
         clean += "/"

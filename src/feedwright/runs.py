@@ -15,6 +15,7 @@ from .build import BuildReport, build
 from .config import Site
 from .errors import ConfigError, FeedwrightError
 from .lock import site_lock
+from .pages import PAGES
 from .status import Status, read_status, write_status
 
 
@@ -35,7 +36,10 @@ class Run:
     @property
     def feeds_changed(self) -> int:
         result = self.report.result if self.report else None
-        return len(result.written) + len(result.removed) if result else 0
+        if result is None:
+            return 0
+        # feed.xsl, index.html and feeds.opml are published with the feeds but are not feeds.
+        return sum(rel not in PAGES for rel in (*result.written, *result.removed))
 
     @property
     def reason(self) -> str | None:

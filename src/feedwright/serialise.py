@@ -23,6 +23,7 @@ from lxml import etree
 
 from .config import Site
 from .feeds import Feed
+from .pages import with_stylesheet
 from .render import Entry
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -35,8 +36,20 @@ MIME = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "a
 
 
 class _FeedExtension(BaseExtension):
+    """Feed-level additions: the WebSub hub links feedgen drops from RSS."""
+
+    hubs: tuple[str, ...] = ()
+
     def extend_ns(self) -> dict[str, str]:
         return {"media": MEDIA_NS, "dc": DC_NS}
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        # feedgen writes only the rel="self" atom:link into RSS; WebSub subscribers look for rel="hub" beside it.
+        channel = feed.find("channel")
+        anchor = channel.find(f"{{{ATOM_NS}}}link") if channel is not None else None
+        for href in reversed(self.hubs) if anchor is not None else ():
+            anchor.addnext(etree.Element(f"{{{ATOM_NS}}}link", href=href, rel="hub"))
+        return feed
 
 
 class _EntryExtension(BaseEntryExtension):
@@ -86,6 +99,10 @@ def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGe
     fg.title(feed.title)
     fg.description(site.description or feed.title)
     fg.link(href=feed.url(site, fmt), rel="self", type=MIME[fmt])
+    if fmt == "atom":
+        for hub in site.hubs:
+            fg.link(href=hub, rel="hub")
+    fg.feedwright.hubs = site.hubs
     fg.link(href=site.url, rel="alternate", type="text/html")  # last: it becomes the RSS channel <link>
     if site.language:
         fg.language(site.language)
@@ -114,14 +131,19 @@ def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGe
     return fg
 
 
+def _styled(site: Site, feed: Feed, data: bytes) -> bytes:
+    # A browser opening the feed shows it through feed.xsl (pages.py); feed readers skip the instruction.
+    return with_stylesheet(data, feed.folder) if site.browser_view else data
+
+
 def rss(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
     """RSS 2.0 with ``content:encoded``, ``dc:creator``, ``enclosure`` and Media RSS."""
-    return _generator(site, feed, entries, "rss").rss_str(pretty=True)
+    return _styled(site, feed, _generator(site, feed, entries, "rss").rss_str(pretty=True))
 
 
 def atom(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
     """Atom 1.0 (RFC 4287) with ``link rel="enclosure"`` and Media RSS."""
-    return _generator(site, feed, entries, "atom").atom_str(pretty=True)
+    return _styled(site, feed, _generator(site, feed, entries, "atom").atom_str(pretty=True))
 
 
 def _iso(moment: datetime) -> str:
@@ -161,6 +183,8 @@ def json_feed(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
         doc["language"] = site.language
     if site.author:
         doc["authors"] = [{"name": site.author}]
+    if site.hubs:
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
     doc["items"] = items
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one, as json.dumps uses
 from pathlib import Path
 
 STATE_VERSION = 1
@@ -21,18 +22,45 @@ def digest(data: bytes) -> str:
 
 
 def _valid_entry(entry: object) -> bool:
-    if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
+    if type(entry) is not dict:  # what json.loads makes: exact types
         return False
     try:
-        for key in ("first_seen", "changed"):
-            if key in entry:
-                moment = datetime.fromisoformat(entry[key])
+        for key, value in entry.items():
+            if type(value) is not str:
+                return False
+            if key == "first_seen" or key == "changed":
+                moment = datetime.fromisoformat(value)
                 if moment.tzinfo is None:
                     return False
                 moment.astimezone(UTC)  # raises for 0001-01-01T00:00+14:00, which has no UTC time
     except (ValueError, OverflowError):
         return False
     return True
+
+
+def _dumps(posts: dict[str, dict[str, str]]) -> bytes:
+    """``json.dumps`` of the state's valid entries with ``indent=0, sort_keys=True, ensure_ascii=False``, plus a
+    newline, in UTF-8, byte for byte, with the C string encoder: the indenting encoder is pure Python (0.5 s for
+    100,000 posts). Encoded in runs, so that the 8 MB of a large site's state are not held four times over."""
+    quote = encode_basestring
+    items: list[str] = []
+    runs: list[bytes] = []
+    for key in sorted(posts):
+        if len(items) == 4096:
+            runs.append(",\n".join(items).encode("utf-8"))
+            items.clear()
+        entry = posts[key]
+        if type(entry) is dict and len(entry) == 1 and type(entry.get("digest")) is str:  # most: dated, unchanged
+            items.append(f'{quote(key)}: {{\n"digest": {quote(entry["digest"])}\n}}')
+            continue
+        if not _valid_entry(entry):  # as loaded from a damaged file: dropped, as State.load() used to
+            continue
+        fields = [f"{quote(name)}: {quote(entry[name])}" for name in sorted(entry)]
+        items.append(f"{quote(key)}: {{\n" + ",\n".join(fields) + "\n}" if fields else f"{quote(key)}: {{}}")
+    if items:
+        runs.append(",\n".join(items).encode("utf-8"))
+    body = b"{\n" + b",\n".join(runs) + b"\n}" if runs else b"{}"
+    return b'{\n"posts": ' + body + f',\n"version": {STATE_VERSION}\n}}\n'.encode()
 
 
 @dataclass
@@ -59,7 +87,7 @@ class State:
             data = json.loads(raw)
             if data.get("version") != STATE_VERSION or not isinstance(data.get("posts"), dict):
                 raise ValueError(f"unknown state version {data.get('version')!r}")
-            posts = {k: v for k, v in data["posts"].items() if _valid_entry(v)}
+            posts = data["posts"]  # entries are checked when used (entry()) and when written: not 100,000 now
         except (ValueError, AttributeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested deep
             state.warnings.append(f"{path}: state file unreadable ({exc}); rebuilding it")
             state.dirty = True
@@ -67,9 +95,20 @@ class State:
         state.posts = posts
         return state
 
+    def entry(self, key: str) -> dict[str, str] | None:
+        """The entry of ``key``; None if there is none or it is damaged (an impossible date, not a mapping)."""
+        entry = self.posts.get(key)
+        return entry if entry is not None and _valid_entry(entry) else None
+
+    def _entry(self, key: str) -> dict[str, str]:
+        entry = self.entry(key)
+        if entry is None:
+            entry = self.posts[key] = {}
+        return entry
+
     def first_seen(self, key: str, now: datetime) -> datetime:
         """When this post was first seen; ``now`` the first time it is asked for."""
-        entry = self.posts.setdefault(key, {})
+        entry = self._entry(key)
         if "first_seen" not in entry:
             entry["first_seen"] = now.replace(microsecond=0).isoformat()
             self.dirty = True
@@ -77,7 +116,7 @@ class State:
 
     def content_changed(self, key: str, fingerprint: str, now: datetime) -> datetime | None:
         """The build at which this post's bytes last changed, or None if unchanged since first seen."""
-        entry = self.posts.setdefault(key, {})
+        entry = self._entry(key)
         old = entry.get("digest")
         if old != fingerprint:
             entry["digest"] = fingerprint
@@ -89,6 +128,5 @@ class State:
         return datetime.fromisoformat(changed) if changed else None
 
     def to_bytes(self) -> bytes:
-        """Serialised state, stable for the same content."""
-        data = {"version": STATE_VERSION, "posts": dict(sorted(self.posts.items()))}
-        return (json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n").encode("utf-8")
+        """Serialised state, stable for the same content; damaged entries are left out."""
+        return _dumps(self.posts)

@@ -39,6 +39,8 @@ _SLUG_MAX_BYTES = 200
 
 def xml_safe(text: str) -> str:
     """Drop every character XML 1.0 forbids (C0 controls, lone surrogates, U+FFFE/U+FFFF)."""
+    if text.isprintable():  # none of them is printable: the common case, without a regular expression
+        return text
     return _XML_ILLEGAL.sub("", text)
 
 
@@ -48,6 +50,8 @@ def squash(text: str) -> str:
     Front matter is checked with :func:`xml_safe` as raw text, but YAML escapes (``"\\a"``, ``"\\x07"``) bring
     control characters back, and they would make feedgen raise.
     """
+    if text.isprintable() and "  " not in text:  # no white space but single U+0020, nothing XML forbids
+        return text.strip()
     return _SPACE.sub(" ", xml_safe(text)).strip()
 
 
