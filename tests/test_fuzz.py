@@ -254,6 +254,7 @@ def test_regressions_found_by_fuzzing() -> None:
             ("draft-bomb.md", "---\ntitle: a\nx: &x [1, 1, 1, 1]\ny: &y [*x, *x, *x, *x]\ndraft: *y\n---\nx\n"),
             ("toml-deep.md", "+++\ntitle = 'a'\nx = " + "[" * 3000 + "]" * 3000 + "\n+++\nx\n"),
             ("deep.html", "---\ntitle: a\n---\n" + "<div>" * 5000 + "x"),
+            ("long-image.md", "---\ntitle: a\nimage: " + "x" * 5000 + "\n---\nx\n"),  # ENAMETOOLONG on stat
         ]:
             box.check(name, text.encode())
     finally:

@@ -151,14 +151,21 @@ def site_file(site: Site, url: str) -> Path | None:
         return None
     content = (site.root / site.content).resolve()
     path = (content / unquote(urlsplit(url).path.removeprefix(urlsplit(site.url).path))).resolve()
-    return path if content in path.parents and path.is_file() else None
+    try:
+        return path if content in path.parents and path.is_file() else None
+    except OSError:  # a name too long for the file system (found by fuzzing), a folder we may not read, ...
+        return None
 
 
 def image(site: Site, url: str) -> Image:
     """Enclosure facts for an image URL: MIME type from its extension, size if it is a file of the site."""
     mime = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
     local = site_file(site, url)
-    return Image(url, mime, local.stat().st_size if local else 0)
+    try:
+        size = local.stat().st_size if local else 0
+    except OSError:  # gone since site_file looked: not a file of the site after all
+        size = 0
+    return Image(url, mime, size)
 
 
 def render(post: Post, site: Site) -> Entry:
