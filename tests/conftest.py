@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -33,14 +34,19 @@ DRAFT = "news/2024-11-05-library-night-hours.md"
 FUTURE = "news/2031-03-01-scheduled-spring-issue.md"
 
 
-@pytest.fixture
-def example_site(tmp_path: Path) -> Path:
-    """A private copy of the bundled example site (feedwright.toml + content/, no state, no output)."""
-    site = tmp_path / "site"
+def copy_example_site(folder: Path) -> Path:
+    """``folder/site``: a private copy of the bundled example site (feedwright.toml + content/, no state, no output)."""
+    site = folder / "site"
     site.mkdir()
     shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
     shutil.copytree(REPO / "content", site / "content")
     return site
+
+
+@pytest.fixture
+def example_site(tmp_path: Path) -> Path:
+    """A private copy of the bundled example site (feedwright.toml + content/, no state, no output)."""
+    return copy_example_site(tmp_path)
 
 
 def make_site(root: Path, config: str = "", *, url: str = "https://example.org/") -> Path:
@@ -63,6 +69,46 @@ def write_post(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"---\n{fm}---\n\n{body}", encoding="utf-8")
     return path
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 12.0) -> Any:
+    """Poll ``predicate`` until it returns something true and return that; fail after ``timeout`` seconds.
+
+    Tests that watch a real process poll with a generous deadline: a busy machine makes them slower, not red.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+# ``python -c SLOW_FEEDWRIGHT <feedwright arguments>``: feedwright with every file write slowed down by $FW_DELAY
+# seconds and traced to $FW_TRACE as "<pid> start|end <file name>" lines, so that a signal or a second build
+# can land in the middle of a build, and interleaved writes show.
+SLOW_FEEDWRIGHT = """
+import os, sys, time
+from feedwright import publish
+from feedwright.cli import main
+
+trace, delay = os.environ["FW_TRACE"], float(os.environ["FW_DELAY"])
+write = publish._stage  # every file feedwright writes (feeds, manifest, state, status) is first written by this
+
+def slow(path, data):
+    with open(trace, "a") as fh:
+        fh.write(f"{os.getpid()} start {path.name}\\n")
+    time.sleep(delay)
+    tmp = write(path, data)
+    with open(trace, "a") as fh:
+        fh.write(f"{os.getpid()} end {path.name}\\n")
+    return tmp
+
+publish._stage = slow
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def run_build(site_dir: Path, now: datetime = NOW, **kwargs: Any) -> BuildReport:

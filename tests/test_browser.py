@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from conftest import REPO, run_build
+from conftest import REPO, copy_example_site, run_build
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not on PATH (.ci/run installs it with apt)")
@@ -54,10 +54,7 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 
 @pytest.fixture(scope="module")
 def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("browser") / "site"
-    site.mkdir()
-    shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
-    shutil.copytree(REPO / "content", site / "content")
+    site = copy_example_site(tmp_path_factory.mktemp("browser"))
     report = run_build(site)
     assert not report.rejected
     return site / "output"

@@ -7,7 +7,6 @@ survey, 2025-04-08 11:00 +09:00) is well before ``NOW``: a feed dated ``NOW`` wo
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import DRAFT, FUTURE, NOW, REPO, SEED, output_files, run_build, validate_feed
+from conftest import DRAFT, FUTURE, NOW, REPO, SEED, copy_example_site, output_files, run_build, validate_feed
 from feedwright.pages import PAGES
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -44,10 +43,7 @@ FILES = sorted(f"{d}/{name}" if d else name for d in EXPECTED_COUNTS for name in
 
 @pytest.fixture(scope="module")
 def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("conformance") / "site"
-    site.mkdir()
-    shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
-    shutil.copytree(REPO / "content", site / "content")
+    site = copy_example_site(tmp_path_factory.mktemp("conformance"))
     state = {"version": 1, "posts": {SEED: {"first_seen": SEED_FIRST_SEEN.isoformat()}}}
     (site / ".feedwright").mkdir()
     (site / ".feedwright" / "state.json").write_text(json.dumps(state), encoding="utf-8")

@@ -20,42 +20,9 @@ from typing import Any
 import feedparser
 import pytest
 
+from conftest import SLOW_FEEDWRIGHT, wait_for
+
 DEADLINE = 12.0  # seconds any single expected event may take on a slow, busy machine
-
-# The daemon with every feed write slowed down and traced, so that a signal can land in the middle of a build.
-SLOW_DAEMON = """
-import os, sys, time
-from feedwright import publish
-from feedwright.cli import main
-
-trace, delay = os.environ["FW_TRACE"], float(os.environ["FW_DELAY"])
-write = publish._stage  # every file publish writes (feeds, then the manifest) is first written by this
-
-def slow(path, data):
-    with open(trace, "a") as fh:
-        fh.write(f"start {path.name}\\n")
-    time.sleep(delay)
-    tmp = write(path, data)
-    with open(trace, "a") as fh:
-        fh.write(f"end {path.name}\\n")
-    return tmp
-
-publish._stage = slow
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
 
 def _post(site: Path, name: str, title: str, date: str = "2024-06-01", categories: str = "news") -> None:
     path = site / "content" / f"{name}.md"
@@ -121,7 +88,7 @@ class DaemonProcess:
         if slow is None:
             cmd, env = [sys.executable, "-m", "feedwright"], _env()
         else:
-            cmd, env = [sys.executable, "-c", SLOW_DAEMON], _env(FW_TRACE=str(self.trace), FW_DELAY=str(slow))
+            cmd, env = [sys.executable, "-c", SLOW_FEEDWRIGHT], _env(FW_TRACE=str(self.trace), FW_DELAY=str(slow))
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [*cmd, "daemon", "--site", str(site), *args], stdout=subprocess.DEVNULL, stderr=self._log, env=env
@@ -284,8 +251,8 @@ def test_a_stop_signal_during_a_build_finishes_it_and_exits_0(
     # counted.
     ours = ("rss.xml", "atom.xml", "feed.json", "manifest.json")
     trace = [line.split() for line in daemon.trace.read_text().splitlines() if line.endswith(ours)]
-    starts = [name for event, name in trace if event == "start"]
-    ends = [name for event, name in trace if event == "end"]
+    starts = [name for _pid, event, name in trace if event == "start"]
+    ends = [name for _pid, event, name in trace if event == "end"]
     assert starts == ends, "a write was cut"
     assert len(ends) == 10 and ends[-1] == "manifest.json", "the build in progress was not finished"
     feeds = _parse_feeds(site / "output")

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -150,55 +151,59 @@ def _can_mount_tmpfs(path: Path) -> bool:
     return result.returncode == 0
 
 
-def test_a_real_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """output/ on a 64 KiB tmpfs: version 1 fits, version 2 does not; after growing the disk the build heals."""
+@pytest.fixture
+def tmpfs_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty site whose output/ is a 64 KiB tmpfs (skips where this process may not mount)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", ENV_NOW)
     root = make_site(tmp_path / "site")
     (root / "output").mkdir()
     if not _can_mount_tmpfs(root / "output"):
         pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
     try:
-        write_post(root, "a.md", {"title": "Small", "date": "2024-01-01"})
-        assert main(["build", "--site", str(root), "-q"]) == 0
-        before = output_files(root / "output")
-        write_post(root, "a.md", {"title": "Large", "date": "2024-01-01"}, body="Lorem ipsum dolor. " * 3000)
-        capsys.readouterr()
-        assert main(["build", "--site", str(root)]) == 74
-        assert "No space left on device" in _one_line(capsys.readouterr().err)
-        assert output_files(root / "output") == before
-        assert _temp_files(root / "output") == []
-        subprocess.run(["mount", "-o", "remount,size=8m", str(root / "output")], check=True)
-        assert main(["build", "--site", str(root), "-q"]) == 0
-        assert "Lorem ipsum" in (root / "output" / "feed.json").read_text(encoding="utf-8")
+        yield root
     finally:
         subprocess.run(["umount", str(root / "output")], check=False)
+
+
+def _remount(root: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(root / "output")], check=True)
+
+
+def test_a_real_full_disk(tmpfs_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Version 1 fits on the 64 KiB output/, version 2 does not; after growing the disk the build heals."""
+    root = tmpfs_site
+    write_post(root, "a.md", {"title": "Small", "date": "2024-01-01"})
+    assert main(["build", "--site", str(root), "-q"]) == 0
+    before = output_files(root / "output")
+    write_post(root, "a.md", {"title": "Large", "date": "2024-01-01"}, body="Lorem ipsum dolor. " * 3000)
+    capsys.readouterr()
+    assert main(["build", "--site", str(root)]) == 74
+    assert "No space left on device" in _one_line(capsys.readouterr().err)
+    assert output_files(root / "output") == before
+    assert _temp_files(root / "output") == []
+    _remount(root, "size=8m")
+    assert main(["build", "--site", str(root), "-q"]) == 0
+    assert "Lorem ipsum" in (root / "output" / "feed.json").read_text(encoding="utf-8")
 
 
 def test_a_read_only_output_exits_74_keeps_the_feeds_and_heals(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmpfs_site: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """output/ on a tmpfs remounted read-only: even root cannot write there (EROFS)."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", ENV_NOW)
-    root = make_site(tmp_path / "site")
-    (root / "output").mkdir()
-    if not _can_mount_tmpfs(root / "output"):
-        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
-    try:
-        write_post(root, "a.md", {"title": "First", "date": "2024-01-01"})
-        assert main(["build", "--site", str(root), "-q"]) == 0
-        before = output_files(root / "output")
-        subprocess.run(["mount", "-o", "remount,ro", str(root / "output")], check=True)
-        write_post(root, "b.md", {"title": "Second", "date": "2024-01-02"})
-        capsys.readouterr()
-        assert main(["build", "--site", str(root)]) == 74
-        assert "Read-only file system" in _one_line(capsys.readouterr().err)
-        assert output_files(root / "output") == before
-        subprocess.run(["mount", "-o", "remount,rw", str(root / "output")], check=True)
-        assert main(["build", "--site", str(root), "-q"]) == 0
-        assert "Second" in (root / "output" / "feed.json").read_text(encoding="utf-8")
-        assert _temp_files(root / "output") == []
-    finally:
-        subprocess.run(["umount", str(root / "output")], check=False)
+    """output/ remounted read-only: even root cannot write there (EROFS)."""
+    root = tmpfs_site
+    write_post(root, "a.md", {"title": "First", "date": "2024-01-01"})
+    assert main(["build", "--site", str(root), "-q"]) == 0
+    before = output_files(root / "output")
+    _remount(root, "ro")
+    write_post(root, "b.md", {"title": "Second", "date": "2024-01-02"})
+    capsys.readouterr()
+    assert main(["build", "--site", str(root)]) == 74
+    assert "Read-only file system" in _one_line(capsys.readouterr().err)
+    assert output_files(root / "output") == before
+    _remount(root, "rw")
+    assert main(["build", "--site", str(root), "-q"]) == 0
+    assert "Second" in (root / "output" / "feed.json").read_text(encoding="utf-8")
+    assert _temp_files(root / "output") == []
 
 
 @pytest.mark.parametrize(

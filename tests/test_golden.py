@@ -20,7 +20,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from conftest import NOW, REPO, SEED, SHARED, output_files, run_build
+from conftest import NOW, REPO, SEED, SHARED, copy_example_site, output_files, run_build
 
 GOLDEN = Path(__file__).parent / "golden"
 SEED_IMAGE = "https://www.behealthy4u.com/wp-content/uploads/2024/06/unnamed-file.png"
@@ -37,10 +37,7 @@ def _seed_excerpt() -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("golden") / "site"
-    site.mkdir()
-    shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
-    shutil.copytree(REPO / "content", site / "content")
+    site = copy_example_site(tmp_path_factory.mktemp("golden"))
     report = run_build(site)
     assert not report.rejected
     return site / "output"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SLOW_FEEDWRIGHT, wait_for
 from feedwright.cli import main
 from feedwright.errors import ConfigError, LockTimeout, PublishError
 from feedwright.lock import DEFAULT_WAIT, LOCK_NAME, WAIT_ENV, lock_wait, site_lock
@@ -120,46 +121,15 @@ def test_the_wait_comes_from_the_environment(
     assert "gave up after 0.1 s" in capsys.readouterr().err
 
 
-# A cron build whose every feed write is slow and traced (pid, start/end), to catch two builds interleaving.
-SLOW_BUILD = """
-import os, sys, time
-from feedwright import publish
-from feedwright.cli import main
-
-trace, delay = os.environ["FW_TRACE"], float(os.environ["FW_DELAY"])
-write = publish._stage  # every file feedwright writes (feeds, manifest, state, status) is first written by this
-
-def slow(path, data):
-    with open(trace, "a") as fh:
-        fh.write(f"{os.getpid()} start {path.name}\\n")
-    time.sleep(delay)
-    tmp = write(path, data)
-    with open(trace, "a") as fh:
-        fh.write(f"{os.getpid()} end {path.name}\\n")
-    return tmp
-
-publish._stage = slow
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
 def test_two_concurrent_builds_never_interleave(tmp_path: Path) -> None:
     site = _site(tmp_path / "site")
     trace = tmp_path / "trace.txt"
     env = {**os.environ, "FW_TRACE": str(trace), "FW_DELAY": "0.15"}
     env.pop("SOURCE_DATE_EPOCH", None)
-    cmd = [sys.executable, "-c", SLOW_BUILD, "build", "--site", str(site), "-q"]
+    cmd = [sys.executable, "-c", SLOW_FEEDWRIGHT, "build", "--site", str(site), "-q"]
     first = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: trace.exists() and "start" in trace.read_text(), 10, "the first build to write")
+        wait_for(lambda: trace.exists() and "start" in trace.read_text(), "the first build to write")
         # A post the first build did not see, so that the second one has something to write too.
         (site / "content" / "b.md").write_text("---\ntitle: B\ndate: 2024-02-01\n---\nMore\n", encoding="utf-8")
         impatient = subprocess.run([*cmd, "--wait", "0.2"], env=env, capture_output=True, text=True, timeout=30)

@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from conftest import NOW, REPO, make_site, output_files, run_build, validate_feed, write_post
+from conftest import NOW, copy_example_site, make_site, output_files, run_build, validate_feed, write_post
 from feedwright.build import BuildReport
 from feedwright.config import load_site
 from feedwright.pages import INDEX, OPML, PAGES, STYLESHEET, stylesheet_href, with_stylesheet
@@ -28,10 +28,7 @@ XML_FEEDS = ("rss.xml", "atom.xml")
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
-    site = tmp_path_factory.mktemp("pages") / "site"
-    site.mkdir()
-    shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
-    shutil.copytree(REPO / "content", site / "content")
+    site = copy_example_site(tmp_path_factory.mktemp("pages"))
     report = run_build(site)
     assert not report.rejected
     return site / "output", report

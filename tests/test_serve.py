@@ -16,16 +16,14 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import NOW, run_build, write_post
+from conftest import NOW, run_build, wait_for, write_post
 from feedwright.cli import _parser
 from feedwright.errors import ConfigError
 from feedwright.serve import PreviewServer, content_type, make_server
@@ -34,18 +32,6 @@ DEADLINE = 15.0  # seconds any single expected event may take on a slow, busy ma
 SECRET = b"top secret, beside output/"
 
 Reply = tuple[int, dict[str, str], bytes]
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def fetch(url_or_server: PreviewServer | str, path: str, method: str = "GET", **headers: str) -> Reply:
