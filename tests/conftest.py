@@ -19,7 +19,7 @@ from lxml import etree
 
 from feedwright.build import BuildReport, build
 from feedwright.config import load_site
-from feedwright.pages import PAGES
+from feedwright.pipeline.pages import PAGES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -91,7 +91,7 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 12.0) -> 
 # can land in the middle of a build, and interleaved writes show.
 SLOW_FEEDWRIGHT = """
 import os, sys, time
-from feedwright import publish
+from feedwright.pipeline import publish
 from feedwright.cli import main
 
 trace, delay = os.environ["FW_TRACE"], float(os.environ["FW_DELAY"])

@@ -1,4 +1,4 @@
-"""A real headless Chromium opens the built example site through the preview server (``feedwright.serve``).
+"""A real headless Chromium opens the built example site through the preview server (``feedwright.ops.serve``).
 
 What Chromium does with a feed depends on the Content-Type it is served with (checked here, Chromium 156):
 
@@ -8,7 +8,7 @@ What Chromium does with a feed depends on the Content-Type it is served with (ch
   answer Chromium as it answers a reader), so that a Chromium that changes its mind is noticed.
 * ``application/xml`` or ``text/xml``: Chromium applies ``feed.xsl`` and shows the readable page. So the preview
   server sends feeds as ``application/xml`` to browsers only: to requests whose ``Accept`` names ``text/html``
-  (every browser navigation does; feed readers do not), with ``Vary: Accept`` (``feedwright.serve``).
+  (every browser navigation does; feed readers do not), with ``Vary: Accept`` (``feedwright.ops.serve``).
 
 Chromium 156 also puts a red "XSLT is being removed from this browser" banner over such pages (Chromium's
 ``GenerateXSLTWarningBanner`` feature); it is switched off here so that the screenshot shows the page itself.
@@ -66,7 +66,7 @@ def serving(output: Path, *, as_reader: bool = False) -> Iterator[str]:
 
     ``as_reader``: every request is answered as if it came from a feed reader (``Accept: */*``).
     """
-    from feedwright.serve import make_server
+    from feedwright.ops.serve import make_server
 
     server = make_server(output, host="127.0.0.1", port=0)
     if as_reader:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 import feedwright.build as build_module
-import feedwright.collect as collect_module
+import feedwright.pipeline.collect as collect_module
 from conftest import FUTURE, NOW, SEED, make_site, output_files, run_build, write_post
 from feedwright.build import BuildReport
-from feedwright.cache import _MAGIC, CACHE_DIR, POST_SHARDS, Cache, _checksum, code_stamp, config_key, shard
 from feedwright.config import load_site
+from feedwright.incremental.store import _MAGIC, CACHE_DIR, POST_SHARDS, Cache, _checksum, code_stamp, config_key, shard
 
 LATER = NOW + timedelta(days=365 * 7)  # after the example site's scheduled 2031 post
 
@@ -205,7 +205,7 @@ def test_a_tampered_cache_cannot_run_code(example_site: Path, tmp_path: Path, mo
 
 def test_an_old_cache_version_is_ignored(example_site: Path, tmp_path: Path, monkeypatch) -> None:
     run_build(example_site)
-    monkeypatch.setattr("feedwright.cache.CACHE_VERSION", 999)
+    monkeypatch.setattr("feedwright.incremental.store.CACHE_VERSION", 999)
     assert Cache.load(load_site(example_site)).records == {}
     build_both(example_site, tmp_path)
 
@@ -325,7 +325,7 @@ def test_state_is_written_as_json_dumps_writes_it(tmp_path: Path) -> None:
     import json
     import random
 
-    from feedwright.state import STATE_VERSION, State
+    from feedwright.pipeline.history import STATE_VERSION, State
 
     rng = random.Random(6)
     chars = ["a", '"', "\\", "\n", "\x00", "\x1f", "가", "\u2028", "{", "}", ":", ",", " ", "é", "\U0001f600", "\x7f"]

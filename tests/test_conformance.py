@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from conftest import DRAFT, FUTURE, NOW, REPO, SEED, copy_example_site, output_files, run_build, validate_feed
-from feedwright.pages import PAGES
+from feedwright.pipeline.pages import PAGES
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SEED_FIRST_SEEN = datetime(2024, 6, 25, 2, 30, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Unit tests for feedwright.feeds: which feeds a site has, which posts each carries, and their slugs."""
+"""Unit tests for feedwright.pipeline.plan: which feeds a site has, which posts each carries, and their slugs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedwright.collect import Post
 from feedwright.config import Site, parse_config
-from feedwright.feeds import assign_slugs, newest_first, plan
-from feedwright.text import short_hash, slugify
+from feedwright.pipeline.collect import Post
+from feedwright.pipeline.plan import assign_slugs, newest_first, plan
+from feedwright.pipeline.text import short_hash, slugify
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 SITE_URL = "https://ex.org/"

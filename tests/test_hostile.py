@@ -293,7 +293,7 @@ def test_alias_bombs_stay_within_a_memory_and_time_bound(tmp_path: Path) -> None
 
 
 def test_html_depth_guard_leaves_real_articles_alone() -> None:
-    from feedwright.text import too_deep
+    from feedwright.pipeline.text import too_deep
 
     article = "<div><ul>" + "<li><ul>" * 20 + "<li>deep list" + "</ul>" * 20 + "</ul></div>"
     assert not too_deep(article)
@@ -315,6 +315,6 @@ def test_html_depth_guard_leaves_real_articles_alone() -> None:
     ],
 )
 def test_uri_encoded(url: str, expected: str) -> None:
-    from feedwright.normalise import uri_encoded
+    from feedwright.pipeline.normalise import uri_encoded
 
     assert uri_encoded(url) == expected

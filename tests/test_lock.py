@@ -15,7 +15,7 @@ import pytest
 from conftest import SLOW_FEEDWRIGHT, wait_for
 from feedwright.cli import main
 from feedwright.errors import ConfigError, LockTimeout, PublishError
-from feedwright.lock import DEFAULT_WAIT, LOCK_NAME, WAIT_ENV, lock_wait, site_lock
+from feedwright.ops.lock import DEFAULT_WAIT, LOCK_NAME, WAIT_ENV, lock_wait, site_lock
 
 
 def _site(root: Path) -> Path:
@@ -62,7 +62,7 @@ def test_a_waiter_gets_the_lock_when_the_holder_lets_go(tmp_path: Path) -> None:
 def test_a_killed_holder_never_leaves_a_stale_lock(tmp_path: Path) -> None:
     state = tmp_path / ".feedwright"
     code = (
-        "import sys, time\nfrom pathlib import Path\nfrom feedwright.lock import site_lock\n"
+        "import sys, time\nfrom pathlib import Path\nfrom feedwright.ops.lock import site_lock\n"
         "with site_lock(Path(sys.argv[1]), 0):\n    print('locked', flush=True)\n    time.sleep(60)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(state)], stdout=subprocess.PIPE, text=True)

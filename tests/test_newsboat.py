@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from conftest import SEED, run_build
-from feedwright.serve import PreviewServer, make_server
+from feedwright.ops.serve import PreviewServer, make_server
 
 NEWSBOAT = shutil.which("newsboat")
 pytestmark = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed (apt-get install newsboat)")

@@ -1,4 +1,4 @@
-"""Unit tests for feedwright.normalise: every normaliser, driven through ``normalise(meta, Source(...))``."""
+"""Unit tests for feedwright.pipeline.normalise: every normaliser, driven through ``normalise(meta, Source(...))``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from feedwright.config import Site, parse_config
-from feedwright.normalise import NORMALISERS, Reject, Source, normalise
-from feedwright.state import State
+from feedwright.pipeline.history import State
+from feedwright.pipeline.normalise import NORMALISERS, Reject, Source, normalise
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from lxml import html as lxml_html
 from conftest import NOW, copy_example_site, make_site, output_files, run_build, validate_feed, write_post
 from feedwright.build import BuildReport
 from feedwright.config import load_site
-from feedwright.pages import INDEX, OPML, PAGES, STYLESHEET, stylesheet_href, with_stylesheet
+from feedwright.pipeline.pages import INDEX, OPML, PAGES, STYLESHEET, stylesheet_href, with_stylesheet
 
 XSL_NS = "http://www.w3.org/1999/XSL/Transform"
 SITE_URL = "https://news.example.org/"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import output_files
-from feedwright import publish as publish_module
 from feedwright.errors import PublishError
-from feedwright.publish import publish
+from feedwright.pipeline import publish as publish_module
+from feedwright.pipeline.publish import publish
 
 OLD_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09, in nanoseconds
 

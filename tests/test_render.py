@@ -1,4 +1,4 @@
-"""Unit tests for feedwright.render: Liquid stripping, Markdown, sanitising, summaries and images."""
+"""Unit tests for feedwright.pipeline.render: Liquid stripping, Markdown, sanitising, summaries and images."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from feedwright.collect import Post
 from feedwright.config import Site, parse_config
-from feedwright.render import image, render, sanitise, strip_liquid, summarise, to_html
+from feedwright.pipeline.collect import Post
+from feedwright.pipeline.render import image, render, sanitise, strip_liquid, summarise, to_html
 
 SITE_URL = "https://ex.org/blog/"
 POST_URL = SITE_URL + "news/hello/"

@@ -11,7 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from feedwright.cli import main
 from feedwright.errors import ConfigError
-from feedwright.schedule import (
+from feedwright.ops.schedule import (
     DEFAULT_EVERY,
     Schedule,
     cron_trigger,

@@ -1,4 +1,4 @@
-"""One test per feedgen 1.0.0 trap listed in ``feedwright.serialise``, through a real build of a tiny site."""
+"""One test per feedgen 1.0.0 trap listed in ``feedwright.pipeline.serialise``, through a real build of a tiny site."""
 
 from __future__ import annotations
 

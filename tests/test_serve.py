@@ -26,7 +26,7 @@ import pytest
 from conftest import NOW, run_build, wait_for, write_post
 from feedwright.cli import _parser
 from feedwright.errors import ConfigError
-from feedwright.serve import PreviewServer, content_type, make_server
+from feedwright.ops.serve import PreviewServer, content_type, make_server
 
 DEADLINE = 15.0  # seconds any single expected event may take on a slow, busy machine
 SECRET = b"top secret, beside output/"

@@ -11,7 +11,7 @@ import pytest
 
 from feedwright.cli import main
 from feedwright.errors import FeedwrightError
-from feedwright.status import Status, describe, read_status, status_path, write_status
+from feedwright.ops.status import Status, describe, read_status, status_path, write_status
 
 NOW = datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Unit tests for feedwright.text: XML-safe strings, white space, HTML to text, summaries and slugs."""
+"""Unit tests for feedwright.pipeline.text: XML-safe strings, white space, HTML to text, summaries and slugs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedwright.text import SUMMARY_LENGTH, html_to_text, short_hash, slugify, squash, truncate, xml_safe
+from feedwright.pipeline.text import SUMMARY_LENGTH, html_to_text, short_hash, slugify, squash, truncate, xml_safe
 
 # The characters XML 1.0 allows (production [2] Char); anything else in a feed is a well-formedness error.
 _XML_CHAR = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")

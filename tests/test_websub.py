@@ -20,7 +20,7 @@ from lxml import etree
 from conftest import NOW, make_site, run_build, validate_feed, write_post
 from feedwright.config import parse_config
 from feedwright.errors import ConfigError
-from feedwright.websub import Ping, notify, ping
+from feedwright.pipeline.announce import Ping, notify, ping
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -215,7 +215,7 @@ def fake_post(answers: list[int | Exception]) -> tuple[list[bytes], object]:
 
 
 def test_ping_retries_server_errors_then_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("feedwright.websub.BACKOFF", 0.01)
+    monkeypatch.setattr("feedwright.pipeline.announce.BACKOFF", 0.01)
     seen, post = fake_post([503, ConnectionResetError(104, "Connection reset by peer"), 204])
     result = ping("https://hub.example/", "https://example.org/rss.xml?a=1&b", post=post)  # type: ignore[arg-type]
     assert result == Ping("https://hub.example/", "https://example.org/rss.xml?a=1&b", True, 3, "HTTP 204")
@@ -223,7 +223,7 @@ def test_ping_retries_server_errors_then_succeeds(monkeypatch: pytest.MonkeyPatc
 
 
 def test_ping_gives_up_after_the_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("feedwright.websub.BACKOFF", 0.01)
+    monkeypatch.setattr("feedwright.pipeline.announce.BACKOFF", 0.01)
     seen, post = fake_post([500, 502, 429, 202])
     result = ping("https://hub.example/", "https://example.org/rss.xml", post=post)  # type: ignore[arg-type]
     assert not result.ok and result.attempts == 3 and result.detail == "HTTP 429" and len(seen) == 3

@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .cache import Cache, digest_bytes, hash_parts
-from .collect import Collection, Post, _workers, collect
 from .config import Site
 from .errors import ConfigError, PostError, PublishError
-from .feeds import Feed, plan_with_counts
-from .pages import pages
-from .publish import MANIFEST, PublishResult, atomic_write, publish
-from .state import State
+from .incremental.store import Cache, digest_bytes, hash_parts
+from .pipeline.collect import Collection, Post, _workers, collect
+from .pipeline.history import State
+from .pipeline.pages import pages
+from .pipeline.plan import Feed, plan_with_counts
+from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
-    from .render import Entry
-    from .websub import Ping
+    from .pipeline.announce import Ping
+    from .pipeline.render import Entry
 
 STATE_FILE = "state.json"
 # Rendering is spread over every core only when there is this much of it (a post takes ~3 ms).
@@ -69,7 +69,7 @@ def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
 
 
 def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
-    from .render import post_body, render_parts
+    from .pipeline.render import post_body, render_parts
 
     out = []
     for post in posts:
@@ -86,7 +86,7 @@ def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str
         try:
             from concurrent.futures import ProcessPoolExecutor
 
-            from .lock import exit_with_parent
+            from .ops.lock import exit_with_parent
 
             with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
                 return [item for chunk in pool.map(_render_chunk, [site] * len(chunks), chunks) for item in chunk]
@@ -98,7 +98,7 @@ def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str
 def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) -> dict[str, Entry]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
     when the post's bytes and fields are unchanged)."""
-    from .render import Entry, image
+    from .pipeline.render import Entry, image
 
     cache = cache or Cache.disabled()
     parts: dict[str, tuple[str, str, str | None]] = {}
@@ -131,14 +131,14 @@ def _prepare_rendering() -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): the render workers forked next inherit them, and serialising does not
     wait for its imports (~0.1 s)."""
-    from . import serialise  # noqa: F401  (feedgen, lxml)
-    from .render import _markdown
+    from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
+    from .pipeline.render import _markdown
 
     _markdown()
 
 
 def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
-    from .serialise import SERIALISERS
+    from .pipeline.serialise import SERIALISERS
 
     return SERIALISERS[fmt]
 
@@ -190,7 +190,7 @@ Counts = tuple[int, int, int, datetime | None]
 
 
 def _plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> tuple[list[Feed], Counts]:
-    """:func:`~feedwright.feeds.plan` and the report's counts; the last build's, from the cache, when its posts
+    """:func:`~feedwright.pipeline.plan.plan` and the report's counts; the last build's, from the cache, when its posts
     are this build's (every file as it saw it) and no post became due since (100,000 posts: 0.4 s saved)."""
     posts, key = collection.posts, repr(site)
     last = cache.plan()
@@ -284,7 +284,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
 
 def _announce(site: Site, feeds: list[Feed], result: PublishResult) -> list[Ping]:
     """WebSub: tell the hubs about each feed file this build rewrote (never about unchanged ones)."""
-    from .websub import notify
+    from .pipeline.announce import notify
 
     written = set(result.written)
     urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]

@@ -13,9 +13,9 @@ from . import __version__
 from .build import BuildReport, build
 from .config import load_site
 from .errors import FeedwrightError
-from .lock import lock_wait
-from .runs import recorded_build
-from .status import describe, read_status, status_path
+from .ops.lock import lock_wait
+from .ops.runs import recorded_build
+from .ops.status import describe, read_status, status_path
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -120,9 +120,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _daemon(args: argparse.Namespace) -> int:
-    from .daemon import Daemon  # the scheduler is loaded only by the command that needs it
-    from .logs import setup_logging
-    from .schedule import load_schedule, schedule_from
+    from .ops.daemon import Daemon  # the scheduler is loaded only by the command that needs it
+    from .ops.logs import setup_logging
+    from .ops.schedule import load_schedule, schedule_from
 
     site = load_site(args.site)
     schedule = load_schedule(site.root, site.timezone)  # validated even when a flag overrides it
@@ -134,8 +134,8 @@ def _daemon(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from . import serve  # werkzeug is loaded only by the command that needs it
-    from .logs import setup_logging
+    from .ops import serve  # werkzeug is loaded only by the command that needs it
+    from .ops.logs import setup_logging
 
     site = load_site(args.site)
     setup_logging()

@@ -6,7 +6,7 @@ it is history, not cache, and is kept.) These files, each loaded once and rewrit
 ``posts-00.pickle`` ... ``posts-31.pickle``
     Per content file (its path under ``content/``, whose CRC-32 picks one of the :data:`POST_SHARDS` files): the
     stat key ``(size, mtime_ns, ctime_ns, inode)``, the content fingerprint, the file's state entry (first seen /
-    changed) after it was read, and the outcome: a :class:`~feedwright.collect.Post` without its body, a
+    changed) after it was read, and the outcome: a :class:`~feedwright.pipeline.collect.Post` without its body, a
     rejection reason, or "not a post". The outcome is
     reused only when the state entry is still the same, so a post's dates never come from a stale cache.
 
@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import Site
+from ..config import Site
 
 CACHE_DIR = "cache"
 CACHE_VERSION = 2
@@ -107,8 +107,8 @@ _ALLOWED = {
     ("datetime", "datetime"),
     ("datetime", "timezone"),
     ("datetime", "timedelta"),
-    ("feedwright.cache", "_zone"),
-    ("feedwright.collect", "Post"),
+    ("feedwright.incremental.store", "_zone"),
+    ("feedwright.pipeline.collect", "Post"),
 }
 
 
@@ -151,10 +151,10 @@ def _checksum(data: bytes | memoryview) -> bytes:
 def code_stamp() -> str:
     """Identifies the code that writes and reads the cache: any change to it makes older caches stale."""
     parts: list[str] = [f"v{CACHE_VERSION}", sys.version]
-    here = Path(__file__).parent
-    for path in sorted(here.glob("*.py")):
+    here = Path(__file__).parent.parent  # the whole feedwright package
+    for path in sorted(here.rglob("*.py")):
         st = path.stat()
-        parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+        parts.append(f"{path.relative_to(here)}:{st.st_size}:{st.st_mtime_ns}")
     for name in _DEPENDENCIES:
         try:
             spec = importlib.util.find_spec(name)
@@ -336,7 +336,7 @@ class Cache:
         self._write(todo, self.warnings)
 
     def _write(self, parts: list[tuple[str, dict[Any, Any]]], warnings: list[str]) -> None:
-        from .publish import atomic_write
+        from ..pipeline.publish import atomic_write
 
         header = _MAGIC + self.stamp.encode() + b"\n" + self.config.encode() + b"\n"
         for name, data in parts:

@@ -25,8 +25,8 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from .config import CONFIG_NAME, Site, load_site
-from .errors import ConfigError, FeedwrightError, LockTimeout
+from ..config import CONFIG_NAME, Site, load_site
+from ..errors import ConfigError, FeedwrightError, LockTimeout
 from .lock import DEFAULT_WAIT, site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule, load_schedule

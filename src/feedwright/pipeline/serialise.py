@@ -21,9 +21,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .config import Site
-from .feeds import Feed
+from ..config import Site
 from .pages import with_stylesheet
+from .plan import Feed
 from .render import Entry
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"

@@ -31,8 +31,8 @@ from werkzeug.security import safe_join
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from .config import CONFIG_NAME, Site, load_site
-from .errors import ConfigError, FeedwrightError
+from ..config import CONFIG_NAME, Site, load_site
+from ..errors import ConfigError, FeedwrightError
 from .lock import lock_wait
 from .runs import recorded_build
 

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PublishError
+from ..errors import PublishError
 
 MANIFEST = "manifest.json"
 # Beside the manifest while a publish runs; found at the start of the next one, it means temp files may be left.

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from . import __version__
+from .. import __version__
 
 TIMEOUT = 5.0  # seconds per attempt
 RETRIES = 2  # attempts after the first, for connection errors, timeouts and 5xx/429 answers

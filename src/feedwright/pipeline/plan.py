@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter, itemgetter
 from urllib.parse import quote
 
+from ..config import Site
 from .collect import Post
-from .config import Site
 from .text import short_hash, slugify
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -15,8 +15,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from .config import Site
-from .state import State
+from ..config import Site
+from .history import State
 from .text import html_to_text, slugify, squash, truncate, xml_safe
 
 MAX_LIST_ITEMS = 200

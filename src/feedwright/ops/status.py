@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .config import STATE_DIR
-from .errors import FeedwrightError
-from .publish import atomic_write
+from ..config import STATE_DIR
+from ..errors import FeedwrightError
+from ..pipeline.publish import atomic_write
 
 STATUS_NAME = "status.json"
 STATUS_VERSION = 1

@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 import nh3
 
+from ..config import Site
 from .collect import Post, read_body
-from .config import Site
 from .normalise import Reject, uri_encoded
 from .text import html_to_text, strip_tags, too_deep, truncate, xml_safe
 
@@ -175,7 +175,7 @@ def render(post: Post, site: Site) -> Entry:
 
 
 def post_body(post: Post, site: Site) -> tuple[str, str]:
-    """The post's body (read back from its file if :func:`~feedwright.collect.collect` left it out) and the
+    """The post's body (read back from its file if :func:`~feedwright.pipeline.collect.collect` left it out) and the
     fingerprint of the bytes it came from."""
     if post.body is not None:
         return post.body, post.fingerprint

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ConfigError, LockTimeout, PublishError
+from ..errors import ConfigError, LockTimeout, PublishError
 
 LOCK_NAME = "build.lock"
 DEFAULT_WAIT = 30.0

@@ -19,8 +19,8 @@ import html
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
-from .config import Site
-from .feeds import Feed
+from ..config import Site
+from .plan import Feed
 
 STYLESHEET = "feed.xsl"
 INDEX = "index.html"

@@ -18,11 +18,23 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, StatKey, is_racy, now_ns, stat_key
-from .config import Site
-from .errors import PostError
+from ..config import Site
+from ..errors import PostError
+from ..incremental.store import (
+    FINGERPRINT,
+    OUTCOME,
+    RACY,
+    STAT,
+    STATE,
+    Cache,
+    Record,
+    StatKey,
+    is_racy,
+    now_ns,
+    stat_key,
+)
+from .history import State, digest
 from .normalise import Reject, Source, normalise
-from .state import State, digest
 from .text import xml_safe
 
 HTML_SUFFIXES = {".html", ".htm"}
@@ -392,7 +404,7 @@ def _read_all(
         try:
             from concurrent.futures import ProcessPoolExecutor
 
-            from .lock import exit_with_parent
+            from ..ops.lock import exit_with_parent
 
             with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
                 results = pool.map(_read_chunk, *zip(*((site, now, started_ns, c) for c in chunks), strict=True))

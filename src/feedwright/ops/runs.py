@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .build import BuildReport, build
-from .config import Site
-from .errors import ConfigError, FeedwrightError
+from ..build import BuildReport, build
+from ..config import Site
+from ..errors import ConfigError, FeedwrightError
+from ..pipeline.pages import PAGES
 from .lock import site_lock
-from .pages import PAGES
 from .status import Status, read_status, write_status
 
 

@@ -21,8 +21,8 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import CONFIG_NAME
-from .errors import ConfigError
+from ..config import CONFIG_NAME
+from ..errors import ConfigError
 
 DEFAULT_EVERY = timedelta(minutes=10)
 # A year: beyond it, a schedule is a typo (and timedelta would overflow on a long enough one).
