@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Site
 from .errors import ConfigError, PostError, PublishError
+from .formats import BY_NAME
 from .incremental.store import Cache, digest_bytes, hash_parts
 from .pipeline.collect import Collection, Post, _workers, collect
 from .pipeline.history import State
@@ -138,9 +139,7 @@ def _prepare_rendering() -> None:
 
 
 def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
-    from .pipeline.serialise import SERIALISERS
-
-    return SERIALISERS[fmt]
+    return BY_NAME[fmt].serialise
 
 
 def serialise_all(

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .formats import NAMES as FORMATS
 
 CONFIG_NAME = "feedwright.toml"
 STATE_DIR = ".feedwright"
-FORMATS = ("rss", "atom", "json")
 DEFAULT_PERMALINK = "/:path/"
 PERMALINK_TOKENS = (":path", ":dir", ":slug", ":year", ":month", ":day", ":category")
 

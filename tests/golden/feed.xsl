@@ -41,19 +41,21 @@ body { margin: 0; color: var(--fg); background: Canvas;
   font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK KR",
   "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; }
 main { max-width: 46rem; margin: 0 auto; padding: 2rem 1.25rem 4rem; }
+h1 { font-size: 2rem; line-height: 1.2; }
+h2 { font-size: 1.15rem; }
+.description { color: var(--muted); }
+.about { background: var(--box); border: 1px solid var(--line); border-radius: .5rem; padding: .25rem 1.25rem; }
+.about h2 { font-size: 1.05rem; margin: .9rem 0 .25rem; }
+a { color: var(--accent); }
+:lang(ko) { word-break: keep-all; }
+h1 { margin: .25rem 0; }
+.description { margin: 0; }
+.about { margin: 1.5rem 0 2rem; }
 .kicker { margin: 0; color: var(--muted); font-size: .8rem; font-weight: 600; letter-spacing: .08em;
   text-transform: uppercase; }
-h1 { font-size: 2rem; line-height: 1.2; margin: .25rem 0; }
-.description { color: var(--muted); margin: 0; }
-.about { background: var(--box); border: 1px solid var(--line); border-radius: .5rem; padding: .25rem 1.25rem;
-  margin: 1.5rem 0 2rem; }
-.about h2 { font-size: 1.05rem; margin: .9rem 0 .25rem; }
 .address code { display: block; overflow-wrap: anywhere; background: Canvas; border: 1px solid var(--line);
   border-radius: .375rem; padding: .5rem .75rem; font-size: .9rem; user-select: all; }
 .links a { margin-right: 1.25rem; }
-a { color: var(--accent); }
-:lang(ko) { word-break: keep-all; }
-h2 { font-size: 1.15rem; }
 .items { list-style: none; padding: 0; margin: 0; }
 .item { display: flex; gap: 1rem; padding: 1rem 0; border-top: 1px solid var(--line); }
 .thumb { flex: none; width: 7.5rem; height: 5rem; object-fit: cover; border-radius: .375rem;

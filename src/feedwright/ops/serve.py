@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..config import CONFIG_NAME, Site, load_site
 from ..errors import ConfigError, FeedwrightError
+from ..formats import FORMATS
 from .lock import lock_wait
 from .runs import recorded_build
 
@@ -41,11 +42,7 @@ log = logging.getLogger("feedwright.serve")
 POLL_INTERVAL = 1.0  # seconds between two looks at content/ and feedwright.toml with --watch
 
 # By file name first: every feed is an .xml or .json file, and only its name tells RSS from Atom.
-TYPES_BY_NAME = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
+TYPES_BY_NAME = {fmt.file_name: f"{fmt.media_type}; charset=utf-8" for fmt in FORMATS}
 TYPES_BY_SUFFIX = {
     ".xml": "application/xml; charset=utf-8",
     ".xsl": "text/xsl; charset=utf-8",
@@ -70,7 +67,7 @@ def content_type(name: str) -> str:
 # to application/xml. Browsers name text/html in Accept when they navigate; feed readers do not. So a browser
 # gets the same bytes as application/xml (and the readable page), a reader gets the registered type.
 BROWSER_TYPE = "application/xml; charset=utf-8"
-_FEED_TYPES = (TYPES_BY_NAME["rss.xml"], TYPES_BY_NAME["atom.xml"])
+_FEED_TYPES = tuple(TYPES_BY_NAME[fmt.file_name] for fmt in FORMATS if fmt.styled)
 
 
 def _for_browser(request: Request, ctype: str) -> bool:

@@ -14,12 +14,12 @@ from operator import attrgetter, itemgetter
 from urllib.parse import quote
 
 from ..config import Site
+from ..formats import BY_NAME
 from .collect import Post
 from .text import short_hash, slugify
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SORT_KEY, _POST, _FIRST = itemgetter(0, 1), itemgetter(2), itemgetter(0)
-FILE_NAMES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Feed:
 
     def path(self, fmt: str) -> str:
         """Output-relative path of this feed's file in ``fmt``."""
-        return f"{self.folder}/{FILE_NAMES[fmt]}" if self.folder else FILE_NAMES[fmt]
+        name = BY_NAME[fmt].file_name
+        return f"{self.folder}/{name}" if self.folder else name
 
     def url(self, site: Site, fmt: str) -> str:
         """Absolute URL of this feed's file in ``fmt``; non-ASCII slugs percent-encoded."""

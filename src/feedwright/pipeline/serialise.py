@@ -22,6 +22,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..config import Site
+from ..formats import BY_NAME
 from .pages import with_stylesheet
 from .plan import Feed
 from .render import Entry
@@ -32,7 +33,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # An empty feed still needs a date, and it must not be "now": the bytes would change on every build.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MIME = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 
 
 class _FeedExtension(BaseExtension):
@@ -98,7 +98,7 @@ def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGe
     fg.id(feed.url(site, "atom"))
     fg.title(feed.title)
     fg.description(site.description or feed.title)
-    fg.link(href=feed.url(site, fmt), rel="self", type=MIME[fmt])
+    fg.link(href=feed.url(site, fmt), rel="self", type=BY_NAME[fmt].media_type)
     if fmt == "atom":
         for hub in site.hubs:
             fg.link(href=hub, rel="hub")
@@ -188,5 +188,3 @@ def json_feed(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
     doc["items"] = items
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
-
-SERIALISERS = {"rss": rss, "atom": atom, "json": json_feed}
