@@ -14,8 +14,9 @@ import pytest
 
 from conftest import SLOW_FEEDWRIGHT, wait_for
 from feedwright.cli import main
+from feedwright.environment import DEFAULT_WAIT, LOCK_TIMEOUT, checked_wait, read_environment
 from feedwright.errors import ConfigError, LockTimeout, PublishError
-from feedwright.ops.lock import DEFAULT_WAIT, LOCK_NAME, WAIT_ENV, lock_wait, site_lock
+from feedwright.ops.lock import LOCK_NAME, site_lock
 
 
 def _site(root: Path) -> Path:
@@ -84,17 +85,30 @@ def test_an_unusable_state_folder_is_a_publish_error(tmp_path: Path) -> None:
         pass
 
 
-def test_lock_wait_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(WAIT_ENV, raising=False)
-    assert lock_wait() == DEFAULT_WAIT == 30
-    assert lock_wait(2.5) == 2.5
-    monkeypatch.setenv(WAIT_ENV, "0.5")
-    assert lock_wait() == 0.5
-    assert lock_wait(3) == 3  # the option wins over the environment
+def test_lock_wait_setting() -> None:
+    assert read_environment({}).lock_wait == DEFAULT_WAIT == 30
+    assert read_environment({LOCK_TIMEOUT: "0.5"}).lock_wait == 0.5
+    assert checked_wait(2.5) == 2.5
     for bad in ("soon", "-1", "nan"):
-        monkeypatch.setenv(WAIT_ENV, bad)
-        with pytest.raises(ConfigError):
-            lock_wait()
+        with pytest.raises(ConfigError, match=LOCK_TIMEOUT):
+            read_environment({LOCK_TIMEOUT: bad})
+    with pytest.raises(ConfigError):
+        checked_wait(-1)
+
+
+def test_the_wait_option_wins_over_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[float] = []
+
+    def build_refused(site: object, *, wait: float, **_: object) -> None:
+        seen.append(wait)
+        raise LockTimeout("held by test")
+
+    monkeypatch.setattr("feedwright.cli.recorded_build", build_refused)
+    monkeypatch.setenv(LOCK_TIMEOUT, "0.5")
+    site = _site(tmp_path / "site")
+    for args, want in (([], 0.5), (["--wait", "3"], 3.0)):
+        assert main(["build", "--site", str(site), *args]) == LockTimeout.exit_code
+        assert seen.pop() == want
 
 
 def test_cron_build_gives_up_with_exit_75(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,7 +129,7 @@ def test_the_wait_comes_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site = _site(tmp_path / "site")
-    monkeypatch.setenv(WAIT_ENV, "0.1")
+    monkeypatch.setenv(LOCK_TIMEOUT, "0.1")
     with site_lock(site / ".feedwright", 0):
         assert main(["build", "--site", str(site)]) == 75
     assert "gave up after 0.1 s" in capsys.readouterr().err

@@ -25,7 +25,7 @@ import pytest
 
 from conftest import NOW, run_build, wait_for, write_post
 from feedwright.cli import _parser
-from feedwright.errors import ConfigError
+from feedwright.errors import ServeError
 from feedwright.ops.serve import PreviewServer, content_type, make_server
 
 DEADLINE = 15.0  # seconds any single expected event may take on a slow, busy machine
@@ -270,10 +270,10 @@ def test_binds_to_loopback_by_default_and_logs_each_request(
 def test_port_in_use_and_bad_addresses(site: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        with pytest.raises(ConfigError, match=f"port {port} .*already in use"):
+        with pytest.raises(ServeError, match=f"port {port} .*already in use"):
             make_server(site / "output", port=port)
         result = _cli(site, "--port", str(port))
-        assert result.returncode == 2
+        assert result.returncode == ServeError.exit_code == 69
         assert result.stderr.strip().splitlines() == [
             f"feedwright: port {port} on 127.0.0.1 is already in use; choose another with --port"
         ]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Site
-from .errors import ConfigError, PostError, PublishError
+from .errors import PostError, PublishError
 from .formats import BY_NAME
 from .incremental.store import Cache, digest_bytes, hash_parts
 from .pipeline.collect import Collection, Post, _workers, collect
@@ -30,17 +30,6 @@ if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when some
 STATE_FILE = "state.json"
 # Rendering is spread over every core only when there is this much of it (a post takes ~3 ms).
 PARALLEL_MIN_RENDERS = 100
-
-
-def current_time() -> datetime:
-    """Now, as an aware datetime; ``SOURCE_DATE_EPOCH`` pins it (reproducible builds, golden tests)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), UTC)
-        except ValueError:
-            raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -245,7 +234,7 @@ def build(site: Site, *, now: datetime | None = None, strict: bool = False, writ
 
 
 def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> BuildReport:
-    now = now or current_time()
+    now = now or datetime.now(UTC)  # the CLI passes SOURCE_DATE_EPOCH in (environment.py)
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
     collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,12 +13,10 @@ from pathlib import Path
 from . import __version__
 from .build import BuildReport, build
 from .config import load_site
-from .errors import FeedwrightError
-from .ops.lock import lock_wait
+from .environment import Environment, checked_wait, read_environment
+from .errors import EXIT_OK, FeedwrightError, Interrupted, PostError, StatusError
 from .ops.runs import recorded_build
 from .ops.status import describe, read_status, status_path
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,9 +90,10 @@ def _summary(report: BuildReport) -> str:
     return ", ".join(parts)
 
 
-def _build(args: argparse.Namespace) -> int:
+def _build(args: argparse.Namespace, env: Environment) -> int:
     site = load_site(args.site)
-    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
+    wait = env.lock_wait if args.wait is None else checked_wait(args.wait)
+    report = recorded_build(site, strict=args.strict, wait=wait, now=env.now())
     _report_problems(report)
     if args.verbose:
         for path in report.collection.ignored:
@@ -105,21 +105,21 @@ def _build(args: argparse.Namespace) -> int:
                 _err(str(ping))
     if args.strict and report.rejected:
         _err(f"--strict: {len(report.rejected)} posts rejected; {site.output} left as it was")
-        return EXIT_REJECTED
+        return PostError.exit_code
     if not args.quiet:
         print(_summary(report))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    return PostError.exit_code if report.rejected else EXIT_OK
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace, env: Environment) -> int:
     site = load_site(args.site)
-    report = build(site, write=False)
+    report = build(site, now=env.now(), write=False)
     _report_problems(report)
     print(_summary(report))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    return PostError.exit_code if report.rejected else EXIT_OK
 
 
-def _daemon(args: argparse.Namespace) -> int:
+def _daemon(args: argparse.Namespace, env: Environment) -> int:
     from .ops.daemon import Daemon  # the scheduler is loaded only by the command that needs it
     from .ops.logs import setup_logging
     from .ops.schedule import load_schedule, schedule_from
@@ -130,45 +130,60 @@ def _daemon(args: argparse.Namespace) -> int:
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
     setup_logging(args.log_format)
-    return Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait()).run()
+    return Daemon(site, schedule, fixed=fixed, env=env).run()
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, env: Environment) -> int:
     from .ops import serve  # werkzeug is loaded only by the command that needs it
     from .ops.logs import setup_logging
 
     site = load_site(args.site)
     setup_logging()
-    return serve.run(site, args.host, serve.parse_port(args.port), watch=args.watch)
+    return serve.run(site, args.host, serve.parse_port(args.port), watch=args.watch, env=env)
 
 
-def _status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace, _env: Environment) -> int:
     root, now = Path(args.site).absolute(), datetime.now(UTC)
     status = read_status(root)
     if status is None:
-        _err(f"feedwright: no run recorded yet ({status_path(root)} does not exist)")
-        return EXIT_REJECTED
+        raise StatusError(f"no run recorded yet ({status_path(root)} does not exist)")
     healthy = not status.failed and not status.overdue(now)
     if args.json:
         print(json.dumps({**status.to_json(), "overdue": status.overdue(now), "healthy": healthy}, indent=2))
     else:
         print("\n".join(describe(status, now)))
-    return EXIT_OK if healthy else EXIT_REJECTED
+    return EXIT_OK if healthy else StatusError.exit_code
 
 
 COMMANDS = {"build": _build, "check": _check, "daemon": _daemon, "serve": _serve, "status": _status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``feedwright`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``feedwright`` command; returns the exit status (see errors.py for the table).
+
+    The one place that turns what went wrong into a line on stderr: an error of the tree, Ctrl-C (at any point,
+    for every command) and a reader that closed our stdout early.
+    """
     try:
-        return COMMANDS[args.command](args)
-    except FeedwrightError as exc:
-        _err(f"feedwright: {exc}")
-        return exc.exit_code
+        args = _parser().parse_args(argv)
+        status = COMMANDS[args.command](args, read_environment(os.environ))
+        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
+        return status
     except KeyboardInterrupt:
-        return 130
+        return _fail(Interrupted("interrupted"))
+    except FeedwrightError as exc:
+        return _fail(exc)
+    except BrokenPipeError:
+        # Python's recipe (signal module docs, "Note on SIGPIPE"): point stdout at devnull so that the flush at
+        # exit cannot raise again, and exit quietly: `feedwright status --json | head -c1` is no error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return FeedwrightError.exit_code
+
+
+def _fail(exc: FeedwrightError) -> int:
+    _err(f"feedwright: {exc}")
+    return exc.exit_code
 
 
 if __name__ == "__main__":

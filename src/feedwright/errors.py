@@ -1,18 +1,35 @@
 """The exceptions feedwright raises, and the exit status each one maps to.
 
-The library only raises; ``cli.py`` catches :class:`FeedwrightError` and turns it into one line on stderr and
-the exit status below. Anything else escaping the library is a bug and is allowed to show its traceback.
+The library only raises; ``cli.py`` catches :class:`FeedwrightError` and turns it into one line on stderr and the
+exit status of the class (``exit_code``). Every error the library raises on purpose is a node of this tree, and the
+CLI has no exit status of its own beyond 0 (success). Anything else escaping the library is a bug and is allowed to
+show its traceback.
 
     FeedwrightError              exit 1   base class; never raised bare
-    ├── ConfigError              exit 2   feedwright.toml or the command line is wrong; nothing was written
+    ├── ConfigError              exit 2   feedwright.toml, the environment or the command line is wrong; nothing
+    │                                     was written (argparse's usage errors exit 2 as well)
     ├── PostError                exit 1   one post is rejected; collected into the report, never aborts a build
+    │   └── Reject               exit 1   raised by the stage that read the post, which knows the reason but not
+    │                                     the file; the collector turns it into a PostError naming the file
+    ├── StatusError              exit 1   `status`: no run recorded yet, or the status file cannot be read
+    ├── ServeError               exit 69  `serve` cannot listen: the port is taken, or not ours to open
+    │                                     (EX_UNAVAILABLE)
     ├── PublishError             exit 74  output/ (or the state folder) could not be written; old feeds intact
-    └── LockTimeout              exit 75  another build holds the site's lock (EX_TEMPFAIL: cron retries)
+    │                                     (EX_IOERR)
+    ├── LockTimeout              exit 75  another build holds the site's lock (EX_TEMPFAIL: cron retries)
+    └── Interrupted              exit 130 Ctrl-C (SIGINT, 128 + 2); the CLI turns KeyboardInterrupt into it
+
+A command that finds a problem without raising (a build with rejected posts, an unhealthy ``status``) exits with
+the status of the node that names the problem (``PostError.exit_code``, ``StatusError.exit_code``). Output closed
+early (``feedwright status --json | head -c1``) ends the command quietly with exit 1, as Python's documentation on
+SIGPIPE recommends.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+EXIT_OK = 0
 
 
 class FeedwrightError(Exception):
@@ -22,7 +39,7 @@ class FeedwrightError(Exception):
 
 
 class ConfigError(FeedwrightError):
-    """The site configuration or the command line is invalid."""
+    """The site configuration, an environment variable or the command line is invalid."""
 
     exit_code = 2
 
@@ -38,6 +55,27 @@ class PostError(FeedwrightError):
         self.reason = reason
 
 
+class Reject(PostError):
+    """A post's file or front matter cannot be used; raised where the file is not known, ``str()`` is the reason."""
+
+    def __init__(self, reason: str) -> None:
+        FeedwrightError.__init__(self, reason)
+        self.path = ""
+        self.reason = reason
+
+
+class StatusError(FeedwrightError):
+    """``status`` has nothing to show: no run recorded yet, or the status file is unreadable."""
+
+    exit_code = 1
+
+
+class ServeError(FeedwrightError):
+    """The preview server cannot listen on the address it was given."""
+
+    exit_code = 69
+
+
 class PublishError(FeedwrightError):
     """Writing the output (or the state folder) failed; whatever was published before stays as it was."""
 
@@ -48,3 +86,9 @@ class LockTimeout(FeedwrightError):
     """Another feedwright process is building this site and did not finish in time."""
 
     exit_code = 75
+
+
+class Interrupted(FeedwrightError):
+    """The user pressed Ctrl-C (or sent SIGINT)."""
+
+    exit_code = 130

@@ -26,8 +26,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from ..config import CONFIG_NAME, Site, load_site
+from ..environment import Environment
 from ..errors import ConfigError, FeedwrightError, LockTimeout
-from .lock import DEFAULT_WAIT, site_lock
+from .lock import site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule, load_schedule
 from .status import Status, write_status
@@ -40,11 +41,11 @@ BUILD_JOB, PUBLISH_JOB, RELOAD_JOB = "build", "publish", "reload"
 class Daemon:
     """The scheduler loop for one site. ``fixed``: the schedule came from the command line and SIGHUP keeps it."""
 
-    def __init__(self, site: Site, schedule: Schedule, *, fixed: bool = False, lock_wait: float = DEFAULT_WAIT):
+    def __init__(self, site: Site, schedule: Schedule, *, fixed: bool = False, env: Environment | None = None):
         self._site = site
         self._schedule = schedule
         self._fixed = fixed
-        self._lock_wait = lock_wait
+        self._env = env or Environment()
         self._stop = threading.Event()
         self._done = threading.Event()
         # Held for a whole build: shutdown waits on it, so a write in progress is never cut.
@@ -73,7 +74,7 @@ class Daemon:
         )
         log.info("feedwright daemon started for %s, %s (pid %d)", self._site.root, self._schedule.describe(),
                  os.getpid())
-        if os.environ.get("SOURCE_DATE_EPOCH"):
+        if self._env.pinned_now is not None:
             log.warning("SOURCE_DATE_EPOCH is set: 'now' is pinned, so scheduled posts will not appear on time")
         try:
             if not self._stop.is_set():
@@ -97,8 +98,8 @@ class Daemon:
                 return
             site = self._site
             try:
-                with site_lock(site.state_dir, self._lock_wait, stop=self._stop):
-                    run = timed_build(site)
+                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop):
+                    run = timed_build(site, now=self._env.now())
                     self._record(site, run, why)
             except LockTimeout as exc:
                 if not self._stop.is_set():

@@ -15,11 +15,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import ConfigError, LockTimeout, PublishError
+from ..errors import LockTimeout, PublishError
 
 LOCK_NAME = "build.lock"
-DEFAULT_WAIT = 30.0
-WAIT_ENV = "FEEDWRIGHT_LOCK_TIMEOUT"
 _POLL = 0.05
 # Lock descriptors this process holds. A forked child (a pool worker) inherits them, and with them the flock:
 # killed with SIGKILL, a build's orphaned workers would hold the site's lock for ever. Children close them.
@@ -50,21 +48,6 @@ def exit_with_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def lock_wait(value: float | None = None) -> float:
-    """Seconds to wait for the lock: ``value`` if given, else ``$FEEDWRIGHT_LOCK_TIMEOUT``, else 30."""
-    if value is None:
-        text = os.environ.get(WAIT_ENV, "").strip()
-        if not text:
-            return DEFAULT_WAIT
-        try:
-            value = float(text)
-        except ValueError:
-            raise ConfigError(f"{WAIT_ENV} must be a number of seconds, got {text!r}") from None
-    if not value >= 0:  # also rejects NaN
-        raise ConfigError(f"the lock wait must be 0 seconds or more, got {value}")
-    return value
 
 
 def _holder(fd: int) -> str:

@@ -73,7 +73,7 @@ class Run:
         )
 
 
-def timed_build(site: Site, *, strict: bool = False) -> Run:
+def timed_build(site: Site, *, strict: bool = False, now: datetime | None = None) -> Run:
     """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised."""
     started, clock = datetime.now(UTC), time.monotonic()
     try:
@@ -81,7 +81,7 @@ def timed_build(site: Site, *, strict: bool = False) -> Run:
         # collect() would read a vanished (unmounted, deleted) content folder as "no posts" and empty every feed.
         if not content.is_dir():
             raise ConfigError(f"{content}: content folder does not exist")
-        report, error = build(site, strict=strict), None
+        report, error = build(site, now=now, strict=strict), None
     except Exception as exc:  # the daemon keeps its schedule whatever went wrong; the caller reports it
         report, error = None, exc
     return Run(started, time.monotonic() - clock, report, error)
@@ -96,7 +96,7 @@ def _failures_before(site: Site) -> int:
     return last.failures if last is not None and last.failed else 0
 
 
-def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildReport:
+def recorded_build(site: Site, *, strict: bool = False, wait: float, now: datetime | None = None) -> BuildReport:
     """``build()`` under the site lock, recorded in the status file whether it worked or not.
 
     Raises :class:`LockTimeout` when another run holds the lock for more than ``wait`` seconds (nothing is
@@ -104,7 +104,7 @@ def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildRep
     warning in the report.
     """
     with site_lock(site.state_dir, wait):
-        run = timed_build(site, strict=strict)
+        run = timed_build(site, strict=strict, now=now)
         try:
             failures = 0 if run.published else _failures_before(site) + 1
             write_status(site.root, run.status("build", failures=failures))

@@ -32,9 +32,9 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from ..config import CONFIG_NAME, Site, load_site
-from ..errors import ConfigError, FeedwrightError
+from ..environment import Environment
+from ..errors import ConfigError, FeedwrightError, ServeError
 from ..formats import FORMATS
-from .lock import lock_wait
 from .runs import recorded_build
 
 log = logging.getLogger("feedwright.serve")
@@ -219,7 +219,8 @@ def parse_port(value: str | int) -> int:
 def make_server(output: Path, host: str = "127.0.0.1", port: int = 8000) -> PreviewServer:
     """A :class:`PreviewServer` for ``output`` listening on ``host``:``port`` (not yet serving).
 
-    Raises :class:`ConfigError` for a bad host or port, a port already in use, or an address not on this machine.
+    Raises :class:`ConfigError` for a bad host or port or an address not on this machine, :class:`ServeError` for
+    a port already in use or one this user may not open.
     """
     port = parse_port(port)
     try:
@@ -232,8 +233,10 @@ def make_server(output: Path, host: str = "127.0.0.1", port: int = 8000) -> Prev
         sock = socket.create_server(address[:2], family=family)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port {port} on {host} is already in use; choose another with --port") from None
-        raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+            raise ServeError(f"port {port} on {host} is already in use; choose another with --port") from None
+        if exc.errno == errno.EADDRNOTAVAIL:  # a typing mistake, not a state of the machine
+            raise ConfigError(f"--host {host!r}: not an address of this machine ({exc.strerror})") from None
+        raise ServeError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     with sock:  # the server keeps its own duplicate
         return PreviewServer(output, str(address[0]), sock)
 
@@ -245,9 +248,10 @@ class Watcher(threading.Thread):
     polling has no watch limits, and it sees an editor's save-by-rename of ``feedwright.toml`` as any other.
     """
 
-    def __init__(self, site: Site, interval: float = POLL_INTERVAL) -> None:
+    def __init__(self, site: Site, interval: float = POLL_INTERVAL, env: Environment | None = None) -> None:
         super().__init__(name="feedwright-watch", daemon=True)
         self.site = site
+        self.env = env or Environment()
         self.interval = interval
         self._stop_event = threading.Event()
         self._seen = self.signature()  # what the last build (or this constructor) saw
@@ -285,7 +289,7 @@ class Watcher(threading.Thread):
         self._seen = self.signature()
         try:
             self.site = load_site(self.site.root)  # feedwright.toml may be what changed
-            report = recorded_build(self.site, wait=lock_wait())
+            report = recorded_build(self.site, wait=self.env.lock_wait, now=self.env.now())
         except FeedwrightError as exc:
             log.error("build failed: %s", exc)
             return
@@ -314,7 +318,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the server the way Ctrl-C does
 
 
-def run(site: Site, host: str = "127.0.0.1", port: int | str = 8000, *, watch: bool = False) -> int:
+def run(
+    site: Site, host: str = "127.0.0.1", port: int | str = 8000, *, watch: bool = False, env: Environment | None = None
+) -> int:
     """Serve ``site``'s output until SIGTERM or Ctrl-C; with ``watch``, build now and on every change.
 
     Returns 0 when stopped by a signal; raises :class:`ConfigError` when it cannot start.
@@ -323,7 +329,7 @@ def run(site: Site, host: str = "127.0.0.1", port: int | str = 8000, *, watch: b
     if not watch and not output.is_dir():
         raise ConfigError(f"{output} does not exist: run `feedwright build` first, or serve with --watch")
     server = make_server(output, host, parse_port(port))
-    watcher = Watcher(site) if watch else None
+    watcher = Watcher(site, env=env) if watch else None
     main = threading.current_thread() is threading.main_thread()  # only the main thread may set handlers
     previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:

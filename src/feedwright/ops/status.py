@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import STATE_DIR
-from ..errors import FeedwrightError
+from ..errors import StatusError
 from ..pipeline.publish import atomic_write
 
 STATUS_NAME = "status.json"
@@ -71,14 +71,14 @@ def write_status(root: Path, status: Status) -> None:
 
 
 def read_status(root: Path) -> Status | None:
-    """The last recorded run; None if there is none yet. Raises :class:`FeedwrightError` if it is unreadable."""
+    """The last recorded run; None if there is none yet. Raises :class:`StatusError` if it is unreadable."""
     path = status_path(root)
     try:
         data = json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise FeedwrightError(f"{path}: cannot read the status file ({exc})") from None
+        raise StatusError(f"{path}: cannot read the status file ({exc})") from None
     try:
         if data.pop("version") != STATUS_VERSION:
             raise ValueError("unknown version")
@@ -89,7 +89,7 @@ def read_status(root: Path) -> Status | None:
                 values[key] = datetime.fromisoformat(values[key])
         return Status(**values)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise FeedwrightError(f"{path}: status file not understood ({exc})") from None
+        raise StatusError(f"{path}: status file not understood ({exc})") from None
 
 
 def _when(moment: datetime, now: datetime) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..config import Site
-from ..errors import PostError
+from ..errors import PostError, Reject
 from ..incremental.store import (
     FINGERPRINT,
     OUTCOME,
@@ -34,7 +34,7 @@ from ..incremental.store import (
     stat_key,
 )
 from .history import State, digest
-from .normalise import Reject, Source, normalise
+from .normalise import Source, normalise
 from .text import xml_safe
 
 HTML_SUFFIXES = {".html", ".htm"}

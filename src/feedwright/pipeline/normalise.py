@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..config import Site
+from ..errors import Reject
 from .history import State
 from .text import html_to_text, slugify, squash, truncate, xml_safe
 
@@ -34,10 +35,6 @@ _PERMALINK_TOKEN = re.compile(r":(path|dir|slug|title|year|month|day|category)\b
 _URL_SAFE = "/:@!$&'()*+,;=-._~%"
 _PATH_SAFE = _URL_SAFE.replace("%", "")
 _BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
-
-
-class Reject(Exception):
-    """A front-matter value cannot be used; the message is the reason shown to the user."""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from urllib.parse import unquote, urlsplit
 import nh3
 
 from ..config import Site
+from ..errors import Reject
 from .collect import Post, read_body
-from .normalise import Reject, uri_encoded
+from .normalise import uri_encoded
 from .text import html_to_text, strip_tags, too_deep, truncate, xml_safe
 
 if TYPE_CHECKING:
