@@ -21,10 +21,13 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(MAKE) --no-print-directory lint
 
+# Style, types and dead code: ruff, mypy (src/ is fully typed) and vulture (what nothing calls).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src
+	$(BIN)/vulture --min-confidence 80 src
 
 clean:
 	rm -rf $(VENV) output .feedwright

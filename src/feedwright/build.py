@@ -190,7 +190,10 @@ def _plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> tu
             and last["now"] <= now  # a clock set back may make posts scheduled again
             and (last["counts"][3] is None or now < last["counts"][3])
         ):
-            feeds = [Feed(*shape, tuple(posts[i] for i in members)) for *shape, members in last["feeds"]]
+            feeds = [
+                Feed(kind, name, title, folder, tuple(posts[i] for i in members))
+                for kind, name, title, folder, members in last["feeds"]
+            ]
             return feeds, last["counts"]
     except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan: make it again
         pass

@@ -14,10 +14,12 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -36,6 +38,8 @@ from .status import Status, write_status
 log = logging.getLogger("feedwright.daemon")
 
 BUILD_JOB, PUBLISH_JOB, RELOAD_JOB = "build", "publish", "reload"
+# What signal.signal() returns and accepts: a handler function, SIG_DFL/SIG_IGN, or None (set outside Python).
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class Daemon:
@@ -205,10 +209,10 @@ class Daemon:
 
     # --- signals ------------------------------------------------------------------------------------------
 
-    def _install_signals(self) -> dict[int, object]:
+    def _install_signals(self) -> dict[int, _Handler]:
         if threading.current_thread() is not threading.main_thread():
             return {}
-        previous = {}
+        previous: dict[int, _Handler] = {}
         for signum, handler in ((signal.SIGTERM, self._on_stop), (signal.SIGINT, self._on_stop)):
             previous[signum] = signal.signal(signum, handler)
         if hasattr(signal, "SIGHUP"):
@@ -217,12 +221,12 @@ class Daemon:
 
     # Handlers only hand the work to a thread: they interrupt the main thread at any point, possibly inside
     # the scheduler, so they must not take its locks themselves.
-    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+    def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         if not self._stop.is_set():
             self._stop.set()
             threading.Thread(target=self._shutdown, args=(signum,), name="feedwright-stop", daemon=True).start()
 
-    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+    def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
         threading.Thread(target=self._reload, name="feedwright-reload", daemon=True).start()
 
     def _shutdown(self, signum: int) -> None:

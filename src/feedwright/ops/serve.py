@@ -95,7 +95,7 @@ class PreviewServer(ThreadedWSGIServer):
 
     @property
     def url(self) -> str:
-        host = self.server_address[0]
+        host = str(self.server_address[0])
         return f"http://[{host}]:{self.port}/" if ":" in host else f"http://{host}:{self.port}/"
 
     def serve_forever(self, poll_interval: float = 0.1) -> None:
@@ -314,7 +314,7 @@ class Watcher(threading.Thread):
             self.join()
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the server the way Ctrl-C does
 
 

@@ -6,6 +6,7 @@ reach a feed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import os
@@ -82,10 +83,10 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
             return super().construct_object(node, deep)
 
     def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-        try:
-            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-        except (ValueError, OverflowError, AttributeError, TypeError):
-            return loader.construct_scalar(node)  # type: ignore[arg-type]
+        if isinstance(node, yaml.ScalarNode):
+            with contextlib.suppress(ValueError, OverflowError, AttributeError, TypeError):
+                return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+        return loader.construct_scalar(node)  # type: ignore[arg-type]  # a non-scalar raises the usual error
 
     _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 

@@ -47,7 +47,9 @@ class _FeedExtension(BaseExtension):
         # feedgen writes only the rel="self" atom:link into RSS; WebSub subscribers look for rel="hub" beside it.
         channel = feed.find("channel")
         anchor = channel.find(f"{{{ATOM_NS}}}link") if channel is not None else None
-        for href in reversed(self.hubs) if anchor is not None else ():
+        if anchor is None:
+            return feed
+        for href in reversed(self.hubs):
             anchor.addnext(etree.Element(f"{{{ATOM_NS}}}link", href=href, rel="hub"))
         return feed
 
