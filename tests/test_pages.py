@@ -7,6 +7,9 @@ in a real Chromium.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -15,7 +18,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from conftest import NOW, copy_example_site, make_site, output_files, run_build, validate_feed, write_post
+from conftest import NOW, REPO, copy_example_site, make_site, output_files, run_build, validate_feed, write_post
 from feedwright.build import BuildReport
 from feedwright.config import load_site
 from feedwright.pipeline.pages import INDEX, OPML, PAGES, STYLESHEET, stylesheet_href, with_stylesheet
@@ -261,3 +264,38 @@ def test_browser_view_off_and_on_again(tmp_path: Path) -> None:
     report = run_build(site)
     assert report.result is not None and set(PAGES) | {"rss.xml", "atom.xml"} <= set(report.result.written)
     assert (site / "output" / "rss.xml").read_bytes().split(b"\n")[1].startswith(b"<?xml-stylesheet")
+
+
+# --- templates -------------------------------------------------------------------------------------------------
+
+
+def test_a_warm_build_reuses_the_pages_and_an_added_post_renders_them_again(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    write_post(site, "a.md", {"title": "A", "date": "2024-01-01", "categories": ["news"]})
+    env = {"SOURCE_DATE_EPOCH": str(int(NOW.timestamp())), "PATH": ""}
+
+    def build() -> str:
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "feedwright", "build", "--site", str(site)],
+                              capture_output=True, text=True, env=env, timeout=60, check=True)
+        return proc.stderr
+
+    assert " jinja2\n" in build()
+    before = (site / "output" / INDEX).read_bytes()
+    assert " jinja2\n" not in build(), "a warm build rendered the pages again"
+    assert (site / "output" / INDEX).read_bytes() == before
+    write_post(site, "b.md", {"title": "B", "date": "2024-01-02", "categories": ["news"]})
+    assert " jinja2\n" in build()
+    assert b"2 posts" in (site / "output" / INDEX).read_bytes() and b"2 posts" not in before
+
+
+def test_the_wheel_carries_the_templates(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0 and "setuptools" in proc.stderr and "find" in proc.stderr.lower():
+        pytest.skip(f"cannot fetch the build backend to build a wheel here: {proc.stderr.strip()[-200:]}")
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("feedwright-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = REPO / "src" / "feedwright" / "pipeline" / "templates"
+    assert {f"feedwright/pipeline/templates/{t.name}" for t in templates.iterdir()} <= names
+    assert {"feedwright/pipeline/templates/feed.xsl", "feedwright/pipeline/templates/pages.css"} <= names

@@ -67,7 +67,7 @@ POST_SHARDS = 32
 # A file modified this recently before it was read may change again without its size or mtime changing.
 RACY_NS = 2_000_000_000
 _MAGIC = b"feedwright-cache\n"
-_DEPENDENCIES = ("yaml", "frontmatter", "markdown", "nh3", "feedgen", "lxml")
+_DEPENDENCIES = ("yaml", "frontmatter", "markdown", "nh3", "feedgen", "lxml", "jinja2")
 
 StatKey = tuple[int, int, int, int]
 # What a build learnt from one content file, as a plain tuple (a hundred thousand of them load fast):
@@ -157,7 +157,7 @@ def code_stamp() -> str:
     """Identifies the code that writes and reads the cache: any change to it makes older caches stale."""
     parts: list[str] = [f"v{CACHE_VERSION}", sys.version]
     here = Path(__file__).parent.parent  # the whole feedwright package
-    for path in sorted(here.rglob("*.py")):
+    for path in sorted([*here.rglob("*.py"), *here.rglob("templates/*")]):  # templates: the browser view
         st = path.stat()
         parts.append(f"{path.relative_to(here)}:{st.st_size}:{st.st_mtime_ns}")
     for name in _DEPENDENCIES:

@@ -158,6 +158,8 @@ def cron_trigger(expr: str, tz: ZoneInfo, key: str = "schedule.cron") -> BaseTri
         raise ConfigError(f"{key}: {expr!r} never fires")
     return trigger
 
+KEYS = ("every", "cron")  # the keys of [schedule]
+
 
 def parse_schedule(table: Any, tz: ZoneInfo, source: str = CONFIG_NAME) -> Schedule:
     """Validate a ``[schedule]`` table: ``every`` or ``cron`` (not both); neither means every 10 minutes."""
@@ -165,7 +167,7 @@ def parse_schedule(table: Any, tz: ZoneInfo, source: str = CONFIG_NAME) -> Sched
         return Schedule()
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: schedule must be a table")
-    unknown = sorted(set(table) - {"every", "cron"})
+    unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise ConfigError(f"{source}: unknown key schedule.{unknown[0]}")
     if "every" in table and "cron" in table:
