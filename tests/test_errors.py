@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,13 @@ def test_every_node_knows_its_exit_status_and_the_docstring_draws_each() -> None
         assert isinstance(cls.exit_code, int) and 0 < cls.exit_code < 256, name
         assert any(name in line and f"exit {cls.exit_code}" in line for line in doc.splitlines()), name
     assert issubclass(Reject, PostError) and str(Reject("title is missing")) == "title is missing"
+
+
+def test_rejections_survive_a_trip_through_pickle() -> None:
+    # As they do when a worker process of the pool sends them back.
+    for error in (PostError("content/a.md", "title is missing"), Reject("title is missing")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), str(copy), copy.path, copy.reason) == (type(error), str(error), error.path, error.reason)
 
 
 def test_the_cli_has_no_exit_status_table_of_its_own() -> None:

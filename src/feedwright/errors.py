@@ -54,6 +54,10 @@ class PostError(FeedwrightError):
         self.path = str(path)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, ...]]:
+        # Rebuilt from its fields, not from the message: a rejection may cross a process pool.
+        return type(self), (self.path, self.reason)
+
 
 class Reject(PostError):
     """A post's file or front matter cannot be used; raised where the file is not known, ``str()`` is the reason."""
@@ -62,6 +66,9 @@ class Reject(PostError):
         FeedwrightError.__init__(self, reason)
         self.path = ""
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str, ...]]:
+        return type(self), (self.reason,)
 
 
 class StatusError(FeedwrightError):
