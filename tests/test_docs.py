@@ -78,3 +78,13 @@ def test_the_lists_are_read_from_the_code_not_empty() -> None:
     # A docs test over empty lists would pass for ever.
     assert len(_config_keys()) >= 20 and {"build", "check", "daemon", "serve", "status"} <= set(_subcommands())
     assert {1, 2, 69, 74, 75, 130} <= set(_exit_statuses()) and "--wait" in _options(_subcommands()["build"])
+
+
+def test_every_module_is_in_the_layout_section() -> None:
+    layout = README.split("## Layout", 1)[1].split("```")[1]
+    src = Path(__file__).resolve().parents[1] / "src" / "feedwright"
+    modules = [p for p in src.rglob("*.py") if p.name not in ("__main__.py",) and p.parent.name != "templates"]
+    missing = [str(p.relative_to(src)) for p in modules
+               if not re.search(rf"^\s+{re.escape(p.name)}\s", layout, re.M)
+               and not (p.name == "__init__.py" and p.parent != src)]
+    assert not missing, f"README's Layout section does not list {missing}"
