@@ -8,19 +8,21 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Site
-from .errors import ConfigError, PostError, PublishError
+from .errors import ConfigError, ContentError, PostError, PublishError
 from .incremental.store import Cache, digest_bytes, hash_parts
 from .pipeline.collect import Collection, Post, _workers, collect
 from .pipeline.history import State
+from .pipeline.keep import Group, groups, hold
 from .pipeline.pages import pages
 from .pipeline.plan import Feed, plan_with_counts
-from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish
+from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
@@ -57,6 +59,12 @@ class BuildReport:
     result: PublishResult | None = None
     warnings: list[str] = field(default_factory=list)
     pings: list[Ping] = field(default_factory=list)  # WebSub, one per hub and changed feed
+    # Output files left exactly as they were because content they were built from could not be read.
+    held: frozenset[str] = frozenset()
+    # Each folder or file under the content folder that could not be read: an error, not a rejection.
+    unreadable: list[PostError] = field(default_factory=list)
+    near_misses: list[PostError] = field(default_factory=list)  # front-matter keys that look like typos
+    duration: float = 0.0  # seconds
 
     @property
     def rejected(self) -> list[PostError]:
@@ -235,21 +243,47 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build(site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True) -> BuildReport:
+def build(
+    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False
+) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
 
-    Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection leaves
-    ``output/`` and the state untouched. Raises :class:`PublishError` if the output cannot be written.
+    Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection (or near-miss
+    front-matter key) leaves ``output/`` and the state untouched. Content that cannot be read is reported in
+    ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). Raises
+    :class:`ContentError` when the content folder holds no posts but the last build published some (unless
+    ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
+    clock = time.monotonic()
     with _gc_paused():
-        return _build(site, now=now, strict=strict, write=write)
+        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty)
+    report.duration = time.monotonic() - clock
+    return report
 
 
-def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> BuildReport:
+def _refuse_empty(site: Site, collection: Collection, state: State, previous: list[Group] | None) -> None:
+    """An empty content folder where the last build had posts is an unmounted share, not a site emptied."""
+    if collection.posts or collection.rejected or collection.unreadable:
+        return
+    had_posts = any(g["sources"] for g in previous) if previous is not None else bool(state.posts)
+    if had_posts:
+        raise ContentError(
+            f"{site.root / site.content}: no posts found, but the last build published some (an unmounted or "
+            "emptied folder?); the feeds were kept as they were. Run with --allow-empty if the site is meant to "
+            "be empty"
+        )
+
+
+def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool) -> BuildReport:
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
     collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
+    manifest = site.state_dir / MANIFEST
+    previous_files, previous = read_manifest(manifest)
+    if not allow_empty:
+        _refuse_empty(site, collection, state, previous)
+    keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
     files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
@@ -264,6 +298,9 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
         scheduled=scheduled,
         next_publish=next_publish,
         warnings=[*collection.warnings, *cache.warnings],
+        held=keep.files,
+        unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
+                    for rel, why in collection.unreadable],
     )
     if not write or (strict and collection.rejected):
         return report
@@ -272,7 +309,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
             raise PublishError(f"{state.path}: cannot write state ({exc.strerror or exc})") from None
-    report.result = publish(files, site.root / site.output, site.state_dir / MANIFEST)
+    report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings

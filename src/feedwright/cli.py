@@ -14,7 +14,7 @@ from .build import BuildReport, build
 from .config import load_site
 from .errors import FeedwrightError
 from .ops.lock import lock_wait
-from .ops.runs import recorded_build
+from .ops.runs import recorded_build, unreadable_summary
 from .ops.status import describe, read_status, status_path
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     loud = b.add_mutually_exclusive_group()
     loud.add_argument("-v", "--verbose", action="store_true", help="also list ignored files and every feed")
     loud.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
+    b.add_argument("--allow-empty", action="store_true",
+                   help="publish even when content/ holds no posts but the last build had some")
     b.add_argument("--wait", type=float, metavar="SECONDS",
                    help="wait this long for another run's lock, then exit 75 (default $FEEDWRIGHT_LOCK_TIMEOUT or 30)")
 
@@ -70,6 +72,10 @@ def _report_problems(report: BuildReport) -> None:
         _err(f"warning: {warning}")
     for error in report.rejected:
         _err(str(error))
+    for error in report.unreadable:
+        _err(f"error: {error}")
+    if report.unreadable:
+        _err(f"feedwright: {unreadable_summary(report)}")
 
 
 def _summary(report: BuildReport) -> str:
@@ -93,7 +99,7 @@ def _summary(report: BuildReport) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
-    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
+    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
     _report_problems(report)
     if args.verbose:
         for path in report.collection.ignored:
@@ -108,7 +114,7 @@ def _build(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     if not args.quiet:
         print(_summary(report))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    return EXIT_REJECTED if report.rejected or report.unreadable else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -116,7 +122,7 @@ def _check(args: argparse.Namespace) -> int:
     report = build(site, write=False)
     _report_problems(report)
     print(_summary(report))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    return EXIT_REJECTED if report.rejected or report.unreadable else EXIT_OK
 
 
 def _daemon(args: argparse.Namespace) -> int:

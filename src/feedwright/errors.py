@@ -38,6 +38,10 @@ class PostError(FeedwrightError):
         self.reason = reason
 
 
+class ContentError(FeedwrightError):  # exit 1: the content cannot be trusted (e.g. empty); nothing was published
+    """The content folder cannot be trusted this run (it holds no posts where the last build had some)."""
+
+
 class PublishError(FeedwrightError):
     """Writing the output (or the state folder) failed; whatever was published before stays as it was."""
 

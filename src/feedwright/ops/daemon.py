@@ -127,6 +127,9 @@ class Daemon:
         if report is not None:
             for warning in report.warnings:
                 log.warning("%s", warning)
+            for error in report.unreadable:
+                log.error("%s; the feeds built from it are kept as they were", error,
+                          extra={"fields": {"path": error.path, "reason": error.reason}})
             # Each rejection is logged when it appears, not on every run; the run line keeps counting it.
             current = {str(error) for error in report.rejected}
             for error in report.rejected:

@@ -46,6 +46,8 @@ class Run:
         """Why nothing new was published, in one line; None when the feeds were published."""
         if self.error is not None:
             return str(self.error) or type(self.error).__name__
+        if self.report is not None and self.report.unreadable:
+            return unreadable_summary(self.report)
         if self.report is not None and not self.published:
             return f"{len(self.report.rejected)} posts rejected with --strict; output left as it was"
         return None
@@ -60,7 +62,7 @@ class Run:
             pid=os.getpid(),
             started=self.started,
             duration=round(self.duration, 3),
-            outcome="ok" if self.published else "failed",
+            outcome="ok" if self.published and not (report and report.unreadable) else "failed",
             error=self.reason,
             published=report.published if report else 0,
             rejected=len(report.rejected) if report else 0,
@@ -73,7 +75,15 @@ class Run:
         )
 
 
-def timed_build(site: Site, *, strict: bool = False) -> Run:
+def unreadable_summary(report: BuildReport) -> str:
+    """One line for a build that could not read part of the content: what, and what was kept."""
+    first, more = report.unreadable[0], len(report.unreadable) - 1
+    also = f" (and {more} more)" if more else ""
+    return (f"cannot read {first.path}: {first.reason}{also}; {len(report.held)} output files built from it "
+            "were kept as they were")
+
+
+def timed_build(site: Site, *, strict: bool = False, allow_empty: bool = False) -> Run:
     """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised."""
     started, clock = datetime.now(UTC), time.monotonic()
     try:
@@ -81,7 +91,7 @@ def timed_build(site: Site, *, strict: bool = False) -> Run:
         # collect() would read a vanished (unmounted, deleted) content folder as "no posts" and empty every feed.
         if not content.is_dir():
             raise ConfigError(f"{content}: content folder does not exist")
-        report, error = build(site, strict=strict), None
+        report, error = build(site, strict=strict, allow_empty=allow_empty), None
     except Exception as exc:  # the daemon keeps its schedule whatever went wrong; the caller reports it
         report, error = None, exc
     return Run(started, time.monotonic() - clock, report, error)
@@ -96,7 +106,7 @@ def _failures_before(site: Site) -> int:
     return last.failures if last is not None and last.failed else 0
 
 
-def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildReport:
+def recorded_build(site: Site, *, strict: bool = False, wait: float, allow_empty: bool = False) -> BuildReport:
     """``build()`` under the site lock, recorded in the status file whether it worked or not.
 
     Raises :class:`LockTimeout` when another run holds the lock for more than ``wait`` seconds (nothing is
@@ -104,9 +114,9 @@ def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildRep
     warning in the report.
     """
     with site_lock(site.state_dir, wait):
-        run = timed_build(site, strict=strict)
+        run = timed_build(site, strict=strict, allow_empty=allow_empty)
         try:
-            failures = 0 if run.published else _failures_before(site) + 1
+            failures = 0 if run.published and run.reason is None else _failures_before(site) + 1
             write_status(site.root, run.status("build", failures=failures))
             problem = None
         except OSError as exc:

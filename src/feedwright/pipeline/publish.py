@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import PublishError
+from .keep import Group, Hold
 
 MANIFEST = "manifest.json"
 # Beside the manifest while a publish runs; found at the start of the next one, it means temp files may be left.
@@ -82,16 +83,32 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _read_manifest(path: Path) -> list[str]:
+def read_manifest(path: Path) -> tuple[list[str], list[Group] | None]:
+    """The files feedwright published last, and per feed its files and sources (None: an older manifest)."""
     try:
-        files = json.loads(path.read_text(encoding="utf-8"))["files"]
-        return [f for f in files if isinstance(f, str)]
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = [f for f in data["files"] if isinstance(f, str)]
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        return []
+        return [], None
+    feeds = data.get("feeds")
+    if not isinstance(feeds, list) or not all(_is_group(g) for g in feeds):
+        return files, None
+    return files, feeds
 
 
-def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishResult:
+def _is_group(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(value.get(k), list) and all(isinstance(v, str) for v in value[k]) for k in ("files", "sources")
+    )
+
+
+def publish(
+    files: dict[str, bytes], output: Path, manifest: Path, feeds: list[Group] | None = None, keep: Hold = Hold()
+) -> PublishResult:
     """Make ``output`` hold exactly ``files`` (output-relative path -> bytes) among the files feedwright owns.
+
+    ``feeds`` (what each feed was built from) goes into the manifest for the next build's :func:`~.keep.hold`;
+    the files in ``keep`` are left exactly as they are, neither rewritten nor removed.
 
     Two steps: every changed file is first written beside its target as a temp file and synced, then all are
     renamed into place. A write that fails (a full disk, a file where a folder should be) therefore changes no
@@ -102,8 +119,10 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
     root = output.resolve()
     marker = manifest.with_name(PUBLISHING)
     staged: list[tuple[str, str]] = []  # (rel, temp file); the temp file is "" once renamed
+    files = {rel: data for rel, data in files.items() if rel not in keep.files}
     try:
-        previous = _read_manifest(manifest)
+        previous = read_manifest(manifest)[0]
+        kept = [rel for rel in previous if rel in keep.files]
         if marker.exists():  # the last publish was killed: its temp files may still lie beside the feeds
             _sweep_temp_files(output, [*files, *previous])
         marker.parent.mkdir(parents=True, exist_ok=True)
@@ -123,9 +142,11 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
         for folder in sorted({(output / rel).parent for rel in result.written}):
             _fsync_dir(folder)
         # Record the new set before deleting: a crash in between leaves only stray old files, never lost ones.
-        atomic_write(manifest, (json.dumps({"files": sorted(files)}, indent=0) + "\n").encode())
+        groups = [g for g in feeds or () if keep.files.isdisjoint(g["files"])] + list(keep.groups)
+        record = {"files": sorted({*files, *kept}), "feeds": groups}
+        atomic_write(manifest, (json.dumps(record, indent=0, ensure_ascii=False) + "\n").encode())
         for rel in previous:
-            if rel not in files:
+            if rel not in files and rel not in keep.files:
                 _remove(output, rel)
                 result.removed.append(rel)
         marker.unlink()
