@@ -20,6 +20,7 @@ from .incremental.store import Cache, digest_bytes, hash_parts
 from .pipeline.collect import Collection, Post, _workers, collect
 from .pipeline.history import State
 from .pipeline.keep import Group, groups, hold
+from .pipeline.keys import describe
 from .pipeline.pages import pages
 from .pipeline.plan import Feed, plan_with_counts
 from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest
@@ -301,8 +302,10 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
+        near_misses=[PostError(site.content / post.source, describe(key, suggestion))
+                     for post in collection.posts for key, suggestion in post.key_typos],
     )
-    if not write or (strict and collection.rejected):
+    if not write or (strict and (collection.rejected or report.near_misses)):
         return report
     if state.dirty:
         try:

@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     c = commands.add_parser("check", help="validate the content and list every problem; write nothing")
     site_arg(c)
+    c.add_argument("--strict", action="store_true", help="near-miss front-matter keys are errors (exit 1)")
 
     d = commands.add_parser("daemon", help="build now, then on a schedule and when scheduled posts are due")
     site_arg(d)
@@ -67,9 +68,11 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _report_problems(report: BuildReport) -> None:
+def _report_problems(report: BuildReport, strict: bool = False) -> None:
     for warning in report.warnings:
         _err(f"warning: {warning}")
+    for typo in report.near_misses:
+        _err(f"{'error' if strict else 'warning'}: {typo}")
     for error in report.rejected:
         _err(str(error))
     for error in report.unreadable:
@@ -100,7 +103,7 @@ def _summary(report: BuildReport) -> str:
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
-    _report_problems(report)
+    _report_problems(report, args.strict)
     if args.verbose:
         for path in report.collection.ignored:
             _err(f"ignored (no front matter): {path}")
@@ -109,8 +112,9 @@ def _build(args: argparse.Namespace) -> int:
         for ping in report.pings:
             if ping.ok:
                 _err(str(ping))
-    if args.strict and report.rejected:
-        _err(f"--strict: {len(report.rejected)} posts rejected; {site.output} left as it was")
+    if args.strict and (report.rejected or report.near_misses):
+        _err(f"--strict: {len(report.rejected)} posts rejected, {len(report.near_misses)} near-miss keys; "
+             f"{site.output} left as it was")
         return EXIT_REJECTED
     if not args.quiet:
         print(_summary(report))
@@ -120,9 +124,10 @@ def _build(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     report = build(site, write=False)
-    _report_problems(report)
+    _report_problems(report, args.strict)
     print(_summary(report))
-    return EXIT_REJECTED if report.rejected or report.unreadable else EXIT_OK
+    failed = report.rejected or report.unreadable or (args.strict and report.near_misses)
+    return EXIT_REJECTED if failed else EXIT_OK
 
 
 def _daemon(args: argparse.Namespace) -> int:

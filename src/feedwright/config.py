@@ -42,6 +42,7 @@ class Site:
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
+    known_keys: tuple[str, ...] = ()  # sorted; site-specific front-matter keys: never reported as typos
 
     @property
     def state_dir(self) -> Path:
@@ -120,6 +121,12 @@ def _hubs(key: str, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hubs))
 
 
+def _keys(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f'{key} must be a list of front-matter key names, such as ["subtitle", "hero"]')
+    return tuple(sorted(set(value)))  # sorted: repr(Site) keys the cache
+
+
 def _seconds(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
         raise ConfigError(f"{key} must be a number of seconds between 0 and 60, got {value!r}")
@@ -153,6 +160,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
+    ("build", "known_keys"): ("known_keys", _keys),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
 }

@@ -49,7 +49,8 @@ class Run:
         if self.report is not None and self.report.unreadable:
             return unreadable_summary(self.report)
         if self.report is not None and not self.published:
-            return f"{len(self.report.rejected)} posts rejected with --strict; output left as it was"
+            problems = len(self.report.rejected) + len(self.report.near_misses)
+            return f"{problems} posts rejected or with near-miss keys, with --strict; output left as it was"
         return None
 
     def status(

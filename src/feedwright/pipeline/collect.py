@@ -130,6 +130,8 @@ class Post:
     body: str | None
     markup: str
     fingerprint: str = ""
+    # (key, suggestion) for each front-matter key that looks like a typo of one feedwright reads (keys.py).
+    key_typos: tuple[tuple[str, str], ...] = ()
 
     def is_live(self, now: datetime) -> bool:
         """Published: neither a draft nor dated in the future."""

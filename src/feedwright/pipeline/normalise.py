@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..config import Site
 from .history import State
+from .keys import near_misses
 from .text import html_to_text, slugify, squash, truncate, xml_safe
 
 MAX_LIST_ITEMS = 200
@@ -312,6 +313,10 @@ def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     return f"tag:{src.site.host},{f['published'].year:04d}:{quote(given, safe=_URL_SAFE)}"
 
 
+def _key_typos(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[tuple[str, str], ...]:
+    return near_misses(meta, FEEDWRIGHT_KEYS, src.site.known_keys)
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "title": _title,
     "draft": _draft,
@@ -325,7 +330,25 @@ NORMALISERS: dict[str, Normaliser] = {
     "slug": _slug,
     "url": _url,
     "id": _id,
+    "key_typos": _key_typos,
 }
+
+# The front-matter keys each normaliser reads: a key close to one of these and unknown is a likely typo.
+READS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "draft": ("draft", "published"),
+    "published": ("date",),
+    "updated": ("last_modified_at", "updated"),
+    "categories": ("categories", "category"),
+    "tags": ("tags", "tag"),
+    "summary": ("excerpt", "description", "feature_text"),
+    "image": ("image", "header"),
+    "authors": ("author", "authors"),
+    "slug": ("slug",),
+    "url": ("permalink",),
+    "id": ("id",),
+}
+FEEDWRIGHT_KEYS = frozenset(key for keys in READS.values() for key in keys)
 
 
 def normalise(meta: Mapping[str, Any], src: Source) -> Fields:
