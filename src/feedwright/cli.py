@@ -133,10 +133,10 @@ def _check(args: argparse.Namespace) -> int:
 def _daemon(args: argparse.Namespace) -> int:
     from .ops.daemon import Daemon  # the scheduler is loaded only by the command that needs it
     from .ops.logs import setup_logging
-    from .ops.schedule import load_schedule, schedule_from
+    from .ops.schedule import Schedule, schedule_from
 
-    site = load_site(args.site)
-    schedule = load_schedule(site.root, site.timezone)  # validated even when a flag overrides it
+    site = load_site(args.site)  # [schedule] is validated with the rest, even when a flag overrides it
+    schedule = site.schedule or Schedule()
     fixed = args.every is not None or args.cron is not None
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))

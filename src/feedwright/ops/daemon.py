@@ -29,7 +29,7 @@ from ..config import CONFIG_NAME, Site, load_site
 from ..errors import ConfigError, FeedwrightError, LockTimeout
 from .lock import DEFAULT_WAIT, site_lock
 from .runs import Run, timed_build
-from .schedule import Schedule, load_schedule
+from .schedule import Schedule
 from .status import Status, write_status
 
 log = logging.getLogger("feedwright.daemon")
@@ -240,7 +240,7 @@ class Daemon:
         root = self._site.root
         try:
             site = load_site(root)
-            schedule = load_schedule(root, site.timezone)
+            schedule = site.schedule or Schedule()
         except ConfigError as exc:
             log.error("SIGHUP: %s; keeping the previous configuration", exc)
             return
