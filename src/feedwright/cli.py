@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildReport, build
-from .config import load_site
+from .config import load_site, require_url, with_base_url
 from .errors import FeedwrightError
 from .ops.lock import lock_wait
 from .ops.runs import recorded_build, unreadable_summary
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     loud = b.add_mutually_exclusive_group()
     loud.add_argument("-v", "--verbose", action="store_true", help="also list ignored files and every feed")
     loud.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
+    b.add_argument("--base-url", metavar="URL", help="publish under this url (default: [site] url, required "
+                   "without one)")
     b.add_argument("--allow-empty", action="store_true",
                    help="publish even when content/ holds no posts but the last build had some")
     b.add_argument("--wait", type=float, metavar="SECONDS",
@@ -102,6 +104,9 @@ def _summary(report: BuildReport) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
+    if args.base_url is not None:
+        site = with_base_url(site, args.base_url)
+    require_url(site)
     report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
     _report_problems(report, args.strict)
     if args.verbose:
@@ -123,6 +128,9 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
+    if not site.url_configured:
+        _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
+             'add url = "https://your.site/" under [site]')
     report = build(site, write=False)
     _report_problems(report, args.strict)
     print(_summary(report))
@@ -136,6 +144,7 @@ def _daemon(args: argparse.Namespace) -> int:
     from .ops.schedule import Schedule, schedule_from
 
     site = load_site(args.site)  # [schedule] is validated with the rest, even when a flag overrides it
+    require_url(site)
     schedule = site.schedule or Schedule()
     fixed = args.every is not None or args.cron is not None
     if fixed:

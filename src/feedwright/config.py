@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -232,6 +232,20 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) ->
     if errors:
         raise ConfigError("\n".join(f"{source}: {error}" for error in errors))
     return site
+
+
+def with_base_url(site: Site, url: str, key: str = "--base-url") -> Site:
+    """``site`` published under ``url`` (validated like ``site.url``) instead of its configured one."""
+    return replace(site, url=_url(key, url), url_configured=True)
+
+
+def require_url(site: Site) -> None:
+    """Refuse to publish under the placeholder url: ids that feed readers stored can never be taken back."""
+    if not site.url_configured:
+        raise ConfigError(
+            f"{site.root / CONFIG_NAME}: no [site] url, so every link and id would point at {site.url}; "
+            'add url = "https://your.site/" under [site], or pass --base-url URL'
+        )
 
 
 def load_site(root: Path | str = ".") -> Site:
