@@ -20,7 +20,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from conftest import SLOW_FEEDWRIGHT, wait_for
+from conftest import SLOW_FEEDWRIGHT, copy_example_site, wait_for
 
 DEADLINE = 12.0  # seconds any single expected event may take on a slow, busy machine
 
@@ -295,3 +295,19 @@ def test_a_command_line_schedule_wins_over_the_config(
     wait_for(lambda: _runs(site) >= 3, "three one-second runs")
     assert "every 1s" in daemon.log()
     assert daemon.stop() == 0
+
+
+def test_a_second_daemon_on_the_same_site_exits_75_at_once_naming_the_first(
+    tmp_path: Path, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    site = copy_example_site(tmp_path)
+    first = start_daemon(site, "--every", "1h")
+    first.wait_log("feedwright daemon started")
+    clock = time.monotonic()
+    second = _cli(site, "daemon", "--every", "1h")
+    took = time.monotonic() - clock
+    assert second.returncode == 75, second.stderr
+    assert took < 2, f"the second daemon took {took:.1f} s to give up"
+    assert f"feedwright process {first.proc.pid}" in second.stderr and "already running" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert first.alive()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Site
-from .errors import ConfigError, ContentError, PostError, PublishError
+from .errors import ConfigError, ContentError, PostError
 from .incremental.store import Cache, digest_bytes, hash_parts
 from .pipeline.collect import Collection, Post, _workers, collect
 from .pipeline.history import State
@@ -23,7 +23,7 @@ from .pipeline.keep import Group, groups, hold
 from .pipeline.keys import describe
 from .pipeline.pages import pages
 from .pipeline.plan import Feed, plan_with_counts
-from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest
+from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest, write_error
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
@@ -70,6 +70,11 @@ class BuildReport:
     @property
     def rejected(self) -> list[PostError]:
         return self.collection.rejected
+
+    def scheduled_posts(self) -> list[Post]:
+        """The posts that are not drafts and come out later, soonest first."""
+        return sorted((p for p in self.collection.posts if not p.draft and p.published > self.now),
+                      key=lambda p: (p.published, p.source))
 
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
@@ -311,7 +316,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
         try:
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
-            raise PublishError(f"{state.path}: cannot write state ({exc.strerror or exc})") from None
+            raise write_error(exc, state.path) from None
     report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/

@@ -7,11 +7,11 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import __version__
 from .build import BuildReport, build
-from .config import load_site, require_url, with_base_url
+from .config import Site, load_site, require_url, with_base_url
 from .errors import FeedwrightError
 from .ops.lock import lock_wait
 from .ops.runs import recorded_build, unreadable_summary
@@ -20,11 +20,21 @@ from .ops.status import describe, read_status, status_path
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
+SCHEDULED_SHOWN = 10  # the build summary names this many scheduled posts, soonest first
+
+
+def _version() -> str:
+    try:
+        return version("feedwright")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedwright", description="Turn a folder of front-matter posts into RSS, Atom and JSON feeds."
     )
-    parser.add_argument("--version", action="version", version=f"feedwright {__version__}")
+    parser.add_argument("--version", action="version", version=f"feedwright {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def site_arg(p: argparse.ArgumentParser) -> None:
@@ -99,7 +109,19 @@ def _summary(report: BuildReport) -> str:
         parts.append(f"{len(result.written)} files written, {len(result.unchanged)} unchanged")
         if result.removed:
             parts.append(f"{len(result.removed)} removed")
-    return ", ".join(parts)
+    if report.held:
+        parts.append(f"{len(report.held)} kept as they were")
+    return ", ".join(parts) + f" in {report.duration:.2f} s"
+
+
+def _scheduled(report: BuildReport, site: Site) -> list[str]:
+    """One line per scheduled post (the soonest few): which file comes out when, in the site's time zone."""
+    posts = report.scheduled_posts()
+    lines = [f"scheduled: {site.content / p.source} at {p.published.astimezone(site.timezone).isoformat()}"
+             for p in posts[:SCHEDULED_SHOWN]]
+    if len(posts) > SCHEDULED_SHOWN:
+        lines.append(f"scheduled: ... and {len(posts) - SCHEDULED_SHOWN} more")
+    return lines
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -123,6 +145,7 @@ def _build(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     if not args.quiet:
         print(_summary(report))
+        print(*_scheduled(report, site), sep="\n")
     return EXIT_REJECTED if report.rejected or report.unreadable else EXIT_OK
 
 
@@ -166,7 +189,11 @@ def _status(args: argparse.Namespace) -> int:
     root, now = Path(args.site).absolute(), datetime.now(UTC)
     status = read_status(root)
     if status is None:
-        _err(f"feedwright: no run recorded yet ({status_path(root)} does not exist)")
+        if args.json:  # a monitor parses whatever it gets: give it JSON in every case
+            print(json.dumps({"outcome": "none", "healthy": False,
+                              "error": f"no run recorded yet ({status_path(root)} does not exist)"}, indent=2))
+        else:
+            _err(f"feedwright: no run recorded yet ({status_path(root)} does not exist)")
         return EXIT_REJECTED
     healthy = not status.failed and not status.overdue(now)
     if args.json:

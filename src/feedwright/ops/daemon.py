@@ -27,7 +27,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from ..config import CONFIG_NAME, Site, load_site
 from ..errors import ConfigError, FeedwrightError, LockTimeout
-from .lock import DEFAULT_WAIT, site_lock
+from .lock import DEFAULT_WAIT, daemon_lock, site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule
 from .status import Status, write_status
@@ -62,7 +62,14 @@ class Daemon:
     # --- the loop -----------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Build now, then on the schedule, until SIGTERM or SIGINT; returns the exit status (0)."""
+        """Build now, then on the schedule, until SIGTERM or SIGINT; returns the exit status (0).
+
+        Raises :class:`LockTimeout` at once when another daemon runs for the same site.
+        """
+        with daemon_lock(self._site.state_dir):
+            return self._run()
+
+    def _run(self) -> int:
         previous = self._install_signals()
         self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         tz = self._site.timezone

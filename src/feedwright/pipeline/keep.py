@@ -26,6 +26,9 @@ class Hold:
     groups: tuple[Group, ...] = ()
 
 
+NOTHING_HELD = Hold()
+
+
 def groups(feeds: Iterable[Feed], formats: Iterable[str]) -> list[Group]:
     """The manifest entries for this build's feeds."""
     formats = tuple(formats)
@@ -45,7 +48,7 @@ def hold(previous_files: list[str], previous: list[Group] | None, unreadable: It
     content-relative paths that could not be read."""
     paths = list(unreadable)
     if not paths:
-        return Hold()
+        return NOTHING_HELD
     if previous is None:  # nothing says which feeds were built from what: keep them all
         return Hold(frozenset(previous_files))
     kept = [g for g in previous if any(_under(s, p) for s in g.get("sources", ()) for p in paths)]

@@ -8,6 +8,7 @@ produces are removed; anything else in ``output/`` is never touched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import PublishError
-from .keep import Group, Hold
+from .keep import NOTHING_HELD, Group, Hold
 
 MANIFEST = "manifest.json"
 # Beside the manifest while a publish runs; found at the start of the next one, it means temp files may be left.
@@ -103,7 +104,7 @@ def _is_group(value: object) -> bool:
 
 
 def publish(
-    files: dict[str, bytes], output: Path, manifest: Path, feeds: list[Group] | None = None, keep: Hold = Hold()
+    files: dict[str, bytes], output: Path, manifest: Path, feeds: list[Group] | None = None, keep: Hold = NOTHING_HELD
 ) -> PublishResult:
     """Make ``output`` hold exactly ``files`` (output-relative path -> bytes) among the files feedwright owns.
 
@@ -151,14 +152,34 @@ def publish(
                 result.removed.append(rel)
         marker.unlink()
     except OSError as exc:
-        where = exc.filename or output
-        raise PublishError(f"{where}: cannot write ({exc.strerror or exc})") from None
+        raise write_error(exc, output) from None
     finally:
         for _, tmp in staged:
             if tmp:  # written but never renamed: a later write failed
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
     return result
+
+
+def write_error(exc: OSError, fallback: Path) -> PublishError:
+    """A write failure as one line naming the file meant (never the hidden temp file), its folder and the fix."""
+    where = Path(exc.filename) if exc.filename else fallback
+    temp = _TEMP_NAME.match(where.name)
+    if temp:
+        where = where.parent / temp.group(1)
+    folder = where.parent if temp or not where.is_dir() else where
+    fixes = {
+        errno.ENOSPC: f"free some space on the disk that holds {folder}",
+        errno.EDQUOT: f"raise this user's disk quota or free some space under {folder}",
+        errno.EACCES: f"make {folder} writable for this user (uid {os.geteuid()})",
+        errno.EPERM: f"make {folder} writable for this user (uid {os.geteuid()})",
+        errno.EROFS: f"{folder} is on a read-only file system; remount it read-write or set build.output elsewhere",
+        errno.EISDIR: f"a folder is in the way of {where}; remove it",
+        errno.ENOTDIR: f"a file is in the way of a folder under {folder}; remove it",
+        errno.EEXIST: f"a file is in the way of a folder under {folder}; remove it",
+    }
+    fix = fixes.get(exc.errno or 0, f"check that {folder} exists and is writable")
+    return PublishError(f"{where}: cannot write ({exc.strerror or exc}); {fix}")
 
 
 def _sweep_temp_files(output: Path, owned: list[str]) -> None:
