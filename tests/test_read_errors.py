@@ -144,3 +144,43 @@ def test_manifest_records_each_feeds_sources(example_site: Path) -> None:
     manifest = json.loads((example_site / ".feedwright" / "manifest.json").read_text())
     culture = next(g for g in manifest["feeds"] if "categories/culture/rss.xml" in g["files"])
     assert culture["sources"] and all(s.startswith("culture/") for s in culture["sources"])
+
+
+def _deny(monkeypatch: pytest.MonkeyPatch, folder: str) -> None:
+    """``os.scandir`` of any ``.../folder`` fails as an unreadable folder does (root ignores permission bits)."""
+    from feedwright.pipeline import collect
+
+    real = collect.os.scandir
+
+    def scandir(path: str) -> object:
+        if os.fspath(path).endswith(os.sep + folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(collect.os, "scandir", scandir)
+
+
+def test_the_daemon_logs_a_read_error_at_error_and_status_shows_it(
+    example_site: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from feedwright.ops.daemon import Daemon
+    from feedwright.ops.schedule import Schedule
+    from feedwright.ops.status import read_status
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
+    site = load_site(example_site)
+    daemon = Daemon(site, Schedule(), lock_wait=5)
+    daemon._job()
+    before = output_files(example_site / "output")
+    _deny(monkeypatch, "culture")
+    with caplog.at_level(logging.INFO, logger="feedwright"):
+        daemon._job()
+    monkeypatch.undo()  # os.scandir is the os module's: reading output/ needs the real one
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("content/culture/: cannot list the folder: Permission denied" in e for e in errors), errors
+    after = output_files(example_site / "output")
+    assert all(after[rel] == data for rel, data in before.items() if rel.startswith("categories/culture/"))
+    status = read_status(example_site)
+    assert status is not None and status.failed and "content/culture/" in (status.error or "")

@@ -138,10 +138,13 @@ class Daemon:
                 log.error("%s; the feeds built from it are kept as they were", error,
                           extra={"fields": {"path": error.path, "reason": error.reason}})
             # Each rejection is logged when it appears, not on every run; the run line keeps counting it.
-            current = {str(error) for error in report.rejected}
+            current = {str(error) for error in (*report.rejected, *report.near_misses)}
             for error in report.rejected:
                 if str(error) not in self._rejected:
                     log.warning("rejected %s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
+            for error in report.near_misses:
+                if str(error) not in self._rejected:
+                    log.warning("%s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
             self._rejected = current
         retry = next_run.isoformat(timespec="seconds") if next_run else "the next run"
         if not run.published:

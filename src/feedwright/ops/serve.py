@@ -298,8 +298,10 @@ class Watcher(threading.Thread):
         except Exception:  # a bug: logged with its traceback; the preview keeps serving the last output
             log.exception("build failed")
             return
-        for problem in [*report.warnings, *map(str, report.rejected)]:
+        for problem in [*report.warnings, *map(str, report.rejected), *map(str, report.near_misses)]:
             log.warning("%s", problem)
+        for error in report.unreadable:
+            log.error("%s; the feeds built from it are kept as they were", error)
         changed = len(report.result.written) + len(report.result.removed) if report.result else 0
         log.info("built %d posts, %d feed files changed, %d rejected", report.published, changed,
                  len(report.rejected))
