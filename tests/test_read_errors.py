@@ -184,3 +184,4 @@ def test_the_daemon_logs_a_read_error_at_error_and_status_shows_it(
     assert all(after[rel] == data for rel, data in before.items() if rel.startswith("categories/culture/"))
     status = read_status(example_site)
     assert status is not None and status.failed and "content/culture/" in (status.error or "")
+    assert status.failures == 1

@@ -120,8 +120,8 @@ class Daemon:
         self._runs += 1
         if run.report is not None:
             self._plan_publish(run.report.next_publish)
-        recovered = self._failures if run.published else 0
-        self._failures = 0 if run.published else self._failures + 1
+        recovered = self._failures if run.ok else 0
+        self._failures = 0 if run.ok else self._failures + 1
         next_run = self._next_run()
         self._write_status(
             site.root,

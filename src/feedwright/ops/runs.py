@@ -34,6 +34,11 @@ class Run:
         return self.report is not None and self.report.result is not None
 
     @property
+    def ok(self) -> bool:
+        """Published, and every content file could be read: nothing is held back."""
+        return self.published and not (self.report is not None and self.report.unreadable)
+
+    @property
     def feeds_changed(self) -> int:
         result = self.report.result if self.report else None
         if result is None:
@@ -63,7 +68,7 @@ class Run:
             pid=os.getpid(),
             started=self.started,
             duration=round(self.duration, 3),
-            outcome="ok" if self.published and not (report and report.unreadable) else "failed",
+            outcome="ok" if self.ok else "failed",
             error=self.reason,
             published=report.published if report else 0,
             rejected=len(report.rejected) if report else 0,
@@ -117,7 +122,7 @@ def recorded_build(site: Site, *, strict: bool = False, wait: float, allow_empty
     with site_lock(site.state_dir, wait):
         run = timed_build(site, strict=strict, allow_empty=allow_empty)
         try:
-            failures = 0 if run.published and run.reason is None else _failures_before(site) + 1
+            failures = 0 if run.ok else _failures_before(site) + 1
             write_status(site.root, run.status("build", failures=failures))
             problem = None
         except OSError as exc:
