@@ -38,8 +38,7 @@ class PostError(FeedwrightError):
         self.reason = reason
 
 
-class ContentError(FeedwrightError):  # exit 1: the content cannot be trusted (e.g. empty); nothing was published
-    """The content folder cannot be trusted this run (it holds no posts where the last build had some)."""
+class ContentError(FeedwrightError): """content/ holds no posts where the last build had some (exit 1)."""  # noqa: E701
 
 
 class PublishError(FeedwrightError):
