@@ -185,3 +185,29 @@ def test_the_daemon_logs_a_read_error_at_error_and_status_shows_it(
     status = read_status(example_site)
     assert status is not None and status.failed and "content/culture/" in (status.error or "")
     assert status.failures == 1
+
+
+def test_a_post_unreadable_when_rendered_keeps_its_feeds(
+    example_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedwright.pipeline import render
+
+    site = load_site(example_site)
+    build(site, now=NOW)
+    before = output_files(example_site / "output")
+    for path in (example_site / "content" / "culture").glob("*.md"):  # changed: not rendered from the cache
+        path.write_text(path.read_text(encoding="utf-8").replace("\n---\n", "\n---\nEdited.\n", 1))
+    real = render.read_body
+
+    def flaky(site_: object, post: render.Post) -> tuple[str, str]:
+        if post.source.startswith("culture/"):
+            raise PermissionError(13, "Permission denied")
+        return real(site_, post)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "read_body", flaky)
+    report = build(site, now=NOW)
+
+    assert report.unreadable and all(e.path.startswith("content/culture/") for e in report.unreadable)
+    after = output_files(example_site / "output")
+    assert all(after[rel] == data for rel, data in before.items() if rel.startswith("categories/culture/"))
+    assert after["rss.xml"] == before["rss.xml"]

@@ -109,9 +109,12 @@ def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str
     return _render_chunk(site, posts)
 
 
-def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) -> dict[str, Entry]:
+def render_members(
+    site: Site, feeds: list[Feed], cache: Cache | None = None, unread: list[tuple[str, str]] | None = None
+) -> dict[str, Entry]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
-    when the post's bytes and fields are unchanged)."""
+    when the post's bytes and fields are unchanged). A post whose body could not be read back since it was
+    collected is appended to ``unread`` as (content-relative path, reason): its feeds must not publish it empty."""
     from .pipeline.render import Entry, image
 
     cache = cache or Cache.disabled()
@@ -129,6 +132,8 @@ def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) ->
             parts[post.id] = found
     for post, (rendered, fingerprint) in zip(todo, _render_all(site, todo), strict=True):
         parts[post.id] = rendered
+        if not fingerprint and post.body is None and unread is not None:
+            unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
         if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
             cache.put_entry(_render_key(site, post), rendered)
     images: dict[str, Any] = {}
@@ -289,9 +294,9 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
     previous_files, previous = read_manifest(manifest)
     if not allow_empty:
         _refuse_empty(site, collection, state, previous)
-    keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
-    files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
+    files = serialise_all(site, feeds, render_members(site, feeds, cache, collection.unreadable), cache)
+    keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))
     report = BuildReport(
