@@ -25,7 +25,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ..config import CONFIG_NAME, Site, load_site
+from ..config import CONFIG_NAME, Site, load_site, require_url
 from ..errors import ConfigError, FeedwrightError, LockTimeout
 from .lock import DEFAULT_WAIT, daemon_lock, site_lock
 from .runs import Run, timed_build
@@ -250,6 +250,7 @@ class Daemon:
         root = self._site.root
         try:
             site = load_site(root)
+            require_url(site)
             schedule = site.schedule or Schedule()
         except ConfigError as exc:
             log.error("SIGHUP: %s; keeping the previous configuration", exc)
