@@ -7,13 +7,12 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .build import BuildReport, build
-from .config import Site, load_site, require_url, with_base_url
+from .config import STATE_DIR, Site, load_site, require_url, with_base_url
 from .errors import FeedwrightError
-from .ops.lock import lock_wait
+from .ops.lock import daemon_lock, lock_wait
 from .ops.runs import recorded_build, unreadable_summary
 from .ops.status import describe, read_status, status_path
 
@@ -23,18 +22,26 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 SCHEDULED_SHOWN = 10  # the build summary names this many scheduled posts, soonest first
 
 
-def _version() -> str:
-    try:
-        return version("feedwright")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "(not installed)"
+class _Version(argparse.Action):
+    """``--version`` from the installed package's metadata, looked up only when asked (importlib.metadata is
+    slow to import, and every command would pay for it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("feedwright")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            found = "(not installed)"
+        print(f"feedwright {found}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedwright", description="Turn a folder of front-matter posts into RSS, Atom and JSON feeds."
     )
-    parser.add_argument("--version", action="version", version=f"feedwright {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def site_arg(p: argparse.ArgumentParser) -> None:
@@ -162,6 +169,15 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _daemon(args: argparse.Namespace) -> int:
+    root = Path(args.site).absolute()
+    if not root.is_dir():
+        load_site(root)  # raises the error that says what is wrong with --site
+    # A second daemon on this site gives up at once, before loading the scheduler.
+    with daemon_lock(root / STATE_DIR):
+        return _run_daemon(args)
+
+
+def _run_daemon(args: argparse.Namespace) -> int:
     from .ops.daemon import Daemon  # the scheduler is loaded only by the command that needs it
     from .ops.logs import setup_logging
     from .ops.schedule import Schedule, schedule_from

@@ -25,6 +25,7 @@ _POLL = 0.05
 # Lock descriptors this process holds. A forked child (a pool worker) inherits them, and with them the flock:
 # killed with SIGKILL, a build's orphaned workers would hold the site's lock for ever. Children close them.
 _held: set[int] = set()
+_daemons: set[Path] = set()  # daemon locks this process holds (daemon_lock is re-entrant within a process)
 
 
 def _release_in_child() -> None:
@@ -99,6 +100,9 @@ def daemon_lock(state_dir: Path) -> Iterator[Path]:
     Two daemons would each build on their own schedule, and ``status`` would show only one of them.
     """
     path = state_dir / DAEMON_LOCK_NAME
+    if path in _daemons:  # this process already holds it (the CLI takes it before loading the scheduler)
+        yield path
+        return
     fd = _open(state_dir, path)
     try:
         try:
@@ -108,8 +112,10 @@ def daemon_lock(state_dir: Path) -> Iterator[Path]:
                 f"a daemon is already running for this site: {_holder(fd)} (lock {path}); stop it first"
             ) from None
         _claim(fd)
+        _daemons.add(path)
         yield path
     finally:
+        _daemons.discard(path)
         _held.discard(fd)
         os.close(fd)
 
