@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -235,17 +236,24 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build(site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True) -> BuildReport:
+def build(
+    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True,
+    stop: threading.Event | None = None,
+) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
+
+    ``stop`` set (the daemon is stopping) ends the WebSub round at once; the feeds are published by then.
 
     Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection leaves
     ``output/`` and the state untouched. Raises :class:`PublishError` if the output cannot be written.
     """
     with _gc_paused():
-        return _build(site, now=now, strict=strict, write=write)
+        return _build(site, now=now, strict=strict, write=write, stop=stop)
 
 
-def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> BuildReport:
+def _build(
+    site: Site, *, now: datetime | None, strict: bool, write: bool, stop: threading.Event | None
+) -> BuildReport:
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
@@ -277,15 +285,15 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings
     if site.hubs:
-        report.pings = _announce(site, feeds, report.result)
+        report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]
     return report
 
 
-def _announce(site: Site, feeds: list[Feed], result: PublishResult) -> list[Ping]:
+def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: threading.Event | None) -> list[Ping]:
     """WebSub: tell the hubs about each feed file this build rewrote (never about unchanged ones)."""
     from .pipeline.announce import notify
 
     written = set(result.written)
     urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]
-    return notify(site.hubs, urls, timeout=site.hub_timeout)
+    return notify(site.hubs, urls, timeout=site.hub_timeout, stop=stop)
