@@ -115,7 +115,7 @@ def test_a_file_where_a_feed_folder_should_be(
     capsys.readouterr()
     assert main(["build", "--site", str(site)]) == 74
     line = _one_line(capsys.readouterr().err)
-    assert "categories/c1" in line and "cannot write" in line
+    assert line == f"feedwright: {blocker} is a file, not a folder; remove or rename it"
     assert output_files(site / "output") == {**before, "categories/c1": b"someone else's file"}
     assert _temp_files(site / "output") == []
     blocker.unlink()
@@ -128,7 +128,8 @@ def test_output_that_is_a_file_exits_74_and_heals(site: Path, capsys: pytest.Cap
     (site / "output").write_bytes(b"not a folder")
     capsys.readouterr()
     assert main(["build", "--site", str(site)]) == 74
-    assert "output" in _one_line(capsys.readouterr().err)
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"feedwright: {site / 'output'} is a file, not a folder; remove or rename it"
     assert (site / "output").read_bytes() == b"not a folder"
     (site / "output").unlink()
     assert main(["build", "--site", str(site), "-q"]) == 0
@@ -139,8 +140,14 @@ def test_state_folder_that_is_a_file_exits_74(site: Path, capsys: pytest.Capture
     shutil.rmtree(site / ".feedwright")
     (site / ".feedwright").write_bytes(b"not a folder")
     capsys.readouterr()
+    message = f"{site / '.feedwright'} is a file, not a folder; remove or rename it"
     assert main(["build", "--site", str(site)]) == 74
-    assert ".feedwright" in _one_line(capsys.readouterr().err)
+    assert _one_line(capsys.readouterr().err) == f"feedwright: {message}"  # was "cannot create the lock file"
+    assert main(["status", "--site", str(site)]) == 1
+    assert _one_line(capsys.readouterr().err) == f"feedwright: {message}"
+    with pytest.raises(PublishError) as info:  # the library, without the lock: the first state write says it
+        run_build(site)
+    assert str(info.value) == message
     assert output_files(site / "output") == before
 
 

@@ -21,7 +21,7 @@ from .pipeline.collect import Collection, Post, _workers, collect
 from .pipeline.history import State
 from .pipeline.pages import pages
 from .pipeline.plan import Feed, plan_with_counts
-from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish
+from .pipeline.publish import MANIFEST, PublishResult, atomic_write, not_a_folder, publish
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
@@ -279,7 +279,8 @@ def _build(
         try:
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
-            raise PublishError(f"{state.path}: cannot write state ({exc.strerror or exc})") from None
+            reason = not_a_folder(state.path.parent) or f"{state.path}: cannot write state ({exc.strerror or exc})"
+            raise PublishError(reason) from None
     report.result = publish(files, site.root / site.output, site.state_dir / MANIFEST)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/

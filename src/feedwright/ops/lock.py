@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ConfigError, LockTimeout, PublishError
+from ..pipeline.publish import not_a_folder
 
 LOCK_NAME = "build.lock"
 DEFAULT_WAIT = 30.0
@@ -87,7 +88,8 @@ def site_lock(state_dir: Path, wait: float, stop: threading.Event | None = None)
         state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise PublishError(f"{path}: cannot create the lock file ({exc.strerror or exc})") from None
+        reason = not_a_folder(state_dir) or f"{path}: cannot create the lock file ({exc.strerror or exc})"
+        raise PublishError(reason) from None
     try:
         deadline = time.monotonic() + wait
         while True:

@@ -8,6 +8,7 @@ produces are removed; anything else in ``output/`` is never touched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -75,6 +76,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def not_a_folder(folder: Path) -> str | None:
+    """The one-line reason ``folder`` cannot hold files when a file stands on its path (``.feedwright`` or
+    ``output`` created as a file by mistake), else None. Without it the user reads "File exists" or "Not a
+    directory" about a path that does not exist."""
+    for path in (folder, *folder.parents):
+        try:
+            if path.is_dir():
+                return None
+            if path.exists():
+                return f"{path} is a file, not a folder; remove or rename it"
+        except OSError:
+            return None
+    return None
+
+
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
         return path.stat().st_size == len(data) and path.read_bytes() == data
@@ -131,7 +147,8 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
         marker.unlink()
     except OSError as exc:
         where = exc.filename or output
-        raise PublishError(f"{where}: cannot write ({exc.strerror or exc})") from None
+        blocked = not_a_folder(Path(where)) if exc.errno in (errno.ENOTDIR, errno.EEXIST) else None
+        raise PublishError(blocked or f"{where}: cannot write ({exc.strerror or exc})") from None
     finally:
         for _, tmp in staged:
             if tmp:  # written but never renamed: a later write failed
