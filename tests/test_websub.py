@@ -181,7 +181,10 @@ def test_a_hung_hub_costs_at_most_its_timeout(tmp_path: Path) -> None:
         took = time.monotonic() - started
     assert report.result is not None and report.result.written
     assert report.pings and not any(p.ok for p in report.pings)
-    assert all(p.detail == "did not answer within 0.3 s" for p in report.pings), report.pings
+    # 9 feeds, 8 threads: the ninth ping is not sent (or only just, as the round ends).
+    details = [p.detail for p in report.pings]
+    assert set(details) <= {"did not answer within 0.3 s", "not sent: the 0.3 s round was over"}, details
+    assert details[:8] == ["did not answer within 0.3 s"] * 8, details
     assert str(report.pings[0]).startswith(f"websub: {hung} did not answer within 0.3 s (https://example.org/")
     # The whole round is bounded by the timeout, not each attempt: no retry fits after a hung attempt.
     assert took < 4, took
@@ -285,7 +288,9 @@ def test_a_dripping_hub_is_cut_at_the_round_deadline(dripping_hub: str) -> None:
     took = time.monotonic() - started
     assert threading.active_count() == before and _websub_threads() == []  # no thread outlives the round
     assert len(pings) == 12 and not any(p.ok for p in pings)
-    assert all(p.detail == "did not answer within 1.5 s" for p in pings), pings
+    details = [p.detail for p in pings]
+    assert details[:8] == ["did not answer within 1.5 s"] * 8, details  # one a thread; the rest were not sent
+    assert set(details[8:]) <= {"did not answer within 1.5 s", "not sent: the 1.5 s round was over"}, details
     assert str(pings[0]) == f"websub: {dripping_hub} did not answer within 1.5 s ({urls[0]}, 1 attempts)"
     assert 1.4 < took < 1.5 + 2, took  # urllib's per-read timeout alone would wait for ever
 
@@ -319,5 +324,6 @@ def test_cli_build_with_a_dripping_hub_exits_after_the_timeout(tmp_path: Path, d
     took = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert len(lines) == 9 and all(f"warning: websub: {dripping_hub} did not answer within 2 s" in x for x in lines)
+    assert len(lines) == 9 and all(line.startswith(f"warning: websub: {dripping_hub} ") for line in lines)
+    assert sum(f"{dripping_hub} did not answer within 2 s" in line for line in lines) >= 8  # one a thread
     assert took < 2 + 5, took  # cron used to wait for ever: the abandoned threads held the interpreter open

@@ -241,7 +241,8 @@ def notify(
     for thread in threads:
         thread.join(JOIN_GRACE)
     round_.close()
-    late = f"{SLOW} {timeout:g} s" if stop is None or not stop.is_set() else "stopped: the process is exiting"
+    # Pairs never sent: slow hubs took the round's time (each that did is named by its own Ping).
+    late = f"not sent: the {timeout:g} s round was over" if stop is None or not stop.is_set() else "not sent: stopping"
     return [
         r if r is not None else Ping(hub, url, False, 0, late) for r, (hub, url) in zip(results, pairs, strict=True)
     ]
