@@ -124,6 +124,9 @@ class Daemon:
             except FeedwrightError as exc:
                 self._failures += 1
                 log.error("cannot build: %s; trying again at the next run", exc)
+            except Exception:  # a bug: on this thread, the scheduler would not see it to log it
+                self._failures += 1
+                log.exception("unexpected error (a feedwright bug); trying again at the next run")
 
     # --- after a build ------------------------------------------------------------------------------------
 
