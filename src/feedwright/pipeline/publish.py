@@ -21,6 +21,8 @@ from pathlib import Path
 from ..errors import PublishError
 
 MANIFEST = "manifest.json"
+# Beside the manifest while a publish runs; found at the start of the next one, it means temp files may be left.
+PUBLISHING = "publishing"
 _TEMP_NAME = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp(prefix=".<name>.", suffix=".tmp")
 # Changed files are staged and renamed this many bytes at a time. Staging all of them first would need room for
 # the old and the new version of every changed file at once: a disk with less free space than that could never
@@ -123,11 +125,13 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
     result = PublishResult()
     # resolve() even when output/ does not exist yet: a symlinked site folder must not look like an escape.
     root = output.resolve()
+    marker = manifest.with_name(PUBLISHING)
     staged: list[tuple[str, str]] = []  # (rel, temp file); the temp file is "" once renamed
     try:
         previous = _read_manifest(manifest)
-        # Every publish, not only after a kill: a walk of output/ costs little, and strays are served as dot-files.
-        sweep_temp_files(output)
+        sweep_temp_files(output)  # a killed publish leaves them, also in folders of feeds that are gone since
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
         changed: list[tuple[str, bytes]] = []
         for rel, data in sorted(files.items()):
             target = output / rel
@@ -155,6 +159,7 @@ def publish(files: dict[str, bytes], output: Path, manifest: Path) -> PublishRes
             if rel not in files:
                 _remove(output, rel)
                 result.removed.append(rel)
+        marker.unlink()
     except OSError as exc:
         where = exc.filename or output
         blocked = not_a_folder(Path(where)) if exc.errno in (errno.ENOTDIR, errno.EEXIST) else None
