@@ -199,7 +199,8 @@ def test_every_stray_temp_file_is_swept_even_where_no_feed_is_left(dirs: tuple[P
     output, manifest = dirs
     publish(FILES, output, manifest)
     # A publish killed after staging a feed for a category that has since disappeared (never in the manifest),
-    # and one killed beside a feed that still exists.
+    # and one killed beside a feed that still exists: what a SIGKILL leaves, marker included.
+    manifest.with_name(publish_module.PUBLISHING).touch()
     gone = output / "categories" / "gone"
     gone.mkdir(parents=True)
     (gone / ".rss.xml.k3j_x9q2.tmp").write_bytes(b"half")
@@ -213,6 +214,7 @@ def test_every_stray_temp_file_is_swept_even_where_no_feed_is_left(dirs: tuple[P
     os.symlink(output / ".htaccess", output / ".atom.xml.linklink.tmp")
     publish(FILES, output, manifest)
     assert _leftovers(output) == [".atom.xml.linklink.tmp"]
+    assert not manifest.with_name(publish_module.PUBLISHING).exists()
     assert not gone.exists() and (output / "categories").is_dir()
     assert (mine / "notes.tmp").read_bytes() == (output / ".htaccess").read_bytes() == b"keep"
     assert (output / ".feed.json.zzzzzzzz.tmp.bak").exists()
