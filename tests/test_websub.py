@@ -181,10 +181,10 @@ def test_a_hung_hub_costs_at_most_its_timeout(tmp_path: Path) -> None:
         took = time.monotonic() - started
     assert report.result is not None and report.result.written
     assert report.pings and not any(p.ok for p in report.pings)
-    # 9 feeds, 8 threads: the ninth ping is not sent (or only just, as the round ends).
+    # 9 feeds, 8 threads: the ninth ping is not sent (or, as the round ends, skipped or only just sent).
     details = [p.detail for p in report.pings]
-    assert set(details) <= {"did not answer within 0.3 s", "not sent: the 0.3 s round was over"}, details
     assert details[:8] == ["did not answer within 0.3 s"] * 8, details
+    assert details[8] in ("did not answer within 0.3 s", "not sent: the 0.3 s round was over", SKIPPED), details
     assert str(report.pings[0]).startswith(f"websub: {hung} did not answer within 0.3 s (https://example.org/")
     # The whole round is bounded by the timeout, not each attempt: no retry fits after a hung attempt.
     assert took < 4, took
@@ -276,6 +276,9 @@ def test_websub_config_is_read(tmp_path: Path) -> None:
 
 # Hubs that defeat a per-read timeout: the whole round has one deadline, enforced on the sockets.
 
+SKIPPED = "skipped: the hub could not be reached for another feed"
+
+
 def _websub_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("websub")]
 
@@ -290,7 +293,7 @@ def test_a_dripping_hub_is_cut_at_the_round_deadline(dripping_hub: str) -> None:
     assert len(pings) == 12 and not any(p.ok for p in pings)
     details = [p.detail for p in pings]
     assert details[:8] == ["did not answer within 1.5 s"] * 8, details  # one a thread; the rest were not sent
-    assert set(details[8:]) <= {"did not answer within 1.5 s", "not sent: the 1.5 s round was over"}, details
+    assert set(details[8:]) <= {"did not answer within 1.5 s", "not sent: the 1.5 s round was over", SKIPPED}, details
     assert str(pings[0]) == f"websub: {dripping_hub} did not answer within 1.5 s ({urls[0]}, 1 attempts)"
     assert 1.4 < took < 1.5 + 2, took  # urllib's per-read timeout alone would wait for ever
 
