@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -255,19 +256,21 @@ def _gc_paused() -> Iterator[None]:
 
 
 def build(
-    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False
+    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False,
+    stop: threading.Event | None = None,
 ) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
 
     Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection (or near-miss
     front-matter key) leaves ``output/`` and the state untouched. Content that cannot be read is reported in
-    ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). Raises
+    ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). ``stop`` set (the
+    daemon is stopping) ends the WebSub round at once; the feeds are published by then. Raises
     :class:`ContentError` when the content folder holds no posts but the last build published some (unless
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
     clock = time.monotonic()
     with _gc_paused():
-        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty)
+        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
     report.duration = time.monotonic() - clock
     return report
 
@@ -285,7 +288,9 @@ def _refuse_empty(site: Site, collection: Collection, state: State, previous: li
         )
 
 
-def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool) -> BuildReport:
+def _build(
+    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None
+) -> BuildReport:
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
@@ -327,15 +332,15 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings
     if site.hubs:
-        report.pings = _announce(site, feeds, report.result)
+        report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]
     return report
 
 
-def _announce(site: Site, feeds: list[Feed], result: PublishResult) -> list[Ping]:
+def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: threading.Event | None) -> list[Ping]:
     """WebSub: tell the hubs about each feed file this build rewrote (never about unchanged ones)."""
     from .pipeline.announce import notify
 
     written = set(result.written)
     urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]
-    return notify(site.hubs, urls, timeout=site.hub_timeout)
+    return notify(site.hubs, urls, timeout=site.hub_timeout, stop=stop)

@@ -303,11 +303,18 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
 
 
+# The schemes feed readers accept as an item id (and that a reader following it as a link cannot abuse).
+_ID_SCHEMES = frozenset({"http", "https", "tag", "urn"})
+
+
 def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     given = _text(meta, "id")
     if not given:
         return f["url"]
     if _URI.match(given):
+        scheme = given.split(":", 1)[0].lower()
+        if scheme not in _ID_SCHEMES:  # javascript:, data:, file:... would be published as the item's id
+            raise Reject(f"id must be an http, https, tag or urn URI (or plain text), got a {scheme}: URI")
         return given
     # Atom ids must be IRIs: make a tag: URI (RFC 4151) from the site's host and the post's year.
     return f"tag:{src.site.host},{f['published'].year:04d}:{quote(given, safe=_URL_SAFE)}"
