@@ -16,10 +16,11 @@ status, daemon, preview server); ``cli`` is the only module that prints.
 
 __version__ = "0.1.0"
 
-from .build import BuildReport, build  # noqa: E402  (after __version__: cli imports it from here)
+from .build import BuildReport, build  # noqa: E402  (after __version__: pipeline.announce imports it from here)
 from .config import Site, load_site  # noqa: E402
 from .errors import (  # noqa: E402
     ConfigError,
+    ContentError,
     FeedwrightError,
     Interrupted,
     LockTimeout,
@@ -33,6 +34,7 @@ from .errors import (  # noqa: E402
 __all__ = [
     "BuildReport",
     "ConfigError",
+    "ContentError",
     "FeedwrightError",
     "Interrupted",
     "LockTimeout",

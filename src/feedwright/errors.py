@@ -11,6 +11,7 @@ show its traceback.
     ├── PostError                exit 1   one post is rejected; collected into the report, never aborts a build
     │   └── Reject               exit 1   raised by the stage that read the post, which knows the reason but not
     │                                     the file; the collector turns it into a PostError naming the file
+    ├── ContentError             exit 1   content/ is empty where the last build had posts (--allow-empty)
     ├── StatusError              exit 1   `status`: no run recorded yet, or the status file cannot be read
     ├── ServeError               exit 69  `serve` cannot listen: the port is taken, or not ours to open
     │                                     (EX_UNAVAILABLE)
@@ -81,6 +82,12 @@ class ServeError(FeedwrightError):
     """The preview server cannot listen on the address it was given."""
 
     exit_code = 69
+
+
+class ContentError(FeedwrightError):
+    """content/ holds no posts where the last build had some (an unmounted share?); the feeds are kept."""
+
+    exit_code = 1
 
 
 class PublishError(FeedwrightError):
