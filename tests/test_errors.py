@@ -22,8 +22,9 @@ from feedwright.errors import FeedwrightError, Interrupted, PostError, Reject, S
 from feedwright.ops.status import read_status, status_path
 
 SRC = REPO / "src" / "feedwright"
-# Raised and caught within one function (or by the standard library's own protocol), never reaching a caller.
-INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError"}
+# Raised and caught inside the library (or by the standard library's own protocol), never reaching a caller:
+# TimeoutError ends a WebSub connection when the round's deadline passes, and becomes a ping's failure.
+INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError"}
 
 
 def _nodes() -> dict[str, type[FeedwrightError]]:
@@ -33,13 +34,18 @@ def _nodes() -> dict[str, type[FeedwrightError]]:
 
 
 def _raised_names() -> dict[str, list[str]]:
-    """Class name -> ``file:line`` of every ``raise Name(...)`` in src/."""
+    """Class name -> ``file:line`` of every ``raise Name(...)`` in src/; ``raise factory(...)`` counts as the
+    class the factory's return annotation names."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in SRC.rglob("*.py")}
+    factories = {node.name: ast.unparse(node.returns) for tree in trees.values() for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef) and node.returns is not None}
     found: dict[str, list[str]] = {}
-    for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 func = node.exc.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                name = factories.get(name, name)
                 found.setdefault(name, []).append(f"{path.relative_to(SRC)}:{node.lineno}")
     return found
 

@@ -339,11 +339,11 @@ def test_watch_without_a_site_url_publishes_under_the_preview_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from feedwright.config import load_site
+    from feedwright.environment import Environment
     from feedwright.ops.serve import Watcher
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
     write_post(tmp_path, "hello.md", {"title": "Hello", "date": "2024-01-01"})
-    watcher = Watcher(load_site(tmp_path), base_url="http://127.0.0.1:8123/")
+    watcher = Watcher(load_site(tmp_path), base_url="http://127.0.0.1:8123/", env=Environment(pinned_now=NOW))
     watcher.rebuild()
     rss = (tmp_path / "output" / "rss.xml").read_text(encoding="utf-8")
     assert "http://127.0.0.1:8123/hello/" in rss and "localhost:8000" not in rss
