@@ -57,6 +57,7 @@ class BuildReport:
     result: PublishResult | None = None
     warnings: list[str] = field(default_factory=list)
     pings: list[Ping] = field(default_factory=list)  # WebSub, one per hub and changed feed
+    source: str | None = None  # what the site's settings were read from (a Jekyll site's _config.yml)
 
     @property
     def rejected(self) -> list[PostError]:
@@ -252,6 +253,9 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
     collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
     files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
+    if site.jekyll is not None and "atom" in site.formats:
+        # jekyll-feed's Atom feed path (feed.xml unless feed.path says otherwise): subscriptions keep working.
+        files.setdefault(site.jekyll.feed_path, files["atom.xml"])
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))
     report = BuildReport(
@@ -264,6 +268,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
         scheduled=scheduled,
         next_publish=next_publish,
         warnings=[*collection.warnings, *cache.warnings],
+        source=site.jekyll.describe if site.jekyll is not None else None,
     )
     if not write or (strict and collection.rejected):
         return report

@@ -94,10 +94,14 @@ def _summary(report: BuildReport) -> str:
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
+    if report.source and not args.quiet:
+        print(report.source)
     _report_problems(report)
     if args.verbose:
         for path in report.collection.ignored:
             _err(f"ignored (no front matter): {path}")
+        for line in report.collection.skipped:
+            _err(f"skipped: {line}")
         for rel in sorted(report.files):
             _err(f"feed: {site.output / rel}")
         for ping in report.pings:
@@ -114,7 +118,11 @@ def _build(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     report = build(site, write=False)
+    if report.source:
+        print(report.source)
     _report_problems(report)
+    for line in report.collection.skipped:  # files of _posts Jekyll does not publish, each with the reason
+        _err(f"skipped: {line}")
     print(_summary(report))
     return EXIT_REJECTED if report.rejected else EXIT_OK
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .jekyll.settings import JekyllSettings
 
 CONFIG_NAME = "feedwright.toml"
 STATE_DIR = ".feedwright"
@@ -42,6 +45,8 @@ class Site:
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
+    jekyll: JekyllSettings | None = None  # a Jekyll site root (_config.yml): see feedwright.jekyll
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def state_dir(self) -> Path:
@@ -161,8 +166,11 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
 _OTHER_SECTIONS = {"schedule", "serve"}
 
 
-def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) -> Site:
-    """Validate a parsed TOML document and return the :class:`Site` it describes."""
+def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *, jekyll: bool = False) -> Site:
+    """Validate a parsed TOML document and return the :class:`Site` it describes.
+
+    ``jekyll``: the content folder is a Jekyll site root, which holds ``output/`` (never read as content).
+    """
     values: dict[str, Any] = {}
     for section, table in data.items():
         if section in _OTHER_SECTIONS:
@@ -182,16 +190,23 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) ->
                 raise ConfigError(f"{source}: {exc}") from None
     site = Site(root=root, **values)
     content, output = root / site.content, root / site.output
+    if jekyll:
+        return site
     if output.resolve() == content.resolve() or content.resolve() in output.resolve().parents:
         raise ConfigError(f"{source}: build.output must not be inside build.content")
     return site
 
 
 def load_site(root: Path | str = ".") -> Site:
-    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it."""
+    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it; a Jekyll site root (it
+    has ``_config.yml``) is read as Jekyll reads it, ``feedwright.toml`` overriding key by key."""
     root = Path(root).absolute()
     if not root.is_dir():
         raise ConfigError(f"{root}: site folder does not exist")
+    if (root / "_config.yml").is_file():
+        from .jekyll.config import load_jekyll_site
+
+        return load_jekyll_site(root)
     path = root / CONFIG_NAME
     data: dict[str, Any] = {}
     if path.exists():

@@ -312,6 +312,10 @@ def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     return f"tag:{src.site.host},{f['published'].year:04d}:{quote(given, safe=_URL_SAFE)}"
 
 
+def _language(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
+    return _text(meta, "lang") or src.site.language
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "title": _title,
     "draft": _draft,
@@ -325,6 +329,7 @@ NORMALISERS: dict[str, Normaliser] = {
     "slug": _slug,
     "url": _url,
     "id": _id,
+    "language": _language,
 }
 
 
