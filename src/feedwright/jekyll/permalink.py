@@ -47,7 +47,8 @@ def escape_path(path: str) -> str:
     """``Jekyll::URL.escape_path``: percent-encode what a URL path may not hold (UTF-8, upper-case hex)."""
     if not path or _PLAIN_PATH.match(path):
         return path
-    return quote(path, safe=_PATH_SAFE)
+    # Addressable::URI.encode (Jekyll 4.3) reads a "?" as the start of a query and leaves it.
+    return quote(path, safe=_PATH_SAFE + "?")
 
 
 def sanitize_url(url: str) -> str:

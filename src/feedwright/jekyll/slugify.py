@@ -10,7 +10,7 @@ MODES = ("raw", "default", "pretty", "ascii", "latin")
 # The characters "pretty" keeps besides letters, marks and decimal digits: readable, unescaped, in a URL.
 _PRETTY_KEPT = frozenset("._~!$&'()+,;=@")
 _ASCII_KEPT = re.compile(r"[A-Za-z0-9]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")  # Ruby's \s: ASCII whitespace only
 
 
 @lru_cache(maxsize=4096)
