@@ -84,12 +84,12 @@ def classify(settings: JekyllSettings, rel: str) -> tuple[str | None, str | None
 
 def posts(
     settings: JekyllSettings, files: list[tuple[str, str]], skipped: list[tuple[str, str]], output: str
-) -> list[tuple[str, str]]:
-    """The ``scan()`` results that are Jekyll posts or drafts; files of ``_posts``/``_drafts`` Jekyll would not
-    read are appended to ``skipped`` with the reason. ``output`` (feedwright's own output folder) is never
-    content."""
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Of ``scan()``'s files and skips: the Jekyll posts and drafts, the skips that concern them (a symlink
+    elsewhere in the site is none of feedwright's business), and the files of ``_posts``/``_drafts`` Jekyll
+    would not read, each with the reason. ``output`` (feedwright's own output folder) is never content."""
     prefix = output.strip("/") + "/"
-    kept = []
+    kept, ignored = [], []
     for rel, path in files:
         if rel.startswith(prefix):
             continue
@@ -97,5 +97,6 @@ def posts(
         if kind:
             kept.append((rel, path))
         elif reason:
-            skipped.append((rel, reason))
-    return kept
+            ignored.append((rel, reason))
+    relevant = [(rel, why) for rel, why in skipped if not rel.startswith(prefix) and classify(settings, rel)[0]]
+    return kept, relevant, ignored

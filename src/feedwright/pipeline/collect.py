@@ -454,12 +454,11 @@ def collect(
     result = Collection(warnings=list(state.warnings))
     skipped: list[tuple[str, str]] = []
     files = scan(content, skipped)
-    if site.jekyll is not None:  # only what Jekyll reads as posts; the rest of _posts is named once, by check
+    if site.jekyll is not None:  # only what Jekyll reads as posts; the rest of _posts is named by check
         from ..jekyll.discover import posts as jekyll_posts
 
-        jekyll_skipped: list[tuple[str, str]] = []
-        files = jekyll_posts(site.jekyll, files, jekyll_skipped, str(site.output))
-        result.skipped = [f"{rel}: {reason}" for rel, reason in jekyll_skipped]
+        files, skipped, not_posts = jekyll_posts(site.jekyll, files, skipped, str(site.output))
+        result.skipped = [f"{rel}: {reason}" for rel, reason in not_posts]
     result.warnings += [f"{site.content / rel}: {reason}" for rel, reason in skipped]
     outcomes: list[Outcome] = [None] * len(files)
     todo: list[int] = []
