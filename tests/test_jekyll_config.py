@@ -52,7 +52,8 @@ def test_config_yml_is_read_without_feedwright_toml(tmp_path: Path) -> None:
     assert site.jekyll is not None and site.jekyll.permalink == "/:categories/:year/:month/:day/:title/"
     assert site.variables["baseurl"] == "/site"
     assert site.jekyll.describe == (
-        "site: Jekyll _config.yml, url https://www.ruby-lang.org/site/, permalink /:categories/:year/:month/:day/:title/"
+        "site: Jekyll _config.yml, url https://www.ruby-lang.org/site/,"
+        " permalink /:categories/:year/:month/:day/:title/"
     )
 
 
