@@ -242,3 +242,15 @@ def test_symlinks_outside_posts_are_none_of_our_business(tmp_path: Path) -> None
     assert [w for w in report.warnings if "broken" in w] == [
         "_posts/2024-01-03-broken.md: symlink to nothing (broken, a loop or not a file); not followed"
     ]
+
+
+def test_a_changed_config_yml_is_not_hidden_by_the_cache(tmp_path: Path) -> None:
+    root = jekyll_site(tmp_path, posts={"_posts/2024-01-02-ok.md": "---\n---\n"})
+    first = run_build(root)
+    assert first.collection.posts[0].url == "https://www.ruby-lang.org/site/2024/01/02/ok/"
+    (root / "_config.yml").write_text(CONFIG.replace("permalink: /:categories/:year/:month/:day/:title/",
+                                                     "permalink: /:title:output_ext\nlang: ko"), encoding="utf-8")
+    again = run_build(root)
+    assert (again.collection.posts[0].url, again.collection.posts[0].language) == (
+        "https://www.ruby-lang.org/site/ok.html", "ko"
+    )
