@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedwright.jekyll import permalink
 from feedwright.jekyll.permalink import Document, PermalinkError, escape_path, generate, sanitize_url
@@ -218,3 +221,23 @@ def test_escape_path_and_slugify_agree_with_ruby() -> None:
         if ours != slugs or slugify(text, "pretty", True) != pretty_cased:
             wrong.append(("slugify", text, ours, slugs))
     assert wrong == []
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(slug=_TEXT, basename=_TEXT, categories=st.lists(_TEXT, max_size=3), own=st.none() | _TEXT,
+       style=st.sampled_from([*permalink.STYLES, "/:categories/:slug/:name/:path/:i_month-:short_month/"]))
+def test_any_post_gets_a_uri_under_the_site(slug: str, basename: str, categories: list[str], own: str | None,
+                                            style: str) -> None:
+    doc = Document(DOC.date, slug, basename, tuple(categories), "/" + basename, ".html")
+    try:
+        path = permalink.url(permalink.style_to_permalink(style), doc, own or None)
+    except PermalinkError:
+        assert own is not None and re.search(r":[a-z_]+", own)
+        return
+    assert path.startswith("/") and "//" not in path and ".." not in path
+    link = permalink.normalize("https://ex.org/blog" + path)
+    assert link.startswith("https://ex.org/blog/")
+    assert re.fullmatch(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%#]*", link), link

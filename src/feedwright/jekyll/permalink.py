@@ -120,14 +120,14 @@ def url(template: str, doc: Document, permalink: str | None = None) -> str:
     return generate(permalink or template, placeholders(doc))
 
 
-def _normalize_segment(segment: str) -> str:
-    # Addressable::URI.normalize_component: decode, NFKC, encode what PCHAR lacks.
+def _normalize_segment(segment: str, safe: str = _PCHAR_SAFE) -> str:
+    # Addressable::URI.normalize_component: decode, NFKC, encode what the component's class lacks.
     raw = unquote_to_bytes(segment)
     try:
         text = unicodedata.normalize("NFKC", raw.decode("utf-8"))
     except UnicodeDecodeError:
-        return quote(raw, safe=_PCHAR_SAFE)
-    return quote(text, safe=_PCHAR_SAFE)
+        return quote(raw, safe=safe)
+    return quote(text, safe=safe)
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -146,7 +146,10 @@ def normalize(url_text: str) -> str:
     path = _remove_dot_segments(path)
     if not path and parts.scheme in ("http", "https"):
         path = "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
+    # A "?" that escape_path left (Jekyll 4.3 does) starts a query: its class is PCHAR plus "/" and "?".
+    query = _normalize_segment(parts.query, _PATH_SAFE + "?") if parts.query else ""
+    fragment = _normalize_segment(parts.fragment, _PATH_SAFE + "?") if parts.fragment else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, fragment))
 
 
 def relative_url(baseurl: str, url_path: str) -> str:
