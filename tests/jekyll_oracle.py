@@ -38,10 +38,17 @@ def jekyll_missing() -> str | None:
     return None
 
 
-def prepare(corpus: Path, config: str, folder: Path, overrides: dict[str, Any] | None = None) -> Path:
-    """``folder/site``: the corpus with ``tests/jekyll/<config>/_config.yml`` (plus ``overrides``) and posts.json."""
+def prepare(
+    corpus: Path, config: str, folder: Path, overrides: dict[str, Any] | None = None,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """``folder/site``: the corpus with ``tests/jekyll/<config>/_config.yml`` (plus ``overrides``), posts.json and
+    the ``extra`` files (site-relative path -> text)."""
     site = folder / "site"
     shutil.copytree(corpus, site)
+    for rel, text in (extra or {}).items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text, encoding="utf-8")
     settings = yaml.safe_load((HERE / config / "_config.yml").read_text(encoding="utf-8"))
     settings.update(overrides or {})
     settings["defaults"] = [*settings.get("defaults", []), ORACLE_DEFAULTS]
@@ -71,8 +78,11 @@ def run_feedwright(site: Path) -> BuildReport:
     return build(load_site(site))
 
 
-def oracle(corpus: Path, config: str, folder: Path, overrides: dict[str, Any] | None = None) -> Oracle:
-    site = prepare(corpus, config, folder, overrides)
+def oracle(
+    corpus: Path, config: str, folder: Path, overrides: dict[str, Any] | None = None,
+    extra: dict[str, str] | None = None,
+) -> Oracle:
+    site = prepare(corpus, config, folder, overrides, extra)
     truth = run_jekyll(site, folder)
     return Oracle(truth, run_feedwright(site), site)
 

@@ -19,30 +19,50 @@ from jekyll_oracle import Oracle, jekyll_date, jekyll_missing, oracle
 
 pytestmark = pytest.mark.skipif(jekyll_missing() is not None, reason=str(jekyll_missing()))
 
-# (corpus, config folder under tests/jekyll/, _config.yml overrides): each corpus with its own settings and
-# with other permalink styles.
+# The cases, added to some builds: a future post, names Jekyll does not publish, folder categories and a
+# language, a category Jekyll keeps whole, no title, a cased name, a slug, a post's own permalink.
+EXTRA = {
+    "_posts/2999-01-01-far-future.md": "---\ntitle: Far future\n---\nLater.\n",
+    "_posts/2021-09-08.md": "---\ntitle: Not a post name\n---\nx\n",
+    "_posts/2020-10-16.exam-daily-131.md": "---\ntitle: Nor this\n---\nx\n",
+    "ko/news/_posts/2020-01-02-annyeong.md": (
+        "---\ntitle: 안녕하세요\nlang: ko\ncategories: [C++ games]\ntags: 한국어 c++\n---\n본문\n"
+    ),
+    "_posts/2020-01-03-no-title-here.md": "---\nlayout: post\n---\nbody\n",
+    "_posts/2020-01-04-no-front-matter.md": "Just text.\n",
+    "_posts/2020-01-05-Cased_Title&more.md": "---\n---\nx\n",
+    "_posts/2020-01-06-slugged.md": "---\nslug: My Own Slug!\n---\nx\n",
+    "_posts/2020-01-07-permalinked.md": "---\npermalink: /custom/:year/:title:output_ext\n---\nx\n",
+    "_posts/2020-01-08-dated.md": "---\ndate: 2020-01-09 23:30:00 -0500\ncategory: Mixed Case\n---\nx\n",
+}
+
+# (corpus, config folder under tests/jekyll/, _config.yml overrides, extra files): each corpus with its own
+# settings and with other permalink styles.
 CASES = {
-    "jekyll-docs": ("jekyll-docs", "jekyll-docs", {}),
-    "jekyll-docs-pretty": ("jekyll-docs", "jekyll-docs", {"collections": {}, "permalink": "pretty"}),
+    "jekyll-docs": ("jekyll-docs", "jekyll-docs", {}, {}),
+    "jekyll-docs-pretty": ("jekyll-docs", "jekyll-docs", {"collections": {}, "permalink": "pretty"}, EXTRA),
     "jekyll-docs-weekdate": ("jekyll-docs", "jekyll-docs", {"collections": {}, "permalink": "weekdate",
-                                                            "baseurl": "/blog", "show_drafts": True}),
-    "made-mistakes": ("made-mistakes", "made-mistakes", {}),
-    "made-mistakes-date": ("made-mistakes", "made-mistakes", {"permalink": "date", "timezone": "Asia/Seoul"}),
+                                                            "baseurl": "/blog", "show_drafts": True}, {}),
+    "made-mistakes": ("made-mistakes", "made-mistakes", {}, {}),
+    "made-mistakes-date": ("made-mistakes", "made-mistakes", {"permalink": "date", "timezone": "Asia/Seoul"}, {}),
     "made-mistakes-custom": ("made-mistakes", "made-mistakes", {
         "permalink": "/:categories/:short_year/:i_month/:i_day/:hour-:minute-:second/:y_day/:slug:output_ext",
         "future": False,
-    }),
+    }, EXTRA),
 }
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Oracle:
-    corpus, config, overrides = CASES[request.param]
-    return oracle(CORPORA / corpus, config, tmp_path_factory.mktemp(request.param), overrides)
+    corpus, config, overrides, extra = CASES[request.param]
+    return oracle(CORPORA / corpus, config, tmp_path_factory.mktemp(request.param), overrides, extra)
 
 
 def _ours(built: Oracle) -> dict[str, Post]:
-    return {p.source: p for p in built.report.collection.posts if not p.draft}
+    # The site-wide feed (its limit raised above the number of posts): what readers get.
+    site_feed = built.report.feeds[0]
+    assert site_feed.kind == "site"
+    return {p.source: p for p in site_feed.posts}
 
 
 def _theirs(built: Oracle) -> dict[str, dict]:
