@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,4 @@ def load_jekyll_site(root: Path) -> Site:
         f"site: Jekyll {JEKYLL_CONFIG}, url {site.url}, permalink {settings.permalink}"
         + (f", overridden by {CONFIG_NAME}" if (root / CONFIG_NAME).exists() else "")
     )
-    from dataclasses import replace
-
     return replace(site, jekyll=replace(settings, describe=describe), variables=config)

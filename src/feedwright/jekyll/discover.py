@@ -16,7 +16,7 @@ from .settings import JekyllSettings
 # Document::DATE_FILENAME_MATCHER and DATELESS_FILENAME_MATCHER, applied to the path under _posts/_drafts.
 DATE_FILENAME = re.compile(r"^(?:.+/)*?(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)$")
 DATELESS_FILENAME = re.compile(r"^(?:.+/)*(.*)(\.[^.]+)$")
-_SPECIAL = ("." , "_", "#", "~")
+_SPECIAL = (".", "_", "#", "~")
 POSTS, DRAFTS = "_posts", "_drafts"
 
 

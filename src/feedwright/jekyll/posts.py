@@ -56,8 +56,7 @@ def _applies(scope: Default, rel: str) -> bool:
         return True
     if "*" in scope.path:
         # Jekyll globs the scope on disk and tests each match as a prefix of the path.
-        m = _glob_regex(scope.path).match(rel)
-        return bool(m) and (m.end() == len(rel) or rel[m.end() - 1 : m.end() + 1].find("/") >= 0)
+        return _glob_regex(scope.path).match(rel) is not None
     return rel.startswith(scope.path)
 
 
