@@ -254,3 +254,16 @@ def test_a_changed_config_yml_is_not_hidden_by_the_cache(tmp_path: Path) -> None
     assert (again.collection.posts[0].url, again.collection.posts[0].language) == (
         "https://www.ruby-lang.org/site/ok.html", "ko"
     )
+
+
+def test_only_published_false_hides_a_post_as_in_jekyll(tmp_path: Path) -> None:
+    root = jekyll_site(tmp_path, CONFIG + "unpublished: false\n", posts={
+        "_posts/2024-01-02-a.md": "---\npublished: 'false'\n---\n",
+        "_posts/2024-01-03-b.md": "---\npublished: false\n---\n",
+        "_posts/2024-01-04-c.md": "---\ndraft: true\n---\n",
+    })
+    posts = posts_of(root)
+    assert [posts[p].draft for p in sorted(posts)] == [False, True, True]
+    shown = posts_of(jekyll_site(tmp_path / "u", CONFIG + "unpublished: true\n",
+                                 posts={"_posts/2024-01-03-b.md": "---\npublished: false\n---\n"}))
+    assert not shown["_posts/2024-01-03-b.md"].draft
