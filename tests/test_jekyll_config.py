@@ -267,3 +267,17 @@ def test_only_published_false_hides_a_post_as_in_jekyll(tmp_path: Path) -> None:
     shown = posts_of(jekyll_site(tmp_path / "u", CONFIG + "unpublished: true\n",
                                  posts={"_posts/2024-01-03-b.md": "---\npublished: false\n---\n"}))
     assert not shown["_posts/2024-01-03-b.md"].draft
+
+
+def test_atom_feeds_also_where_jekyll_feed_wrote_them(tmp_path: Path) -> None:
+    config = CONFIG + "feed:\n  path: /atom/site.xml\n  categories: [news, '../x']\n  tags:\n    except: [skip]\n"
+    root = jekyll_site(tmp_path, config, posts={
+        "_posts/2024-01-02-a.md": "---\ncategories: [news, '../x', other]\ntags: [ruby, skip, 'c++']\n---\nx\n",
+    })
+    report = run_build(root)
+    files = report.files
+    assert files["atom/site.xml"] == files["atom.xml"]
+    assert files["feed/news.xml"] == files["categories/news/atom.xml"]
+    assert files["feed/by_tag/ruby.xml"] == files["tags/ruby/atom.xml"]
+    assert {p for p in files if p.startswith("feed/")} == {"feed/news.xml", "feed/by_tag/ruby.xml"}
+    assert "x.xml" not in files and not any(".." in p for p in files)  # a category names a file, never a path

@@ -253,9 +253,11 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
     collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
     files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
-    if site.jekyll is not None and "atom" in site.formats:
-        # jekyll-feed's Atom feed path (feed.xml unless feed.path says otherwise): subscriptions keep working.
-        files.setdefault(site.jekyll.feed_path, files["atom.xml"])
+    if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
+        from .jekyll.feeds import atom_aliases
+
+        for alias, path in atom_aliases(site.jekyll, feeds).items():
+            files.setdefault(alias, files[path])
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))
     report = BuildReport(

@@ -103,6 +103,20 @@ def _feed_path(path: Path, feed: dict[str, Any]) -> str:
     return clean
 
 
+def _feed_tags(feed: dict[str, Any]) -> tuple[tuple[str, ...] | None, tuple[str, ...], str] | None:
+    tags = feed.get("tags")
+    if not tags:
+        return None
+    tags = tags if isinstance(tags, dict) else {}
+    only, exclude = tags.get("only"), tags.get("except")
+    folder = tags.get("path") if isinstance(tags.get("path"), str) else "/feed/by_tag/"
+    return (
+        tuple(map(str, only)) if isinstance(only, list) else None,
+        tuple(map(str, exclude)) if isinstance(exclude, list) else (),
+        folder.strip("/"),
+    )
+
+
 def translate(path: Path, config: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], JekyllSettings]:
     """``_config.yml`` as a ``feedwright.toml`` document, and the Jekyll settings beside it."""
     feed = config.get("feed") if isinstance(config.get("feed"), dict) else {}
@@ -141,6 +155,7 @@ def translate(path: Path, config: dict[str, Any]) -> tuple[dict[str, dict[str, A
         defaults=_defaults(path, config.get("defaults")),
         feed_path=_feed_path(path, feed),
         feed_categories=tuple(str(c) for c in categories) if isinstance(categories, list) else None,
+        feed_tags=_feed_tags(feed),
     )
     return {"site": site, "build": build}, settings
 

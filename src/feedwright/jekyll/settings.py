@@ -35,4 +35,6 @@ class JekyllSettings:
     defaults: tuple[Default, ...] = ()
     feed_path: str = "feed.xml"  # jekyll-feed's Atom feed, written there too
     feed_categories: tuple[str, ...] | None = None  # jekyll-feed's feed.categories; None: every category
+    # jekyll-feed's feed.tags: (only, except, folder), None when it writes no tag feeds
+    feed_tags: tuple[tuple[str, ...] | None, tuple[str, ...], str] | None = None
     describe: str = "site: Jekyll _config.yml"
