@@ -212,3 +212,9 @@ def test_load_site_error_for_bad_key_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_site(tmp_path)
     assert "feedwright.toml" in str(info.value) and "build.limit" in str(info.value)
+
+
+def test_a_permalink_may_use_title_as_jekyll_sites_do(tmp_path: Path) -> None:
+    # "/:category/:title/" was refused; :title is the slug, as in Jekyll.
+    site = parse_config({"build": {"permalink": "/:category/:title/"}}, tmp_path)
+    assert site.permalink == "/:category/:title/"

@@ -135,8 +135,8 @@ def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
         raise ConfigError(f"{key} must start with '/', got {value!r}")
-    if not any(token in value for token in (":path", ":slug")):
-        raise ConfigError(f"{key} must contain :path or :slug so that every post gets its own URL")
+    if not any(token in value for token in (":path", ":slug", ":title")):
+        raise ConfigError(f"{key} must contain :path, :slug or :title so that every post gets its own URL")
     return value
 
 
