@@ -281,3 +281,8 @@ def test_atom_feeds_also_where_jekyll_feed_wrote_them(tmp_path: Path) -> None:
     assert files["feed/by_tag/ruby.xml"] == files["tags/ruby/atom.xml"]
     assert {p for p in files if p.startswith("feed/")} == {"feed/news.xml", "feed/by_tag/ruby.xml"}
     assert "x.xml" not in files and not any(".." in p for p in files)  # a category names a file, never a path
+
+
+def test_baseurl_counts_without_url(tmp_path: Path) -> None:
+    assert load_site(jekyll_site(tmp_path, "baseurl: /blog\n")).url == "http://localhost:8000/blog/"
+    assert load_site(jekyll_site(tmp_path / "b", "url: ''\n")).url == "http://localhost:8000/"

@@ -87,10 +87,11 @@ def _permalink(config: dict[str, Any]) -> str:
 
 
 def _site_url(config: dict[str, Any]) -> str | None:
-    url, baseurl = _text(config, "url"), _text(config, "baseurl") or ""
-    if not url:
-        return None
-    return url.rstrip("/") + "/" + baseurl.strip("/") if baseurl.strip("/") else url
+    url, baseurl = _text(config, "url"), (_text(config, "baseurl") or "").strip("/")
+    if not url and not baseurl:
+        return None  # feedwright's default
+    url = url or Site.url  # many sites leave url empty while developing; the base path still counts
+    return url.rstrip("/") + "/" + baseurl if baseurl else url
 
 
 def _feed_path(path: Path, feed: dict[str, Any]) -> str:
