@@ -138,10 +138,14 @@ def _build(args: argparse.Namespace, env: Environment) -> int:
     require_url(site)
     wait = env.lock_wait if args.wait is None else checked_wait(args.wait)
     report = recorded_build(site, strict=args.strict, wait=wait, allow_empty=args.allow_empty, now=env.now())
+    if report.source and not args.quiet:
+        print(report.source)
     _report_problems(report, args.strict)
     if args.verbose:
         for path in report.collection.ignored:
             _err(f"ignored (no front matter): {path}")
+        for line in report.collection.skipped:
+            _err(f"skipped: {line}")
         for rel in sorted(report.files):
             _err(f"feed: {site.output / rel}")
         for ping in report.pings:
@@ -163,7 +167,11 @@ def _check(args: argparse.Namespace, env: Environment) -> int:
         _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
              'add url = "https://your.site/" under [site]')
     report = build(site, now=env.now(), write=False)
+    if report.source:
+        print(report.source)
     _report_problems(report, args.strict)
+    for line in report.collection.skipped:  # files of _posts Jekyll does not publish, each with the reason
+        _err(f"skipped: {line}")
     print(_summary(report))
     failed = report.rejected or report.unreadable or (args.strict and report.near_misses)
     return PostError.exit_code if failed else EXIT_OK
