@@ -20,6 +20,7 @@ import feedwright.pipeline.collect as collect_module
 from conftest import FUTURE, NOW, SEED, make_site, output_files, run_build, write_post
 from feedwright.build import BuildReport
 from feedwright.config import load_site
+from feedwright.incremental import parallel
 from feedwright.incremental.store import _MAGIC, CACHE_DIR, POST_SHARDS, Cache, _checksum, code_stamp, config_key, shard
 
 LATER = NOW + timedelta(days=365 * 7)  # after the example site's scheduled 2031 post
@@ -270,9 +271,17 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
     expected = run_build(sequential)
     monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
-    monkeypatch.setattr(collect_module, "_workers", lambda: 2)
-    monkeypatch.setattr(build_module, "_workers", lambda: 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    started: list[parallel._Worker] = []
+    start = parallel._Worker.__init__
+
+    def counted(self: parallel._Worker) -> None:
+        start(self)
+        started.append(self)
+
+    monkeypatch.setattr(parallel._Worker, "__init__", counted)
     report = run_build(example_site)
+    assert len(started) >= 3  # two parse, one or two render: the work really was spread
     assert output_files(example_site / "output") == output_files(sequential / "output")
     state = ".feedwright/state.json"
     assert (example_site / state).read_bytes() == (sequential / state).read_bytes()
