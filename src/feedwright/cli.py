@@ -13,6 +13,7 @@ from . import __version__
 from .build import BuildReport, build
 from .config import load_site
 from .errors import FeedwrightError
+from .ops.heap import collector_paused
 from .ops.lock import lock_wait
 from .ops.runs import recorded_build
 from .ops.status import describe, read_status, status_path
@@ -93,7 +94,8 @@ def _summary(report: BuildReport) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
-    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
+    with collector_paused():
+        report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
     _report_problems(report)
     if args.verbose:
         for path in report.collection.ignored:
@@ -113,7 +115,8 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
-    report = build(site, write=False)
+    with collector_paused():
+        report = build(site, write=False)
     _report_problems(report)
     print(_summary(report))
     return EXIT_REJECTED if report.rejected else EXIT_OK

@@ -90,32 +90,34 @@ def fan_out(
 class _Task(Generic[T]):
     start: int  # index of its first item in the whole run
     items: list[T]
+    stream: bool  # results sent one by one (timed against the budget), not all at the end
 
 
 class _Worker:
     """One worker process and its two pipes; ``task`` and ``done`` say what it is busy with."""
 
     def __init__(self) -> None:
-        to_child, from_parent = os.pipe()
-        to_parent, from_child = os.pipe()
+        child_reads, parent_writes = os.pipe()
+        parent_reads, child_writes = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _WORKER, _PACKAGE_PARENT, str(os.getpid()), str(from_parent), str(to_parent)],
+                [sys.executable, "-c", _WORKER, _PACKAGE_PARENT, str(os.getpid()), str(child_reads), str(child_writes)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(from_parent, to_parent), close_fds=True,
+                pass_fds=(child_reads, child_writes), close_fds=True,
             )
         except (OSError, ValueError) as exc:
-            for fd in (to_child, from_parent, to_parent, from_child):
+            for fd in (child_reads, parent_writes, parent_reads, child_writes):
                 os.close(fd)
             raise WorkersUnavailable(str(exc)) from None
-        os.close(from_parent)
-        os.close(to_parent)
-        self.send_end = Connection(to_child, readable=False)
-        self.recv_end = Connection(from_child, writable=False)
+        os.close(child_reads)
+        os.close(child_writes)
+        self.send_end = Connection(parent_writes, readable=False)
+        self.recv_end = Connection(parent_reads, writable=False)
         self.ready = False
         self.task: _Task[Any] | None = None
         self.done = 0  # items of ``task`` answered so far
-        self.since = 0.0  # when the last answer (or the task) came
+        self.timed = False  # working on its task (which is then timed), not still unpickling it
+        self.since = 0.0  # when it began its task, or last answered
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -151,20 +153,20 @@ class _Pool:
         while_waiting: Callable[[], object] | None,
     ) -> list[Any]:
         results: list[Any] = [None] * len(items)
-        todo = deque(_Task(i, items[i : i + chunk]) for i in range(0, len(items), chunk))
+        todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         self.live = [_Worker() for _ in range(self.size)]
         waited = False
         while todo or any(w.task for w in self.live):
             for worker in self.live:
                 if worker.ready and worker.task is None and todo:
-                    self._give(worker, todo.popleft(), fn, common, budget is not None)
+                    self._give(worker, todo.popleft(), fn, common)
             if not waited and while_waiting is not None and any(w.task for w in self.live):
                 waited = True
                 while_waiting()
             busy = [w for w in self.live if w.task is not None or not w.ready]
             timeout = None
-            if budget is not None and any(w.task for w in busy):
-                timeout = max(0.0, min(w.since + budget for w in busy if w.task) - time.monotonic())
+            if budget is not None and any(w.timed for w in busy):
+                timeout = max(0.0, min(w.since + budget for w in busy if w.timed) - time.monotonic())
             for conn in wait([w.recv_end for w in busy], timeout):
                 worker = next(w for w in busy if w.recv_end is conn)
                 self._answer(worker, results, todo)
@@ -172,10 +174,10 @@ class _Pool:
                 self._stop_overruns(budget, results, todo)
         return results
 
-    def _give(self, worker: _Worker, task: _Task[Any], fn: Any, common: Any, stream: bool) -> None:
-        worker.task, worker.done, worker.since = task, 0, time.monotonic()
+    def _give(self, worker: _Worker, task: _Task[Any], fn: Any, common: Any) -> None:
+        worker.task, worker.done, worker.timed = task, 0, False
         with contextlib.suppress(OSError):  # it died: _answer sees the closed pipe and hands the task on
-            worker.send_end.send((fn, common, task.items, stream))
+            worker.send_end.send((fn, common, task.items, task.stream))
 
     def _answer(self, worker: _Worker, results: list[Any], todo: deque[_Task[Any]]) -> None:
         try:
@@ -186,6 +188,8 @@ class _Pool:
         task = worker.task
         if kind == _READY:
             worker.ready = True
+        elif kind == "begin":
+            worker.timed, worker.since = True, time.monotonic()
         elif kind == "error":
             raise value
         elif task is not None and kind == "item":
@@ -194,14 +198,14 @@ class _Pool:
             worker.since = time.monotonic()
         elif task is not None and kind == "items":
             results[task.start : task.start + len(value)] = value
-            worker.task = None
+            worker.task, worker.timed = None, False
         elif kind == "done":
-            worker.task = None
+            worker.task, worker.timed = None, False
 
     def _stop_overruns(self, budget: float, results: list[Any], todo: deque[_Task[Any]]) -> None:
         now = time.monotonic()
         for worker in list(self.live):
-            if worker.task is not None and now - worker.since > budget:
+            if worker.task is not None and worker.timed and now - worker.since > budget:
                 self._lost(worker, results, todo, f"took longer than {budget:g} s", overran=True)
 
     def _lost(
@@ -213,11 +217,13 @@ class _Pool:
         self.live.remove(worker)
         if not worker.ready:  # never came up: no worker can be had here
             raise WorkersUnavailable(reason)
-        if task is not None:
+        if task is not None and not task.stream:  # which item was it? Again, one result at a time, to find out
+            todo.appendleft(_Task(task.start, task.items, True))
+        elif task is not None:
             results[task.start + done] = Stopped(reason, overran)
             rest = task.items[done + 1 :]
             if rest:
-                todo.appendleft(_Task(task.start + done + 1, rest))
+                todo.appendleft(_Task(task.start + done + 1, rest, True))
         if todo:
             self.live.append(_Worker())
 
@@ -239,6 +245,7 @@ def serve() -> None:
             os._exit(0)
         try:
             if stream:  # each result as it comes: the parent times every item against the budget
+                outbox.send(("begin", None))  # from here: unpickling the task may have imported fn's modules
                 for result in fn(common, items):
                     outbox.send(("item", result))
                 outbox.send(("done", None))

@@ -27,6 +27,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from ..config import CONFIG_NAME, Site, load_site
 from ..errors import ConfigError, FeedwrightError, LockTimeout
+from .heap import collector_paused
 from .lock import DEFAULT_WAIT, site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule, load_schedule
@@ -97,7 +98,7 @@ class Daemon:
                 return
             site = self._site
             try:
-                with site_lock(site.state_dir, self._lock_wait, stop=self._stop):
+                with site_lock(site.state_dir, self._lock_wait, stop=self._stop), collector_paused():
                     run = timed_build(site)
                     self._record(site, run, why)
             except LockTimeout as exc:
