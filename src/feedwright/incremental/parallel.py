@@ -73,8 +73,8 @@ def fan_out(
     while_waiting: Callable[[], object] | None = None,
 ) -> list[R | Stopped]:
     """``fn(common, chunk)`` over ``items`` in chunks, on ``processes`` workers (default: every CPU) when there are
-    at least ``min_items``; one result per item, in order. ``while_waiting`` is called once the workers have their
-    work (this process would only wait). ``fn`` must be a module-level function; ``common`` and the items must
+    at least ``min_items``; one result per item, in order. ``while_waiting`` is called once the workers are
+    started (this process would only wait). ``fn`` must be a module-level function; ``common`` and the items must
     pickle."""
     count = workers() if processes is None else processes
     if len(items) >= max(min_items, 1) and count >= 1 and (processes is not None or count > 1):
@@ -155,14 +155,12 @@ class _Pool:
         results: list[Any] = [None] * len(items)
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         self.live = [_Worker() for _ in range(self.size)]
-        waited = False
+        if while_waiting is not None:  # the workers are starting up, then busy: this process would only wait
+            while_waiting()
         while todo or any(w.task for w in self.live):
             for worker in self.live:
                 if worker.ready and worker.task is None and todo:
                     self._give(worker, todo.popleft(), fn, common)
-            if not waited and while_waiting is not None and any(w.task for w in self.live):
-                waited = True
-                while_waiting()
             busy = [w for w in self.live if w.task is not None or not w.ready]
             timeout = None
             if budget is not None and any(w.timed for w in busy):
