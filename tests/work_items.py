@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 def square_or_misbehave(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
     for item in items:
-        if item == -1:
-            time.sleep(60)  # over any budget
+        if item == -1:  # over any budget
+            ends = time.monotonic() + 60
+            while time.monotonic() < ends:
+                pass
         if item == -2:
             os._exit(3)  # a worker that dies (out of memory, killed)
         yield os.getpid(), item * item + common

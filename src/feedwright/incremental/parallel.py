@@ -13,7 +13,8 @@ Workers are fresh interpreters (``python -c``, started by :mod:`subprocess`), ne
 - it dies with its parent: the parent-death signal is set first thing, then the parent is checked again (it may
   have died while the worker started); an idle worker also exits when its pipe from the parent closes.
 
-With a ``budget``, an item whose work takes longer than that many seconds is stopped (its worker is killed and
+With a ``budget``, an item whose work takes more than that many seconds of CPU time (or ten times that of
+wall-clock time) is stopped (its worker is killed and
 replaced; the rest of its chunk goes on elsewhere) and its result is a :class:`Stopped`. Budgets are kept only in
 workers: this process cannot stop its own code.
 """
@@ -39,6 +40,8 @@ _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspat
 _WORKER = "import sys; sys.path.insert(0, sys.argv[1]); from feedwright.incremental.parallel import serve; serve()"
 _READY = "ready"
 _PR_SET_PDEATHSIG = 1
+_WALL_FACTOR = 10  # an item is also stopped after this many budgets of wall-clock time, used or not
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,19 @@ class _Worker:
         self.task: _Task[Any] | None = None
         self.done = 0  # items of ``task`` answered so far
         self.timed = False  # working on its task (which is then timed), not still unpickling it
-        self.since = 0.0  # when it began its task, or last answered
+        self.since = 0.0  # when it began its task, or last answered (wall clock)
+        self.cpu_since = 0.0  # its CPU time then
+        self.check_at = 0.0  # when to look at its CPU time next
+
+    def started_item(self, budget: float | None) -> None:
+        self.since = time.monotonic()
+        self.cpu_since = _cpu_seconds(self.proc.pid) or 0.0
+        self.check_at = self.since + (budget or 0.0)
+
+    def used(self, now: float) -> float:
+        """Seconds its current item has taken: CPU time where the system tells it, else wall-clock time."""
+        cpu = _cpu_seconds(self.proc.pid)
+        return now - self.since if cpu is None else cpu - self.cpu_since
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -164,10 +179,10 @@ class _Pool:
             busy = [w for w in self.live if w.task is not None or not w.ready]
             timeout = None
             if budget is not None and any(w.timed for w in busy):
-                timeout = max(0.0, min(w.since + budget for w in busy if w.timed) - time.monotonic())
+                timeout = max(0.0, min(w.check_at for w in busy if w.timed) - time.monotonic())
             for conn in wait([w.recv_end for w in busy], timeout):
                 worker = next(w for w in busy if w.recv_end is conn)
-                self._answer(worker, results, todo)
+                self._answer(worker, results, todo, budget)
             if budget is not None:
                 self._stop_overruns(budget, results, todo)
         return results
@@ -177,7 +192,7 @@ class _Pool:
         with contextlib.suppress(OSError):  # it died: _answer sees the closed pipe and hands the task on
             worker.send_end.send((fn, common, task.items, task.stream))
 
-    def _answer(self, worker: _Worker, results: list[Any], todo: deque[_Task[Any]]) -> None:
+    def _answer(self, worker: _Worker, results: list[Any], todo: deque[_Task[Any]], budget: float | None) -> None:
         try:
             kind, value = worker.recv_end.recv()
         except (EOFError, OSError):
@@ -187,13 +202,14 @@ class _Pool:
         if kind == _READY:
             worker.ready = True
         elif kind == "begin":
-            worker.timed, worker.since = True, time.monotonic()
+            worker.timed = True
+            worker.started_item(budget)
         elif kind == "error":
             raise value
         elif task is not None and kind == "item":
             results[task.start + worker.done] = value
             worker.done += 1
-            worker.since = time.monotonic()
+            worker.started_item(budget)
         elif task is not None and kind == "items":
             results[task.start : task.start + len(value)] = value
             worker.task, worker.timed = None, False
@@ -203,8 +219,14 @@ class _Pool:
     def _stop_overruns(self, budget: float, results: list[Any], todo: deque[_Task[Any]]) -> None:
         now = time.monotonic()
         for worker in list(self.live):
-            if worker.task is not None and worker.timed and now - worker.since > budget:
+            if worker.task is None or not worker.timed or now < worker.check_at:
+                continue
+            used = worker.used(now)
+            # CPU time, so that a busy machine does not reject a post; wall-clock time bounds a worker that waits.
+            if used > budget or now - worker.since > _WALL_FACTOR * budget:
                 self._lost(worker, results, todo, f"took longer than {budget:g} s", overran=True)
+            else:
+                worker.check_at = now + max(budget - used, 0.02)
 
     def _lost(
         self, worker: _Worker, results: list[Any], todo: deque[_Task[Any]], reason: str, overran: bool = False
@@ -224,6 +246,16 @@ class _Pool:
                 todo.appendleft(_Task(task.start + done + 1, rest, True))
         if todo:
             self.live.append(_Worker())
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a child process, from /proc (Linux); None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def serve() -> None:
