@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
+
+# subprocess and multiprocessing.connection (~15 ms of imports) are imported only by a build that starts workers.
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -100,6 +100,9 @@ class _Worker:
     """One worker process and its two pipes; ``task`` and ``done`` say what it is busy with."""
 
     def __init__(self) -> None:
+        import subprocess
+        from multiprocessing.connection import Connection
+
         child_reads, parent_writes = os.pipe()
         parent_reads, child_writes = os.pipe()
         try:
@@ -167,6 +170,8 @@ class _Pool:
         budget: float | None,
         while_waiting: Callable[[], object] | None,
     ) -> list[Any]:
+        from multiprocessing.connection import wait
+
         results: list[Any] = [None] * len(items)
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         self.live = [_Worker() for _ in range(self.size)]
@@ -263,6 +268,7 @@ def serve() -> None:
     parent, read_fd, write_fd = (int(arg) for arg in sys.argv[2:5])
     _die_with(parent)
     import gc
+    from multiprocessing.connection import Connection
 
     # A worker lives for one build and makes almost no cycles: the collector would only rescan its heap.
     gc.disable()
