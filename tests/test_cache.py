@@ -58,9 +58,9 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["parsed"] += 1
         return parse(*args, **kwargs)
 
-    def counting_render(site, posts):
+    def counting_render(site, posts, pool=None):
         counts["rendered"] += len(posts)
-        return render_all(site, posts)
+        return render_all(site, posts, pool)
 
     def counting_serialiser(fmt):
         counts["serialised"] += 1
@@ -273,17 +273,18 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
     monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
-    pools: list[int] = []
-    run = parallel._Pool.run
+    pools: list[set[int]] = []
+    run = parallel.Workers.run
 
-    def counted(self: parallel._Pool, *args: Any) -> list[Any]:
+    def counted(self: parallel.Workers, *args: Any) -> list[Any]:
         results = run(self, *args)
-        pools.append(self.size)
+        pools.append({worker.proc.pid for worker in self.live})
         return results
 
-    monkeypatch.setattr(parallel._Pool, "run", counted)
+    monkeypatch.setattr(parallel.Workers, "run", counted)
     report = run_build(example_site)
-    assert len(pools) == 2  # parsed and rendered on worker processes: really spread
+    # Parsed and rendered on worker processes (the work really was spread), the same ones: started once.
+    assert len(pools) == 2 and pools[0] <= pools[1], pools
     assert output_files(example_site / "output") == output_files(sequential / "output")
     state = ".feedwright/state.json"
     assert (example_site / state).read_bytes() == (sequential / state).read_bytes()

@@ -81,7 +81,7 @@ KILLED_PARENT = textwrap.dedent("""
     moment = sys.argv[1]
     collect.PARALLEL_MIN_FILES = 1
     parallel.workers = lambda: 2
-    start, give = parallel._Worker.__init__, parallel._Pool._give
+    start, give = parallel._Worker.__init__, parallel.Workers._give
 
     def started(self):
         start(self)
@@ -95,7 +95,7 @@ KILLED_PARENT = textwrap.dedent("""
     if moment == "started":
         parallel._Worker.__init__ = started
     else:
-        parallel._Pool._give = working
+        parallel.Workers._give = working
     sys.exit(main(["build", "--site", sys.argv[2]]))
 """)
 

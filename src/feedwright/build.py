@@ -88,7 +88,7 @@ def _may_be_slow(post: Post, body: str) -> bool:
     return post.markup == "markdown" and body.count("[") + body.count("<") > RISKY_OPENERS
 
 
-def _render_all(site: Site, posts: list[Post]) -> list[Rendered | Stopped]:
+def _render_all(site: Site, posts: list[Post], pool: parallel.Workers | None = None) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
 
     Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
@@ -97,7 +97,9 @@ def _render_all(site: Site, posts: list[Post]) -> list[Rendered | Stopped]:
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
         size = max(8, len(posts) // (parallel.workers() * 6) + 1)
-        return parallel.fan_out(_render_chunk, site, posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget)
+        return parallel.fan_out(
+            _render_chunk, site, posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget, pool=pool
+        )
     from .pipeline.render import post_body, render_parts
 
     out: list[Rendered | Stopped | None] = [None] * len(posts)
@@ -111,7 +113,7 @@ def _render_all(site: Site, posts: list[Post]) -> list[Rendered | Stopped]:
     if risky:
         slow = parallel.fan_out(
             _render_chunk, site, [posts[i] for i in risky], min_items=1, chunk=1, budget=budget,
-            processes=min(len(risky), parallel.workers()),
+            processes=min(len(risky), parallel.workers()), pool=pool,
         )
         for i, result in zip(risky, slow, strict=True):
             out[i] = result
@@ -119,7 +121,11 @@ def _render_all(site: Site, posts: list[Post]) -> list[Rendered | Stopped]:
 
 
 def render_members(
-    site: Site, feeds: list[Feed], cache: Cache | None = None, done: dict[str, Entry] | None = None
+    site: Site,
+    feeds: list[Feed],
+    cache: Cache | None = None,
+    done: dict[str, Entry] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> dict[str, Entry | Stopped]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
     when the post's bytes and fields are unchanged, or from ``done``). A post whose rendering was stopped
@@ -143,7 +149,7 @@ def render_members(
             todo.append(post)
         else:
             parts[post.id] = found
-    for post, result in zip(todo, _render_all(site, todo), strict=True):
+    for post, result in zip(todo, _render_all(site, todo, pool), strict=True):
         if isinstance(result, Stopped):
             stopped[post.id] = result
             continue
@@ -254,14 +260,14 @@ def _plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> tu
 
 
 def _plan_and_render(
-    site: Site, collection: Collection, now: datetime, cache: Cache
+    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers
 ) -> tuple[list[Feed], Counts, dict[str, Entry]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn)."""
     feeds, counts = _plan(site, collection, now, cache)
     done: dict[str, Entry] = {}
     while True:
-        rendered = render_members(site, feeds, cache, done)
+        rendered = render_members(site, feeds, cache, done, pool)
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
@@ -295,8 +301,11 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
-    collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
-    feeds, (published, drafts, scheduled, next_publish), entries = _plan_and_render(site, collection, now, cache)
+    with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
+        collection = collect(site, now, state, cache, while_waiting=_prepare_rendering, pool=pool)
+        feeds, (published, drafts, scheduled, next_publish), entries = _plan_and_render(
+            site, collection, now, cache, pool
+        )
     files = serialise_all(site, feeds, entries, cache)
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))

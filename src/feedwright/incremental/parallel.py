@@ -74,16 +74,20 @@ def fan_out(
     budget: float | None = None,
     processes: int | None = None,
     while_waiting: Callable[[], object] | None = None,
+    pool: Workers | None = None,
 ) -> list[R | Stopped]:
     """``fn(common, chunk)`` over ``items`` in chunks, on ``processes`` workers (default: every CPU) when there are
     at least ``min_items``; one result per item, in order. ``while_waiting`` is called once the workers are
     started (this process would only wait). ``fn`` must be a module-level function; ``common`` and the items must
-    pickle."""
+    pickle. Workers come from ``pool`` (kept for the next fan-out) or are started for this one."""
     count = workers() if processes is None else processes
     if len(items) >= max(min_items, 1) and count >= 1 and (processes is not None or count > 1):
+        size = min(count, -(-len(items) // chunk))
         try:
-            with _Pool(min(count, -(-len(items) // chunk))) as pool:
-                return pool.run(fn, common, list(items), chunk, budget, while_waiting)
+            if pool is not None:
+                return pool.run(size, fn, common, list(items), chunk, budget, while_waiting)
+            with Workers() as own:
+                return own.run(size, fn, common, list(items), chunk, budget, while_waiting)
         except WorkersUnavailable:
             pass
     return list(fn(common, list(items)))
@@ -145,24 +149,24 @@ class _Worker:
         self.recv_end.close()
 
 
-class _Pool:
-    """Up to ``size`` workers for one :func:`fan_out`; every worker is killed when it ends, however it ends."""
+class Workers:
+    """Worker processes for the fan-outs of one build (parsing, then rendering): started when first needed, kept
+    between fan-outs, every one killed when the ``with`` block ends, however it ends."""
 
-    def __init__(self, size: int) -> None:
-        if not sys.executable:
-            raise WorkersUnavailable("no Python executable to start")
-        self.size = size
+    def __init__(self) -> None:
         self.live: list[_Worker] = []
 
-    def __enter__(self) -> _Pool:
+    def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
         for worker in self.live:
             worker.stop()
+        self.live = []
 
     def run(
         self,
+        size: int,
         fn: Callable[[Any, list[Any]], Iterable[Any]],
         common: Any,
         items: list[Any],
@@ -174,7 +178,9 @@ class _Pool:
 
         results: list[Any] = [None] * len(items)
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
-        self.live = [_Worker() for _ in range(self.size)]
+        if not sys.executable:
+            raise WorkersUnavailable("no Python executable to start")
+        self.live += [_Worker() for _ in range(size - len(self.live))]
         if while_waiting is not None:  # the workers are starting up, then busy: this process would only wait
             while_waiting()
         while todo or any(w.task for w in self.live):

@@ -393,12 +393,17 @@ def _read_many(
 
 
 def _read_all(
-    site: Site, now: datetime, tasks: list[_Task], started_ns: int, while_waiting: Callable[[], object] | None = None
+    site: Site,
+    now: datetime,
+    tasks: list[_Task],
+    started_ns: int,
+    while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> list[tuple[list[tuple[Outcome, Record | None]], dict[str, dict[str, str]], bool]]:
     size = max(64, min(512, len(tasks) // (parallel.workers() * 8) + 1))
     results = parallel.fan_out(
         _read_many, (site, now, started_ns), tasks, min_items=PARALLEL_MIN_FILES, chunk=size,
-        while_waiting=while_waiting,
+        while_waiting=while_waiting, pool=pool,
     )
     outcomes: list[tuple[Outcome, Record | None]] = []
     entries: dict[str, dict[str, str]] = {}
@@ -422,12 +427,13 @@ def collect(
     cache: Cache | None = None,
     *,
     while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> Collection:
     """Read every post under the site's content folder; bad posts are rejected, never fatal.
 
     With a ``cache``, files whose stat key (or, failing that, content hash) is unchanged are not parsed again;
-    many files to parse are parsed on every core, and ``while_waiting`` is called meanwhile. The result is the
-    same either way.
+    many files to parse are parsed on every core (on ``pool``'s workers, if given), and ``while_waiting`` is called
+    meanwhile. The result is the same either way.
     """
     started_ns = now_ns()
     cache = cache or Cache.disabled()
@@ -457,7 +463,7 @@ def collect(
     unchanged = bool(cache.folder) and len(files) == len(records)
     tasks: list[_Task] = [(r, p, cache.record(r), state.entry(r)) for r, p in (files[i] for i in todo)]
     done, known_records = iter(todo), iter(task[2] for task in tasks)
-    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns, while_waiting):
+    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns, while_waiting, pool):
         state.posts.update(entries)
         state.dirty |= dirty
         for outcome, record in chunk_outcomes:
