@@ -15,6 +15,7 @@ from .build import BuildReport, build
 from .config import STATE_DIR, Site, load_site, require_url, with_base_url
 from .environment import Environment, checked_wait, read_environment
 from .errors import EXIT_OK, FeedwrightError, Interrupted, PostError, StatusError
+from .ops.heap import collector_paused
 from .ops.lock import daemon_lock
 from .ops.runs import recorded_build, unreadable_summary
 from .ops.status import describe, read_status, status_path
@@ -137,7 +138,8 @@ def _build(args: argparse.Namespace, env: Environment) -> int:
         site = with_base_url(site, args.base_url)
     require_url(site)
     wait = env.lock_wait if args.wait is None else checked_wait(args.wait)
-    report = recorded_build(site, strict=args.strict, wait=wait, allow_empty=args.allow_empty, now=env.now())
+    with collector_paused():
+        report = recorded_build(site, strict=args.strict, wait=wait, allow_empty=args.allow_empty, now=env.now())
     if report.source and not args.quiet:
         print(report.source)
     _report_problems(report, args.strict)
@@ -166,7 +168,8 @@ def _check(args: argparse.Namespace, env: Environment) -> int:
     if not site.url_configured:
         _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
              'add url = "https://your.site/" under [site]')
-    report = build(site, now=env.now(), write=False)
+    with collector_paused():
+        report = build(site, now=env.now(), write=False)
     if report.source:
         print(report.source)
     _report_problems(report, args.strict)

@@ -32,6 +32,7 @@ from apscheduler.triggers.date import DateTrigger
 from ..config import CONFIG_NAME, Site, load_site, require_url
 from ..environment import Environment
 from ..errors import ConfigError, FeedwrightError, LockTimeout
+from .heap import collector_paused
 from .lock import daemon_lock, site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule
@@ -127,7 +128,7 @@ class Daemon:
                 return
             site = self._site
             try:
-                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop):
+                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop), collector_paused():
                     run = timed_build(site, now=self._env.now(), stop=self._stop)
                     self._record(site, run, why)
             except LockTimeout as exc:
