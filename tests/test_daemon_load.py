@@ -22,12 +22,13 @@ from test_crash import live_members
 
 # The daemon, with every parse and render on two worker processes however few files there are.
 PARALLEL_DAEMON = """
+import importlib
 import sys
-import feedwright.build as build
 import feedwright.pipeline.collect as collect
 from feedwright.incremental import parallel
 from feedwright.cli import main
 
+build = importlib.import_module("feedwright.build")  # the module: feedwright.build is the public build()
 collect.PARALLEL_MIN_FILES = build.PARALLEL_MIN_RENDERS = 1
 parallel.workers = lambda: 2
 sys.exit(main(sys.argv[1:]))

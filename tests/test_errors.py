@@ -24,8 +24,10 @@ from feedwright.ops.status import read_status, status_path
 SRC = REPO / "src" / "feedwright"
 # Raised and caught inside the library (or by the standard library's own protocol), never reaching a caller:
 # TimeoutError ends a WebSub connection when the round's deadline passes, and becomes a ping's failure;
-# PermalinkError (a ValueError of the Jekyll permalink engine) becomes a Reject in jekyll/posts.py.
-INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError", "PermalinkError"}
+# PermalinkError (a ValueError of the Jekyll permalink engine) becomes a Reject in jekyll/posts.py;
+# WorkersUnavailable makes incremental/parallel.py do the work in this process instead.
+INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError", "PermalinkError",
+            "WorkersUnavailable"}
 
 
 def _nodes() -> dict[str, type[FeedwrightError]]:

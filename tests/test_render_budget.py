@@ -7,14 +7,17 @@ overruns ``build.render_timeout``.
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
 import pytest
 
-import feedwright.build as build_module
 from conftest import make_site, run_build, write_post
 from feedwright.incremental import parallel
+
+# The module, not the function: `feedwright.build` is the public build() since __init__ exports it.
+build_module = importlib.import_module("feedwright.build")
 
 BOMBS = {"brackets": "[" * 20_000, "links": "[a](" * 5_000, "html": "<a " * 6_700}
 
