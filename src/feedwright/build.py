@@ -1,4 +1,7 @@
-"""The whole pipeline in one call: config -> collect -> render -> feeds -> serialise -> publish.
+"""The whole pipeline in one call: collect -> plan -> render -> serialise -> publish -> announce.
+
+Each stage is a pure function of :mod:`feedwright.pipeline`, run through :mod:`feedwright.incremental.memo`,
+which reuses what the cache (``.feedwright/cache/``) knows; the cache is saved after publishing.
 
 :func:`build` is what the CLI, cron and the daemon run. It returns a :class:`BuildReport` and prints nothing.
 """
@@ -8,23 +11,23 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .config import Site
 from .errors import ConfigError, PostError, PublishError
-from .incremental.store import Cache, digest_bytes, hash_parts
-from .pipeline.collect import Collection, Post, _workers, collect
+from .incremental import memo
+from .incremental.cache import Cache
+from .pipeline.collect import Collection, Post, _workers
 from .pipeline.history import State
 from .pipeline.pages import pages
-from .pipeline.plan import Feed, plan_with_counts
+from .pipeline.plan import Feed
 from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
-    from .pipeline.render import Entry
 
 STATE_FILE = "state.json"
 # Rendering is spread over every core only when there is this much of it (a post takes ~3 ms).
@@ -63,19 +66,10 @@ class BuildReport:
         return self.collection.rejected
 
 
-def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
-    # Everything render_parts reads: the body (by its fingerprint) and these fields.
-    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
-
-
 def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
-    from .pipeline.render import post_body, render_parts
+    from .pipeline.render import render
 
-    out = []
-    for post in posts:
-        body, fingerprint = post_body(post, site)
-        out.append((render_parts(post, site, body), fingerprint))
-    return out
+    return [render(post, site) for post in posts]
 
 
 def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
@@ -95,38 +89,6 @@ def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str
     return _render_chunk(site, posts)
 
 
-def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) -> dict[str, Entry]:
-    """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
-    when the post's bytes and fields are unchanged)."""
-    from .pipeline.render import Entry, image
-
-    cache = cache or Cache.disabled()
-    parts: dict[str, tuple[str, str, str | None]] = {}
-    members: dict[str, Post] = {}
-    for feed in feeds:
-        for post in feed.posts:
-            members.setdefault(post.id, post)
-    todo: list[Post] = []
-    for post in members.values():
-        found = cache.entry(_render_key(site, post)) if post.fingerprint else None
-        if found is None:
-            todo.append(post)
-        else:
-            parts[post.id] = found
-    for post, (rendered, fingerprint) in zip(todo, _render_all(site, todo), strict=True):
-        parts[post.id] = rendered
-        if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
-            cache.put_entry(_render_key(site, post), rendered)
-    images: dict[str, Any] = {}
-    entries: dict[str, Entry] = {}
-    for key, post in members.items():
-        html, summary, url = parts[key]
-        if url and url not in images:
-            images[url] = image(site, url)
-        entries[key] = Entry(post, html, summary, images[url] if url else None)
-    return entries
-
-
 def _prepare_rendering() -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): the render workers forked next inherit them, and serialising does not
@@ -135,84 +97,6 @@ def _prepare_rendering() -> None:
     from .pipeline.render import _markdown
 
     _markdown()
-
-
-def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
-    from .pipeline.serialise import SERIALISERS
-
-    return SERIALISERS[fmt]
-
-
-def serialise_all(
-    site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache | None = None
-) -> dict[str, bytes]:
-    """Every feed in every configured format, as output-relative path -> bytes.
-
-    A feed file whose inputs (site, feed, entries) hash as they did when ``cache`` last saw it is not
-    serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
-    """
-    cache = cache or Cache.disabled()
-    output = site.root / site.output
-    files: dict[str, bytes] = {}
-    known: dict[str, str] = {}  # post id -> hash of its entry, computed once however many feeds carry it
-    site_key = repr(site)
-    for feed in feeds:
-        items = [entries[p.id] for p in feed.posts]
-        for entry in items if cache.folder else ():
-            if entry.post.id not in known:
-                known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
-        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known.get(p.id) for p in feed.posts])
-        for fmt in site.formats:
-            path = feed.path(fmt)
-            key = hash_parts((*identity, fmt)) if cache.folder else ""
-            digest = cache.feed(path, key)
-            data = _published(output / path, digest)
-            if data is None:
-                data, digest = _serialiser(fmt)(site, feed, items), None
-            cache.put_feed(path, key, data, digest)
-            files[path] = data
-    return files
-
-
-def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
-    if digest is None:
-        return None
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    return data if digest_bytes(data) == digest else None
-
-
-# published, drafts, scheduled, next_publish: what the report counts
-Counts = tuple[int, int, int, datetime | None]
-
-
-def _plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> tuple[list[Feed], Counts]:
-    """:func:`~feedwright.pipeline.plan.plan` and the report's counts; the last build's, from the cache, when its posts
-    are this build's (every file as it saw it) and no post became due since (100,000 posts: 0.4 s saved)."""
-    posts, key = collection.posts, repr(site)
-    last = cache.plan()
-    try:
-        if (
-            collection.unchanged
-            and last.get("site") == key
-            and last["posts"] == len(posts)
-            and last["now"] <= now  # a clock set back may make posts scheduled again
-            and (last["counts"][3] is None or now < last["counts"][3])
-        ):
-            feeds = [Feed(*shape, tuple(posts[i] for i in members)) for *shape, members in last["feeds"]]
-            return feeds, last["counts"]
-    except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan: make it again
-        pass
-    feeds, counts = plan_with_counts(site, posts, now)
-    if cache.folder:
-        members = {id(post) for feed in feeds for post in feed.posts}
-        place = {id(post): i for i, post in enumerate(posts) if id(post) in members}
-        shapes = [(f.kind, f.name, f.title, f.folder, [place[id(p)] for p in f.posts]) for f in feeds]
-        cache.put_plan({"site": key, "now": now, "posts": len(posts), "counts": counts, "feeds": shapes})
-    return feeds, counts
 
 
 @contextlib.contextmanager
@@ -249,9 +133,10 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
-    collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
-    feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
-    files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
+    collection = memo.collect(site, now, state, cache, while_waiting=_prepare_rendering)
+    plan = memo.plan(site, collection, now, cache)
+    feeds = plan.feeds
+    files = memo.serialise(site, feeds, memo.render(site, feeds, cache, _render_all), cache)
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))
     report = BuildReport(
@@ -259,10 +144,10 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
         collection=collection,
         feeds=feeds,
         files=files,
-        published=published,
-        drafts=drafts,
-        scheduled=scheduled,
-        next_publish=next_publish,
+        published=plan.live,
+        drafts=plan.drafts,
+        scheduled=plan.scheduled,
+        next_publish=plan.next_due,
         warnings=[*collection.warnings, *cache.warnings],
     )
     if not write or (strict and collection.rejected):
