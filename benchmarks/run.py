@@ -1,6 +1,7 @@
 """Measure ``feedwright build`` against the naive baseline on generated sites of 1,000 to 100,000 posts.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,10000,100000] [--repeats 3] [--baseline-repeats 1]
+                                       [--code old=/tmp/old/src --code new=src]
 
 For each size, in one run: a cold build (no state, no cache, empty output/), a warm build with nothing changed,
 a build after one post is edited, and a build after 100 new posts; each as the wall time and peak RSS of the
@@ -9,6 +10,10 @@ same work in every case. Each measurement runs in a fresh wrapper process (``--m
 ``RUSAGE_CHILDREN`` peak RSS (the largest single process) and, sampled every 10 ms, the summed PSS of the process
 tree (feedwright's worker processes included; PSS so that pages shared after fork count once); the larger of the
 two is shown. Prints a Markdown table.
+
+With ``--code LABEL=SRC`` (repeatable), each version of feedwright (a ``src`` folder: snapshot it first, as the
+cache's code stamp covers the source files) is measured in turn within each repeat, on the same site: old and
+new side by side, under the same machine load.
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ def _tree_rss_kb(pid: int) -> int:
 def measure_here(cmd: list[str]) -> None:
     """The wrapper: run ``cmd`` once, print {"seconds", "max_rss_mb", "tree_rss_mb", "status"} as JSON."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env={**ENV, "PYTHONPATH": os.environ.get("BENCH_SRC", ENV["PYTHONPATH"])},
+                            stdout=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kb(proc.pid))
@@ -68,8 +74,10 @@ def measure_here(cmd: list[str]) -> None:
                       "status": proc.returncode}))
 
 
-def measure(cmd: list[str]) -> dict[str, float]:
-    out = subprocess.run([PYTHON, __file__, "--measure", "--", *cmd], capture_output=True, text=True, check=True)
+def measure(cmd: list[str], src: str | None = None) -> dict[str, float]:
+    env = {**os.environ, "BENCH_SRC": src} if src else None
+    out = subprocess.run([PYTHON, __file__, "--measure", "--", *cmd], capture_output=True, text=True, check=True,
+                         env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["status"] not in (0, 1):
         raise SystemExit(f"{cmd} failed with status {result['status']}")
@@ -82,22 +90,30 @@ def _reset(site: Path) -> None:
         shutil.rmtree(site / name, ignore_errors=True)
 
 
-def run_cases(site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...]) -> dict[str, list[dict]]:
-    results: dict[str, list[dict]] = {case: [] for case in cases}
+def run_cases(
+    site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...], codes: dict[str, str | None] | None = None
+) -> dict[str, dict[str, list[dict]]]:
+    """Per code version (label -> src folder; None: this checkout), per case, the measurements."""
+    codes = codes or {"": None}
+    results: dict[str, dict[str, list[dict]]] = {label: {case: [] for case in cases} for label in codes}
     newest = n - 1 if (n - 1) % 300 != 299 else n - 2  # the newest post, in the site feed (not a future one)
     for rep in range(repeats):
-        generate.remove_added(site)
-        _reset(site)
-        results["cold"].append(measure(cmd))
-        if "warm" in cases:
-            results["warm"].append(measure(cmd))
-        if "edit" in cases:
-            generate.edit(site, n, newest, times=rep + 1)
-            results["edit"].append(measure(cmd))
-        if "add100" in cases:
-            generate.add(site, n, 100)
-            results["add100"].append(measure(cmd))
+        for label, src in codes.items():
             generate.remove_added(site)
+            if rep or len(codes) > 1:  # every version starts from the same content, not "racy" (written > 2 s ago)
+                generate.edit(site, n, newest, times=0)
+                time.sleep(2.1)
+            _reset(site)
+            results[label]["cold"].append(measure(cmd, src))
+            if "warm" in cases:
+                results[label]["warm"].append(measure(cmd, src))
+            if "edit" in cases:
+                generate.edit(site, n, newest, times=rep + 1)
+                results[label]["edit"].append(measure(cmd, src))
+            if "add100" in cases:
+                generate.add(site, n, 100)
+                results[label]["add100"].append(measure(cmd, src))
+                generate.remove_added(site)
     return results
 
 
@@ -114,7 +130,14 @@ def main() -> None:
                         help="above this size the baseline is measured cold only (it does the same in every case)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/feedwright-bench"), help="where sites are generated")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--code", action="append", default=[], metavar="LABEL=SRC",
+                        help="a version of feedwright to measure (its src folder); repeat to compare side by side")
     args = parser.parse_args()
+    codes: dict[str, str | None] = {}
+    for spec in args.code:
+        label, _, src = spec.partition("=")
+        codes[label] = str(Path(src).resolve())
+    codes = codes or {"": None}
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
@@ -126,31 +149,36 @@ def main() -> None:
             stamp.write_text(repr((n, generate.CONFIG)))
             time.sleep(2.5)  # files written within 2 s of a build are re-hashed by it ("racy"); real ones are older
         print(f"measuring feedwright at {n} ...", file=sys.stderr)
-        ours = run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], args.repeats, CASES)
+        all_ours = run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], args.repeats, CASES, codes)
         theirs: dict[str, list[dict]] = {}
         if not args.no_baseline:
             print(f"measuring the baseline at {n} ...", file=sys.stderr)
             cases = CASES if n <= args.baseline_cases_max else ("cold",)
-            theirs = run_cases(site, n, [*BASELINE, str(site)], args.baseline_repeats, cases)
+            theirs = run_cases(site, n, [*BASELINE, str(site)], args.baseline_repeats, cases)[""]
         generate.remove_added(site)
         for case in CASES:
-            row = {"n": n, "case": case, "s": _median(ours[case], "seconds"), "mb": _median(ours[case], "rss_mb"),
-                   "runs": len(ours[case])}
-            base = theirs.get(case) or theirs.get("cold")
-            if base:
-                row |= {"bs": _median(base, "seconds"), "bmb": _median(base, "rss_mb"), "bruns": len(base),
-                        "bsame": case not in theirs}
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
-    print("| posts | case | feedwright s | feedwright peak RSS MB | baseline s | baseline peak RSS MB | time ratio |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+            for label, ours in all_ours.items():
+                row = {"n": n, "case": case, "code": label, "s": _median(ours[case], "seconds"),
+                       "mb": _median(ours[case], "rss_mb"), "runs": len(ours[case]),
+                       "all_s": [round(r["seconds"], 2) for r in ours[case]]}
+                base = theirs.get(case) or theirs.get("cold")
+                if base:
+                    row |= {"bs": _median(base, "seconds"), "bmb": _median(base, "rss_mb"), "bruns": len(base),
+                            "bsame": case not in theirs}
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+    code = "code | " if len(codes) > 1 else ""
+    print(f"| posts | case | {code}feedwright s | feedwright peak RSS MB | baseline s | baseline peak RSS MB "
+          "| time ratio |")
+    print("|---:|---|" + ("---|" if code else "") + "---:|---:|---:|---:|---:|")
     for r in rows:
         if "bs" in r:
             mark = " †" if r["bsame"] else ""
             base = f"{r['bs']:.2f}{mark} | {r['bmb']:.0f}{mark} | {r['s'] / r['bs']:.3f}"
         else:
             base = "– | – | –"
-        print(f"| {r['n']:,} | {r['case']} | {r['s']:.2f} | {r['mb']:.0f} | {base} |")
+        label = f"{r['code']} | " if code else ""
+        print(f"| {r['n']:,} | {r['case']} | {label}{r['s']:.2f} | {r['mb']:.0f} | {base} |")
 
 
 if __name__ == "__main__":

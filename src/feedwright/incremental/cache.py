@@ -29,7 +29,7 @@ import pickle
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from ..config import Site
 from .store import CACHE_DIR, KEY_FILE, Files, Stale, code_stamp, config_key
@@ -41,7 +41,11 @@ StatKey = tuple[int, int, int, int]
 # (stat key, racy, fingerprint or None if the bytes were not read, the file's state entry after it was read,
 # outcome: a Post without body | a rejection reason | None for "not a post").
 Record = tuple[StatKey, bool, "str | None", "dict[str, str] | None", Any]
-STAT, RACY, FINGERPRINT, STATE, OUTCOME = range(5)
+STAT: Final = 0
+RACY: Final = 1
+FINGERPRINT: Final = 2
+STATE: Final = 3
+OUTCOME: Final = 4
 
 
 def shard(rel: str) -> int:
@@ -162,8 +166,9 @@ class Cache:
         # (Pickling the records in a thread while worker processes render was tried: it touches every record,
         # so the pages the workers share with this process are copied, +240 MB for 100,000 posts.)
         changed: dict[str, Any] = dict(self._post_shards())
-        previous = {"entries": self.entries, "feeds": self.feeds}
-        for name, data in {"entries": self._entries_out, "feeds": self._feeds_out}.items():
+        previous: dict[str, dict[Any, Any]] = {"entries": self.entries, "feeds": self.feeds}
+        out: dict[str, dict[Any, Any]] = {"entries": self._entries_out, "feeds": self._feeds_out}
+        for name, data in out.items():
             if name in self._changed or data.keys() != previous[name].keys():
                 changed[name] = data
         if self._plans_out is not None and self._plans_out != self.plans:

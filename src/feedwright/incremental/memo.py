@@ -113,7 +113,10 @@ def _last_plan(last: dict[str, Any], collection: Collection, now: datetime, key:
         ):
             return None
         by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
-        feeds = [Feed(*shape, tuple(by_source[s] for s in members)) for *shape, members in last["feeds"]]
+        feeds = [
+            Feed(kind, name, title, folder, tuple(by_source[s] for s in members))
+            for kind, name, title, folder, members in last["feeds"]
+        ]
         live, drafts, scheduled, due = last["counts"]
         return Plan(feeds, live, drafts, scheduled, due)
     except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan, or one naming other posts: make it again
