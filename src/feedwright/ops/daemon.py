@@ -113,8 +113,8 @@ class Daemon:
         self._runs += 1
         if run.report is not None:
             self._plan_publish(run.report.next_publish)
-        recovered = self._failures if run.succeeded else 0
-        self._failures = 0 if run.succeeded else self._failures + 1
+        recovered = self._failures if run.published else 0
+        self._failures = 0 if run.published else self._failures + 1
         next_run = self._next_run()
         self._write_status(
             site.root,
@@ -134,7 +134,7 @@ class Daemon:
                     log.warning("rejected %s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
             self._rejected = current
         retry = next_run.isoformat(timespec="seconds") if next_run else "the next run"
-        if not run.succeeded:
+        if not run.published:
             fields = {"event": "build", "trigger": why, "outcome": "failed", "error": run.reason,
                       "failures": self._failures}
             bug = run.error is not None and not isinstance(run.error, FeedwrightError)

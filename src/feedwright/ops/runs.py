@@ -29,7 +29,7 @@ class Run:
     error: Exception | None = None
 
     @property
-    def succeeded(self) -> bool:
+    def published(self) -> bool:
         """The feeds were written (possibly without rejected posts)."""
         return self.report is not None and self.report.result is not None
 
@@ -46,7 +46,7 @@ class Run:
         """Why nothing new was published, in one line; None when the feeds were published."""
         if self.error is not None:
             return str(self.error) or type(self.error).__name__
-        if self.report is not None and not self.succeeded:
+        if self.report is not None and not self.published:
             return f"{len(self.report.rejected)} posts rejected with --strict; output left as it was"
         return None
 
@@ -60,7 +60,7 @@ class Run:
             pid=os.getpid(),
             started=self.started,
             duration=round(self.duration, 3),
-            outcome="ok" if self.succeeded else "failed",
+            outcome="ok" if self.published else "failed",
             error=self.reason,
             published=report.published if report else 0,
             rejected=len(report.rejected) if report else 0,
@@ -106,7 +106,7 @@ def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildRep
     with site_lock(site.state_dir, wait):
         run = timed_build(site, strict=strict)
         try:
-            failures = 0 if run.succeeded else _failures_before(site) + 1
+            failures = 0 if run.published else _failures_before(site) + 1
             write_status(site.root, run.status("build", failures=failures))
             problem = None
         except OSError as exc:
