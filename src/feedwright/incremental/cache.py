@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..config import Site
+from ..pipeline.collect import StatKey
 from .store import CACHE_DIR, KEY_FILE, Files, Stale, code_stamp, config_key
 
 POST_SHARDS = 32
 
-StatKey = tuple[int, int, int, int]
 # What a build learnt from one content file, as a plain tuple (a hundred thousand of them load fast):
 # (stat key, racy, fingerprint or None if the bytes were not read, the file's state entry after it was read,
 # outcome: a Post without body | a rejection reason | None for "not a post").
