@@ -69,9 +69,9 @@ def measure_here(cmd: list[str]) -> None:
         peak = max(peak, _tree_rss_kb(proc.pid))
         time.sleep(0.01)
     seconds = time.perf_counter() - start
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": seconds, "max_rss_mb": maxrss / 1024, "tree_rss_mb": peak / 1024,
-                      "status": proc.returncode}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the build and the workers it waited for
+    print(json.dumps({"seconds": seconds, "max_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": peak / 1024,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime, "status": proc.returncode}))
 
 
 def measure(cmd: list[str], src: str | None = None) -> dict[str, float]:
@@ -159,6 +159,8 @@ def main() -> None:
         for case in CASES:
             for label, ours in all_ours.items():
                 row = {"n": n, "case": case, "code": label, "s": _median(ours[case], "seconds"),
+                       "cpu": _median(ours[case], "cpu_seconds"),
+                       "all_cpu": [round(r["cpu_seconds"], 2) for r in ours[case]],
                        "mb": _median(ours[case], "rss_mb"), "runs": len(ours[case]),
                        "all_s": [round(r["seconds"], 2) for r in ours[case]]}
                 base = theirs.get(case) or theirs.get("cold")
@@ -168,9 +170,9 @@ def main() -> None:
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr)
     code = "code | " if len(codes) > 1 else ""
-    print(f"| posts | case | {code}feedwright s | feedwright peak RSS MB | baseline s | baseline peak RSS MB "
+    print(f"| posts | case | {code}feedwright s | CPU s | feedwright peak RSS MB | baseline s | baseline peak RSS MB "
           "| time ratio |")
-    print("|---:|---|" + ("---|" if code else "") + "---:|---:|---:|---:|---:|")
+    print("|---:|---|" + ("---|" if code else "") + "---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if "bs" in r:
             mark = " †" if r["bsame"] else ""
@@ -178,7 +180,7 @@ def main() -> None:
         else:
             base = "– | – | –"
         label = f"{r['code']} | " if code else ""
-        print(f"| {r['n']:,} | {r['case']} | {label}{r['s']:.2f} | {r['mb']:.0f} | {base} |")
+        print(f"| {r['n']:,} | {r['case']} | {label}{r['s']:.2f} | {r['cpu']:.2f} | {r['mb']:.0f} | {base} |")
 
 
 if __name__ == "__main__":
