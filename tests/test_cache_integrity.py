@@ -97,8 +97,16 @@ def _killed_build(site: Path, at: int, staged: bool) -> bool:
                 event(path)
                 real_unlink(path, *args, **kwargs)  # type: ignore[arg-type]
 
+            real_replace = os.replace
+
+            def replace(src: object, dst: object, *args: object, **kwargs: object) -> None:
+                if Path(os.fspath(dst)).name == KEY_FILE:  # type: ignore[arg-type]  # the key: not by atomic_write
+                    event(dst)
+                real_replace(src, dst, *args, **kwargs)  # type: ignore[arg-type]
+
             publish.atomic_write = write  # type: ignore[assignment]
             os.unlink = unlink  # type: ignore[assignment]
+            os.replace = replace  # type: ignore[assignment]
             run_build(site)
             status = FINISHED
         finally:
