@@ -68,6 +68,9 @@ class Cache:
     plans: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kept: dict[str, Record] = field(default_factory=dict)  # path -> record, as this build found it
+    # Every content file was found as the cache last saw it: the same posts as the build that saved the cache
+    # (set by memo.collect, read by memo.plan).
+    same_posts: bool = False
     _entries_out: dict[tuple[Any, ...], Entry] = field(default_factory=dict)
     _feeds_out: dict[str, tuple[str, str]] = field(default_factory=dict)
     _changed: set[str] = field(default_factory=set)

@@ -60,9 +60,8 @@ def collect(
         if facts is not None:
             cache.learn(task[0], (*facts, outcome))
         unchanged = unchanged and known is not None and known[OUTCOME] == outcome
-    collection = assemble(site, files, outcomes, warnings)
-    collection.unchanged = unchanged
-    return collection
+    cache.same_posts = unchanged
+    return assemble(site, files, outcomes, warnings)
 
 
 def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
@@ -91,7 +90,7 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     """:func:`feedwright.pipeline.plan.plan` of the collection; the last build's when it still holds (on a large
     site, sorting and grouping 100,000 posts again would cost more than everything else a warm build does)."""
     key = repr(site)
-    last = _last_plan(cache.plans, collection, now, key)
+    last = _last_plan(cache, collection, now, key)
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
@@ -101,11 +100,11 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     return made
 
 
-def _last_plan(last: dict[str, Any], collection: Collection, now: datetime, key: str) -> Plan | None:
-    posts = collection.posts
+def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) -> Plan | None:
+    posts, last = collection.posts, cache.plans
     try:
         if not (
-            collection.unchanged
+            cache.same_posts
             and last.get("site") == key
             and last["posts"] == len(posts)
             and last["now"] <= now  # a clock set back may make posts scheduled again

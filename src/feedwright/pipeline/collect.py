@@ -65,9 +65,6 @@ class Collection:
     rejected: list[PostError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # Every content file was found as the cache last saw it: the same posts as the build that saved the cache.
-    # (Set by incremental.memo, which knows the cache; always False for a build that read everything.)
-    unchanged: bool = False
 
 
 def stat_key(st: os.stat_result) -> StatKey:
