@@ -41,7 +41,8 @@ def collect(
     """Every post under the site's content folder, bad ones rejected; only files that changed are read."""
     started_ns = time.time_ns()
     skipped: list[tuple[str, str]] = []
-    files = scan(site.root / site.content, skipped)
+    unreadable: list[tuple[str, str]] = []
+    files = scan(site.root / site.content, skipped, unreadable)
     warnings = [*state.warnings, *(f"{site.content / rel}: {reason}" for rel, reason in skipped)]
     outcomes, todo = _unchanged(files, cache, state)
     records = cache.records
@@ -61,7 +62,7 @@ def collect(
             cache.learn(task[0], (*facts, outcome))
         unchanged = unchanged and known is not None and known[OUTCOME] == outcome
     cache.same_posts = unchanged
-    return assemble(site, files, outcomes, warnings)
+    return assemble(site, files, outcomes, warnings, unreadable)
 
 
 def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
@@ -127,8 +128,13 @@ def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
     return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
 
 
-def render(site: Site, feeds: list[Feed], cache: Cache, render_many: RenderMany) -> dict[str, Entry]:
-    """The entry of each post that some feed carries, by post id; rendered by ``render_many`` unless cached."""
+def render(
+    site: Site, feeds: list[Feed], cache: Cache, render_many: RenderMany, unread: list[tuple[str, str]] | None = None
+) -> dict[str, Entry]:
+    """The entry of each post that some feed carries, by post id; rendered by ``render_many`` unless cached.
+
+    A post whose body could not be read back since it was collected is appended to ``unread`` as
+    (content-relative path, reason): its feeds must not publish it empty."""
     from ..pipeline.render import entries
 
     members: dict[str, Post] = {}
@@ -145,6 +151,8 @@ def render(site: Site, feeds: list[Feed], cache: Cache, render_many: RenderMany)
             parts[post.id] = found
     for post, (rendered, fingerprint) in zip(todo, render_many(site, todo), strict=True):
         parts[post.id] = rendered
+        if not fingerprint and post.body is None and unread is not None:
+            unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
         if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
             cache.put_entry(_render_key(site, post), rendered)
     return entries(site, members, parts)

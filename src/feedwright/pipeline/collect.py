@@ -55,6 +55,8 @@ class Post:
     body: str | None
     markup: str
     fingerprint: str = ""
+    # (key, suggestion) for each front-matter key that looks like a typo of one feedwright reads (keys.py).
+    key_typos: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -65,6 +67,9 @@ class Collection:
     rejected: list[PostError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (content-relative path, reason) of each folder ("culture/"; "" is the content root) or file that could not
+    # be read: the feeds built from what lies there are held back as they were (pipeline/keep.py).
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def stat_key(st: os.stat_result) -> StatKey:
@@ -78,14 +83,17 @@ def is_racy(st: os.stat_result, read_ns: int) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) >= read_ns - RACY_NS
 
 
-def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+def scan(
+    root: Path, skipped: list[tuple[str, str]] | None = None, unreadable: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """Every regular file under ``root`` in a stable order, skipping dot-files, as (content-relative POSIX path,
     path) strings: no ``pathlib`` per file on large sites. Symlinked folders are not entered (no loops, no
     escape); a symlinked file counts only if it points inside.
 
     The order is ``os.walk``'s, top-down with sorted names: a folder's files, then each sub-folder in turn.
     Symlinks not followed and files that are not regular files (a FIFO would block the build) are left out and,
-    when ``skipped`` is given, appended to it as (content-relative path, reason).
+    when ``skipped`` is given, appended to it as (content-relative path, reason). A folder that cannot be listed
+    is appended to ``unreadable`` as ("its/path/", reason) (the root as ""), never taken for an empty one.
     """
     found: list[tuple[str, str]] = []
     real_root = os.path.join(os.path.realpath(root), "")
@@ -98,7 +106,9 @@ def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
-        except OSError:
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((prefix, f"cannot list the folder: {exc.strerror or exc}"))
             return
         dirs: list[os.DirEntry[str]] = []
         files: list[os.DirEntry[str]] = []
@@ -188,6 +198,10 @@ def read_body(site: Site, post: Post) -> tuple[str, str]:
     return body_of(decode(data)), digest(data)
 
 
+class Unreadable(str):
+    """The outcome of a file that could not be read: not a rejection, its feeds are kept as they were."""
+
+
 # One file's outcome: a Post (without its body), a rejection reason, or None for a file that is not a post.
 Outcome = Post | str | None
 # What reading a file found out about it: its stat key, whether that was racy, its fingerprint (None: not read),
@@ -217,7 +231,7 @@ def _read_one(task: Task, site: Site, now: datetime, state: State, started_ns: i
     except Reject as exc:
         return str(exc), (key, racy, fingerprint, _entry(state, rel))
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}", None
+        return Unreadable(f"cannot read: {exc.strerror or exc}"), None
     return post, (key, racy, fingerprint, _entry(state, rel))
 
 
@@ -283,12 +297,21 @@ def read(
     return results
 
 
-def assemble(site: Site, files: list[tuple[str, str]], outcomes: list[Outcome], warnings: list[str]) -> Collection:
-    """The collection of what was read from ``files`` (as :func:`scan` lists them), duplicates rejected."""
-    result = Collection(warnings=warnings)
+def assemble(
+    site: Site,
+    files: list[tuple[str, str]],
+    outcomes: list[Outcome],
+    warnings: list[str],
+    unreadable: list[tuple[str, str]],
+) -> Collection:
+    """The collection of what was read from ``files`` (as :func:`scan` lists them, with the folders it could not
+    list in ``unreadable``), duplicates rejected."""
+    result = Collection(warnings=warnings, unreadable=unreadable)
     for (rel, _), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, Post):
             result.posts.append(outcome)
+        elif isinstance(outcome, Unreadable):
+            result.unreadable.append((rel, str(outcome)))
         elif isinstance(outcome, str):
             result.rejected.append(PostError(site.content / rel, outcome))
         else:
