@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Site
 from ..pipeline import plan as planning
-from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, read, scan
+from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, read
 from ..pipeline.history import State
 from ..pipeline.plan import Feed, Plan
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes, hash_parts
@@ -40,10 +40,7 @@ def collect(
 ) -> Collection:
     """Every post under the site's content folder, bad ones rejected; only files that changed are read."""
     started_ns = time.time_ns()
-    skipped: list[tuple[str, str]] = []
-    unreadable: list[tuple[str, str]] = []
-    files = scan(site.root / site.content, skipped, unreadable)
-    warnings = [*state.warnings, *(f"{site.content / rel}: {reason}" for rel, reason in skipped)]
+    files, found = find(site, list(state.warnings))
     outcomes, todo = _unchanged(files, cache, state)
     records = cache.records
     tasks: list[Task] = []
@@ -62,7 +59,7 @@ def collect(
             cache.learn(task[0], (*facts, outcome))
         unchanged = unchanged and known is not None and known[OUTCOME] == outcome
     cache.same_posts = unchanged
-    return assemble(site, files, outcomes, warnings, unreadable)
+    return assemble(site, files, outcomes, found)
 
 
 def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:

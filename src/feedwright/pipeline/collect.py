@@ -57,6 +57,8 @@ class Post:
     fingerprint: str = ""
     # (key, suggestion) for each front-matter key that looks like a typo of one feedwright reads (keys.py).
     key_typos: tuple[tuple[str, str], ...] = ()
+    language: str | None = None  # the post's lang, else the site's
+    notes: tuple[str, ...] = ()  # warnings about this post that did not cost it (shown on every build)
 
 
 @dataclass
@@ -70,6 +72,11 @@ class Collection:
     # (content-relative path, reason) of each folder ("culture/"; "" is the content root) or file that could not
     # be read: the feeds built from what lies there are held back as they were (pipeline/keep.py).
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "path: reason" for files a Jekyll site does not publish
+
+    def by_source(self) -> dict[str, Post]:
+        """Each post by its path under the content folder (``post_url``/``link`` resolve through it)."""
+        return {post.source: post for post in self.posts}
 
 
 def stat_key(st: os.stat_result) -> StatKey:
@@ -158,8 +165,9 @@ def _read_bytes(path: str, site: Site) -> bytes | None:
     fd = os.open(path, os.O_RDONLY)  # unbuffered, without a file object: half the time of open() per file
     try:
         head = os.read(fd, 8)
-        # Images and other site files are skipped after eight bytes, however large they are.
-        if not has_front_matter(head):
+        # Images and other site files are skipped after eight bytes, however large they are. (In a Jekyll
+        # site, the files of _posts are posts with or without front matter.)
+        if not has_front_matter(head) and site.jekyll is None:
             return None
         size = os.fstat(fd).st_size
         if size > site.max_file_size:
@@ -175,11 +183,19 @@ def _read_bytes(path: str, site: Site) -> bytes | None:
 def _parse(
     data: bytes, rel: PurePosixPath, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
 ) -> Post | None:
-    parts = split(decode(data))
+    text = decode(data)
+    parts = split(text)
     if parts is None:
-        return None
+        if site.jekyll is None:
+            return None
+        parts = ({}, text)
     meta, body = parts
-    fields = normalise(meta, Source(rel, site, now, state, fingerprint))
+    if site.jekyll is not None:
+        from ..jekyll.posts import normalise as normalise_jekyll
+
+        fields = normalise_jekyll(meta, Source(rel, site, now, state, fingerprint))
+    else:
+        fields = normalise(meta, Source(rel, site, now, state, fingerprint))
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
         fields[name] = tuple(map(sys.intern, fields[name]))
@@ -195,7 +211,13 @@ def read_body(site: Site, post: Post) -> tuple[str, str]:
     data = _read_bytes(os.fspath(site.root / site.content / post.source), site)
     if data is None:
         raise Reject("no longer has front matter")
-    return body_of(decode(data)), digest(data)
+    text = decode(data)
+    try:
+        return body_of(text), digest(data)  # the front matter was loaded by read(): only split off
+    except Reject:
+        if site.jekyll is not None:  # a post of _posts without front matter
+            return text, digest(data)
+        raise
 
 
 class Unreadable(str):
@@ -297,19 +319,27 @@ def read(
     return results
 
 
-def assemble(
-    site: Site,
-    files: list[tuple[str, str]],
-    outcomes: list[Outcome],
-    warnings: list[str],
-    unreadable: list[tuple[str, str]],
-) -> Collection:
-    """The collection of what was read from ``files`` (as :func:`scan` lists them, with the folders it could not
-    list in ``unreadable``), duplicates rejected."""
-    result = Collection(warnings=warnings, unreadable=unreadable)
+def find(site: Site, warnings: list[str]) -> tuple[list[tuple[str, str]], Collection]:
+    """The files to read (:func:`scan` of the content folder; in a Jekyll site only what Jekyll reads as posts),
+    and a collection holding so far what was found while looking: warnings, unreadable folders, skipped files."""
+    found = Collection(warnings=warnings)
+    skipped: list[tuple[str, str]] = []
+    files = scan(site.root / site.content, skipped, found.unreadable)
+    if site.jekyll is not None:  # only what Jekyll reads as posts; the rest of _posts is named by check
+        from ..jekyll.discover import posts as jekyll_posts
+
+        files, skipped, not_posts = jekyll_posts(site.jekyll, files, skipped, str(site.output))
+        found.skipped = [f"{rel}: {reason}" for rel, reason in not_posts]
+    found.warnings += [f"{site.content / rel}: {reason}" for rel, reason in skipped]
+    return files, found
+
+
+def assemble(site: Site, files: list[tuple[str, str]], outcomes: list[Outcome], result: Collection) -> Collection:
+    """``result`` (from :func:`find`) with what was read from ``files``, duplicates rejected."""
     for (rel, _), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, Post):
             result.posts.append(outcome)
+            result.warnings += [f"{site.content / rel}: {note}" for note in outcome.notes]
         elif isinstance(outcome, Unreadable):
             result.unreadable.append((rel, str(outcome)))
         elif isinstance(outcome, str):
