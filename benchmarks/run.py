@@ -1,7 +1,6 @@
 """Measure ``feedwright build`` against the naive baseline on generated sites of 1,000 to 100,000 posts.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,10000,100000] [--repeats 3] [--baseline-repeats 1]
-                                       [--code old=/tmp/old/src --code new=src]
 
 For each size, in one run: a cold build (no state, no cache, empty output/), a warm build with nothing changed,
 a build after one post is edited, and a build after 100 new posts; each as the wall time and peak RSS of the
@@ -10,10 +9,6 @@ same work in every case. Each measurement runs in a fresh wrapper process (``--m
 ``RUSAGE_CHILDREN`` peak RSS (the largest single process) and, sampled every 10 ms, the summed PSS of the process
 tree (feedwright's worker processes included; PSS so that pages shared after fork count once); the larger of the
 two is shown. Prints a Markdown table.
-
-With ``--code LABEL=SRC`` (repeatable), each version of feedwright (a ``src`` folder: snapshot it first, as the
-cache's code stamp covers the source files) is measured in turn within each repeat, on the same site: old and
-new side by side, under the same machine load.
 """
 
 from __future__ import annotations
@@ -62,20 +57,20 @@ def _tree_rss_kb(pid: int) -> int:
 def measure_here(cmd: list[str]) -> None:
     """The wrapper: run ``cmd`` once, print {"seconds", "max_rss_mb", "tree_rss_mb", "status"} as JSON."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**ENV, "PYTHONPATH": os.environ.get("BENCH_SRC", ENV["PYTHONPATH"])},
+    proc = subprocess.Popen(cmd, env={**ENV, "PYTHONPATH": os.environ["FEEDWRIGHT_BENCH_SRC"]},
                             stdout=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kb(proc.pid))
         time.sleep(0.01)
     seconds = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the build and the workers it waited for
-    print(json.dumps({"seconds": seconds, "max_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": peak / 1024,
-                      "cpu_seconds": usage.ru_utime + usage.ru_stime, "status": proc.returncode}))
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": seconds, "max_rss_mb": maxrss / 1024, "tree_rss_mb": peak / 1024,
+                      "status": proc.returncode}))
 
 
-def measure(cmd: list[str], src: str | None = None) -> dict[str, float]:
-    env = {**os.environ, "BENCH_SRC": src} if src else None
+def measure(cmd: list[str], src: Path = REPO / "src") -> dict[str, float]:
+    env = {**os.environ, "FEEDWRIGHT_BENCH_SRC": str(src)}
     out = subprocess.run([PYTHON, __file__, "--measure", "--", *cmd], capture_output=True, text=True, check=True,
                          env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -91,30 +86,53 @@ def _reset(site: Path) -> None:
 
 
 def run_cases(
-    site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...], codes: dict[str, str | None] | None = None
-) -> dict[str, dict[str, list[dict]]]:
-    """Per code version (label -> src folder; None: this checkout), per case, the measurements."""
-    codes = codes or {"": None}
-    results: dict[str, dict[str, list[dict]]] = {label: {case: [] for case in cases} for label in codes}
+    site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...], src: Path = REPO / "src"
+) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {case: [] for case in cases}
     newest = n - 1 if (n - 1) % 300 != 299 else n - 2  # the newest post, in the site feed (not a future one)
     for rep in range(repeats):
-        for label, src in codes.items():
+        generate.remove_added(site)
+        _reset(site)
+        results["cold"].append(measure(cmd, src))
+        if "warm" in cases:
+            results["warm"].append(measure(cmd, src))
+        if "edit" in cases:
+            generate.edit(site, n, newest, times=rep + 1)
+            results["edit"].append(measure(cmd, src))
+        if "add100" in cases:
+            generate.add(site, n, 100)
+            results["add100"].append(measure(cmd, src))
             generate.remove_added(site)
-            if rep or len(codes) > 1:  # every version starts from the same content, not "racy" (written > 2 s ago)
-                generate.edit(site, n, newest, times=0)
-                time.sleep(2.1)
-            _reset(site)
-            results[label]["cold"].append(measure(cmd, src))
-            if "warm" in cases:
-                results[label]["warm"].append(measure(cmd, src))
-            if "edit" in cases:
-                generate.edit(site, n, newest, times=rep + 1)
-                results[label]["edit"].append(measure(cmd, src))
-            if "add100" in cases:
-                generate.add(site, n, 100)
-                results[label]["add100"].append(measure(cmd, src))
-                generate.remove_added(site)
     return results
+
+
+# feedwright without the CLI's collector pause (ops/heap.py), to see what the pause is worth.
+_NO_GC_PAUSE = (
+    "import contextlib, sys; import feedwright.cli as cli; cli.collector_paused = contextlib.nullcontext; "
+    "sys.exit(cli.main(sys.argv[1:]))"
+)
+
+
+def compare(n: int, site: Path, old: Path, repeats: int, no_gc: bool) -> list[dict]:
+    """Old code (``old``/src, e.g. a ``git archive`` of main) and this tree, and optionally this tree without the
+    collector pause, each on its own copy of the site, interleaved run by run."""
+    variants = {"old": (site.with_name(site.name + "-old"), [*FEEDWRIGHT], old / "src"), "new": (site, FEEDWRIGHT,
+                REPO / "src")}
+    if no_gc:
+        variants["new, no gc pause"] = (site.with_name(site.name + "-nogc"), [PYTHON, "-c", _NO_GC_PAUSE], REPO / "src")
+    for copy, _, _ in variants.values():
+        if copy != site:
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(site, copy, symlinks=True)
+    time.sleep(2.5)  # the copies' files must not look "racy" (written within 2 s of a build)
+    results: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(repeats):
+        for name, (copy, cmd, src) in variants.items():
+            runs = run_cases(copy, n, [*cmd, "build", "-q", "--site", str(copy)], 1, CASES, src)
+            for case, measured in runs.items():
+                results.setdefault((name, case), []).extend(measured)
+    return [{"n": n, "variant": name, "case": case, "s": _median(runs, "seconds"), "mb": _median(runs, "rss_mb"),
+             "runs": len(runs)} for (name, case), runs in results.items()]
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -130,14 +148,9 @@ def main() -> None:
                         help="above this size the baseline is measured cold only (it does the same in every case)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/feedwright-bench"), help="where sites are generated")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--code", action="append", default=[], metavar="LABEL=SRC",
-                        help="a version of feedwright to measure (its src folder); repeat to compare side by side")
+    parser.add_argument("--old", type=Path, help="also measure this older checkout (its src/), interleaved")
+    parser.add_argument("--no-gc-variant", action="store_true", help="with --old: also this tree without gc pause")
     args = parser.parse_args()
-    codes: dict[str, str | None] = {}
-    for spec in args.code:
-        label, _, src = spec.partition("=")
-        codes[label] = str(Path(src).resolve())
-    codes = codes or {"": None}
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
@@ -148,39 +161,43 @@ def main() -> None:
             generate.generate(site, n)
             stamp.write_text(repr((n, generate.CONFIG)))
             time.sleep(2.5)  # files written within 2 s of a build are re-hashed by it ("racy"); real ones are older
+        if args.old:
+            print(f"comparing old and new at {n} ...", file=sys.stderr)
+            for row in compare(n, site, args.old, args.repeats, args.no_gc_variant):
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+            continue
         print(f"measuring feedwright at {n} ...", file=sys.stderr)
-        all_ours = run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], args.repeats, CASES, codes)
+        ours = run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], args.repeats, CASES)
         theirs: dict[str, list[dict]] = {}
         if not args.no_baseline:
             print(f"measuring the baseline at {n} ...", file=sys.stderr)
             cases = CASES if n <= args.baseline_cases_max else ("cold",)
-            theirs = run_cases(site, n, [*BASELINE, str(site)], args.baseline_repeats, cases)[""]
+            theirs = run_cases(site, n, [*BASELINE, str(site)], args.baseline_repeats, cases)
         generate.remove_added(site)
         for case in CASES:
-            for label, ours in all_ours.items():
-                row = {"n": n, "case": case, "code": label, "s": _median(ours[case], "seconds"),
-                       "cpu": _median(ours[case], "cpu_seconds"),
-                       "all_cpu": [round(r["cpu_seconds"], 2) for r in ours[case]],
-                       "mb": _median(ours[case], "rss_mb"), "runs": len(ours[case]),
-                       "all_s": [round(r["seconds"], 2) for r in ours[case]]}
-                base = theirs.get(case) or theirs.get("cold")
-                if base:
-                    row |= {"bs": _median(base, "seconds"), "bmb": _median(base, "rss_mb"), "bruns": len(base),
-                            "bsame": case not in theirs}
-                rows.append(row)
-                print(json.dumps(row), file=sys.stderr)
-    code = "code | " if len(codes) > 1 else ""
-    print(f"| posts | case | {code}feedwright s | CPU s | feedwright peak RSS MB | baseline s | baseline peak RSS MB "
-          "| time ratio |")
-    print("|---:|---|" + ("---|" if code else "") + "---:|---:|---:|---:|---:|---:|")
+            row = {"n": n, "case": case, "s": _median(ours[case], "seconds"), "mb": _median(ours[case], "rss_mb"),
+                   "runs": len(ours[case])}
+            base = theirs.get(case) or theirs.get("cold")
+            if base:
+                row |= {"bs": _median(base, "seconds"), "bmb": _median(base, "rss_mb"), "bruns": len(base),
+                        "bsame": case not in theirs}
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    if args.old:
+        print("| posts | case | code | s | peak MB | runs |\n|---:|---|---|---:|---:|---:|")
+        for r in sorted(rows, key=lambda r: (r["n"], CASES.index(r["case"]), r["variant"])):
+            print(f"| {r['n']:,} | {r['case']} | {r['variant']} | {r['s']:.2f} | {r['mb']:.0f} | {r['runs']} |")
+        return
+    print("| posts | case | feedwright s | feedwright peak RSS MB | baseline s | baseline peak RSS MB | time ratio |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         if "bs" in r:
             mark = " †" if r["bsame"] else ""
             base = f"{r['bs']:.2f}{mark} | {r['bmb']:.0f}{mark} | {r['s'] / r['bs']:.3f}"
         else:
             base = "– | – | –"
-        label = f"{r['code']} | " if code else ""
-        print(f"| {r['n']:,} | {r['case']} | {label}{r['s']:.2f} | {r['cpu']:.2f} | {r['mb']:.0f} | {base} |")
+        print(f"| {r['n']:,} | {r['case']} | {r['s']:.2f} | {r['mb']:.0f} | {base} |")
 
 
 if __name__ == "__main__":

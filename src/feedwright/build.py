@@ -8,8 +8,6 @@ which reuses what the cache (``.feedwright/cache/``) knows; the cache is saved a
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import threading
 import time
@@ -20,22 +18,28 @@ from typing import TYPE_CHECKING
 
 from .config import Site
 from .errors import ConfigError, ContentError, PostError
-from .incremental import memo
+from .incremental import memo, parallel
 from .incremental.cache import Cache
-from .pipeline.collect import Collection, Post, _workers
+from .incremental.parallel import Stopped
+from .pipeline import plan as planning
+from .pipeline.collect import Collection, Post
 from .pipeline.history import State
 from .pipeline.keep import Group, groups, hold
 from .pipeline.keys import describe
 from .pipeline.pages import pages
-from .pipeline.plan import Feed
+from .pipeline.plan import Feed, Plan
 from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest, write_error
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
+    from .pipeline.render import Entry
 
 STATE_FILE = "state.json"
-# Rendering is spread over every core only when there is this much of it (a post takes ~3 ms).
+# Rendering is spread over every core only when there is this much of it (a post takes ~2 ms; starting the
+# workers ~0.2 s).
 PARALLEL_MIN_RENDERS = 100
+# More "[" and "<" than this in a Markdown body and it is rendered in a worker that its budget can stop.
+RISKY_OPENERS = 256
 
 
 def current_time() -> datetime:
@@ -82,57 +86,94 @@ class BuildReport:
                       key=lambda p: (p.published, p.source))
 
 
-def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
+Rendered = tuple[tuple[str, str, str | None], str]  # (html, summary, image url), fingerprint of the bytes read
+
+
+def _render_chunk(site: Site, posts: list[Post]) -> Iterator[Rendered]:
     from .pipeline.render import render
 
-    return [render(post, site) for post in posts]
+    for post in posts:
+        yield render(post, site)
 
 
-def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
-    workers = _workers()
-    if len(posts) >= PARALLEL_MIN_RENDERS and workers > 1:
-        size = max(8, len(posts) // (workers * 6) + 1)
-        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
-        try:
-            from concurrent.futures import ProcessPoolExecutor
+def _may_be_slow(post: Post, body: str) -> bool:
+    # Python-Markdown scans to the end of the block for each unmatched "[" (and "<a "): quadratic. Below this many
+    # such characters a post renders in well under its budget; above it, it goes to a worker that can be stopped.
+    return post.markup == "markdown" and body.count("[") + body.count("<") > RISKY_OPENERS
 
-            from .ops.lock import exit_with_parent
 
-            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
-                return [item for chunk in pool.map(_render_chunk, [site] * len(chunks), chunks) for item in chunk]
-        except (OSError, RuntimeError):  # no processes to be had: render here instead
-            pass
-    return _render_chunk(site, posts)
+def _render_all(site: Site, posts: list[Post], pool: parallel.Workers | None = None) -> list[Rendered | Stopped]:
+    """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
+
+    Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
+    costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
+    """
+    budget = site.render_timeout
+    if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
+        size = max(8, len(posts) // (parallel.workers() * 6) + 1)
+        return parallel.fan_out(
+            _render_chunk, site, posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget, pool=pool
+        )
+    from .pipeline.render import post_body, render_parts
+
+    out: list[Rendered | Stopped | None] = [None] * len(posts)
+    risky: list[int] = []
+    for i, post in enumerate(posts):
+        body, fingerprint = post_body(post, site)
+        if _may_be_slow(post, body):
+            risky.append(i)
+        else:
+            out[i] = (render_parts(post, site, body), fingerprint)
+    if risky:
+        slow = parallel.fan_out(
+            _render_chunk, site, [posts[i] for i in risky], min_items=1, chunk=1, budget=budget,
+            processes=min(len(risky), parallel.workers()), pool=pool,
+        )
+        for i, result in zip(risky, slow, strict=True):
+            out[i] = result
+    return out  # type: ignore[return-value]  # every slot is filled
 
 
 def _prepare_rendering() -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
-    site (this process would only wait): the render workers forked next inherit them, and serialising does not
-    wait for its imports (~0.1 s)."""
+    site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
     from .pipeline.render import _markdown
 
     _markdown()
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A build makes hundreds of thousands of objects and almost no cycles: the cyclic collector would rescan
-    # the growing heap again and again (a third of a cold build), and in worker processes it would touch, and
-    # so copy, every page inherited from the parent.
-    # Afterwards the survivors are frozen rather than scanned once (0.3 s for 100,000 posts); a long-running
-    # process (the daemon) unfreezes them at its next build and collects whatever cycles they left.
-    if gc.get_freeze_count():
-        gc.unfreeze()
-        gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
+def _plan_and_render(
+    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers
+) -> tuple[Plan, dict[str, Entry]]:
+    """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
+    post, and the feeds are planned again without it (another post takes its place, and is rendered in turn)."""
+    plan = memo.plan(site, collection, now, cache)
+    done: dict[str, Entry] = {}
+
+    def render_many(site: Site, posts: list[Post]) -> list[Rendered | Stopped]:
+        return _render_all(site, posts, pool)
+
+    while True:
+        rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done)
+        stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
+        done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
+        if not stopped:
+            return plan, done
+        for post in collection.posts:
+            if post.id in stopped:
+                collection.rejected.append(PostError(site.content / post.source, _not_rendered(site, stopped[post.id])))
+        collection.posts = [post for post in collection.posts if post.id not in stopped]
+        plan = planning.plan(site, collection.posts, now)
+
+
+def _not_rendered(site: Site, stopped: Stopped) -> str:
+    if not stopped.overran:
+        return f"not rendered: {stopped.reason}"
+    return (
+        f"not rendered: {stopped.reason} (build.render_timeout = {site.render_timeout:g}); Markdown is this slow "
+        "on many unmatched '[' or '<': escape them (\\[) or put them in code"
+    )
 
 
 def build(
@@ -149,8 +190,7 @@ def build(
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
     clock = time.monotonic()
-    with _gc_paused():
-        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
+    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
     report.duration = time.monotonic() - clock
     return report
 
@@ -174,14 +214,14 @@ def _build(
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
-    collection = memo.collect(site, now, state, cache, while_waiting=_prepare_rendering)
     manifest = site.state_dir / MANIFEST
-    previous_files, previous = read_manifest(manifest)
-    if not allow_empty:
-        _refuse_empty(site, collection, state, previous)
-    plan = memo.plan(site, collection, now, cache)
+    with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
+        collection = memo.collect(site, now, state, cache, while_waiting=_prepare_rendering, pool=pool)
+        previous_files, previous = read_manifest(manifest)
+        if not allow_empty:
+            _refuse_empty(site, collection, state, previous)
+        plan, entries = _plan_and_render(site, collection, now, cache, pool)
     feeds = plan.feeds
-    entries = memo.render(site, feeds, cache, _render_all, unread=collection.unreadable)
     files = memo.serialise(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working

@@ -27,16 +27,23 @@ from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, 
 from ..pipeline.history import State
 from ..pipeline.plan import Feed, Plan
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes, hash_parts
+from .parallel import Stopped, Workers
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from ..pipeline.render import Entry, Parts
 
-# Renders posts in order: (parts, fingerprint of the bytes rendered) per post.
-RenderMany = Callable[[Site, list[Post]], list[tuple["Parts", str]]]
+# Renders posts in order: (parts, fingerprint of the bytes rendered) per post, or Stopped (over its budget).
+RenderMany = Callable[[Site, list[Post]], "list[tuple[Parts, str] | Stopped]"]
 
 
 def collect(
-    site: Site, now: datetime, state: State, cache: Cache, *, while_waiting: Callable[[], object] | None = None
+    site: Site,
+    now: datetime,
+    state: State,
+    cache: Cache,
+    *,
+    while_waiting: Callable[[], object] | None = None,
+    pool: Workers | None = None,
 ) -> Collection:
     """Every post under the site's content folder, bad ones rejected; only files that changed are read."""
     started_ns = time.time_ns()
@@ -51,7 +58,7 @@ def collect(
         tasks.append((rel, path, hint, state.entry(rel)))
     # The same files as the cache knows, each with the outcome it knows: the posts of the build that saved it.
     unchanged = len(files) == len(records)
-    for i, task, (outcome, facts) in zip(todo, tasks, read(site, now, state, tasks, started_ns, while_waiting),
+    for i, task, (outcome, facts) in zip(todo, tasks, read(site, now, state, tasks, started_ns, while_waiting, pool),
                                          strict=True):
         outcomes[i] = outcome
         known = records.get(task[0])
@@ -126,18 +133,26 @@ def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
 
 
 def render(
-    site: Site, feeds: list[Feed], cache: Cache, render_many: RenderMany, unread: list[tuple[str, str]] | None = None
-) -> dict[str, Entry]:
-    """The entry of each post that some feed carries, by post id; rendered by ``render_many`` unless cached.
+    site: Site,
+    feeds: list[Feed],
+    cache: Cache,
+    render_many: RenderMany,
+    unread: list[tuple[str, str]] | None = None,
+    done: dict[str, Entry] | None = None,
+) -> dict[str, Entry | Stopped]:
+    """The entry of each post that some feed carries, by post id: from ``done``, from the cache, or rendered by
+    ``render_many``; a post whose rendering was stopped (over its budget) maps to its :class:`Stopped`.
 
     A post whose body could not be read back since it was collected is appended to ``unread`` as
     (content-relative path, reason): its feeds must not publish it empty."""
     from ..pipeline.render import entries
 
+    done = done or {}
     members: dict[str, Post] = {}
     for feed in feeds:
         for post in feed.posts:
-            members.setdefault(post.id, post)
+            if post.id not in done:
+                members.setdefault(post.id, post)
     parts: dict[str, Parts] = {}
     todo: list[Post] = []
     for post in members.values():
@@ -146,13 +161,19 @@ def render(
             todo.append(post)
         else:
             parts[post.id] = found
-    for post, (rendered, fingerprint) in zip(todo, render_many(site, todo), strict=True):
+    stopped: dict[str, Stopped] = {}
+    for post, result in zip(todo, render_many(site, todo), strict=True):
+        if isinstance(result, Stopped):
+            stopped[post.id] = result
+            del members[post.id]
+            continue
+        rendered, fingerprint = result
         parts[post.id] = rendered
         if not fingerprint and post.body is None and unread is not None:
             unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
         if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
             cache.put_entry(_render_key(site, post), rendered)
-    return entries(site, members, parts)
+    return {**done, **stopped, **entries(site, members, parts)}
 
 
 def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:

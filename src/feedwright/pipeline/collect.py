@@ -11,19 +11,20 @@ from __future__ import annotations
 import operator
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ..config import Site
 from ..errors import PostError
+from ..incremental import parallel
 from .frontmatter import body_of, decode, has_front_matter, split
 from .history import State, digest
 from .normalise import Reject, Source, normalise
 
 HTML_SUFFIXES = {".html", ".htm"}
-# Parsing is spread over every core only when there is this much of it: starting workers costs ~0.1 s.
+# Parsing is spread over every core only when there is this much of it: starting workers costs ~0.2 s.
 PARALLEL_MIN_FILES = 2000
 # A file modified this recently before it was read may change again without its size or mtime changing.
 RACY_NS = 2_000_000_000
@@ -262,42 +263,45 @@ def _entry(state: State, rel: str) -> dict[str, str] | None:
     return dict(entry) if entry is not None else None
 
 
-def _read_chunk(
-    site: Site, now: datetime, started_ns: int, tasks: list[Task]
-) -> tuple[list[tuple[Outcome, Facts | None]], dict[str, dict[str, str]], bool]:
-    """Read a run of files against a private state holding only their entries (so a worker process can)."""
-    state = State(Path(), posts={task[0]: dict(task[3]) for task in tasks if task[3] is not None})
-    outcomes = [_read_one(task, site, now, state, started_ns) for task in tasks]
-    return outcomes, state.posts, state.dirty
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+def _read_many(
+    common: tuple[Site, datetime, int], tasks: list[Task]
+) -> Iterator[tuple[Outcome, Facts | None, dict[str, str] | None, bool]]:
+    """Read a run of files, each against a private state holding only its entry (so that a worker process can):
+    per file its outcome, what was found out about it, its state entry afterwards and whether that changed."""
+    site, now, started_ns = common
+    for task in tasks:
+        rel, entry = task[0], task[3]
+        state = State(Path(), posts={rel: dict(entry)} if entry is not None else {})
+        outcome, facts = _read_one(task, site, now, state, started_ns)
+        yield outcome, facts, state.posts.get(rel), state.dirty
 
 
 def _read_all(
-    site: Site, now: datetime, tasks: list[Task], started_ns: int, while_waiting: Callable[[], object] | None = None
+    site: Site,
+    now: datetime,
+    tasks: list[Task],
+    started_ns: int,
+    while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> list[tuple[list[tuple[Outcome, Facts | None]], dict[str, dict[str, str]], bool]]:
-    workers = _workers()
-    if len(tasks) >= PARALLEL_MIN_FILES and workers > 1:
-        size = max(64, min(512, len(tasks) // (workers * 8) + 1))
-        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-        try:
-            from concurrent.futures import ProcessPoolExecutor
-
-            from ..ops.lock import exit_with_parent
-
-            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
-                results = pool.map(_read_chunk, *zip(*((site, now, started_ns, c) for c in chunks), strict=True))
-                if while_waiting is not None:  # the workers are started: this process would only wait
-                    while_waiting()
-                return list(results)
-        except (OSError, RuntimeError):  # no processes to be had (a sandbox, a broken pool): read here instead
-            pass
-    return [_read_chunk(site, now, started_ns, tasks)]
+    size = max(64, min(512, len(tasks) // (parallel.workers() * 8) + 1))
+    results = parallel.fan_out(
+        _read_many, (site, now, started_ns), tasks, min_items=PARALLEL_MIN_FILES, chunk=size,
+        while_waiting=while_waiting, pool=pool,
+    )
+    outcomes: list[tuple[Outcome, Facts | None]] = []
+    entries: dict[str, dict[str, str]] = {}
+    dirty = False
+    for task, result in zip(tasks, results, strict=True):
+        if isinstance(result, parallel.Stopped):  # its worker died (killed, out of memory): not a verdict
+            outcomes.append((Unreadable(f"cannot read: {result.reason}"), None))
+            continue
+        outcome, facts, entry, changed = result
+        outcomes.append((outcome, facts))
+        if entry is not None:
+            entries[task[0]] = entry
+        dirty |= changed
+    return [(outcomes, entries, dirty)]
 
 
 def read(
@@ -307,12 +311,13 @@ def read(
     tasks: list[Task],
     started_ns: int,
     while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> list[tuple[Outcome, Facts | None]]:
     """Read the files ``tasks`` name (on every core when there are many; ``while_waiting`` is called meanwhile),
     in order; ``state`` learns their first-seen and changed dates. A task's hint (the outcome its bytes gave
     before) spares parsing a file whose bytes hash to it; the outcome is the same either way."""
     results: list[tuple[Outcome, Facts | None]] = []
-    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns, while_waiting):
+    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns, while_waiting, pool):
         state.posts.update(entries)
         state.dirty |= dirty
         results += chunk_outcomes

@@ -177,12 +177,22 @@ def render(post: Post, site: Site) -> tuple[Parts, str]:
     """Render a post's body (read back from its file when :func:`~feedwright.pipeline.collect.read` left it
     out) and fill in the summary and image its front matter left open; with the fingerprint of the bytes the
     body came from ("" if the file changed or vanished since it was read: a later build catches up)."""
-    body, fingerprint = post.body, post.fingerprint
-    if body is None:
-        try:
-            body, fingerprint = read_body(site, post)
-        except (Reject, OSError):
-            body, fingerprint = "", ""
+    body, fingerprint = post_body(post, site)
+    return render_parts(post, site, body), fingerprint
+
+
+def post_body(post: Post, site: Site) -> tuple[str, str]:
+    """The post's body, read back from its file if it was left out, and the fingerprint of those bytes."""
+    if post.body is not None:
+        return post.body, post.fingerprint
+    try:
+        return read_body(site, post)
+    except (Reject, OSError):  # the file changed or vanished since it was collected: a later build catches up
+        return "", ""
+
+
+def render_parts(post: Post, site: Site, body: str) -> Parts:
+    """HTML, summary and image URL of ``post`` with ``body`` (what :func:`render` does once the body is read)."""
     # xml_safe: a character reference such as &#7; in the body comes out of the sanitiser as a raw control char.
     html = xml_safe(sanitise(to_html(strip_liquid(body, site), post.markup), post.url))
     summary = post.summary or summarise(html) or post.title
@@ -190,7 +200,7 @@ def render(post: Post, site: Site) -> tuple[Parts, str]:
     if url is None:
         m = _FIRST_IMG.search(html)
         url = _body_image(unescape(m.group(1))) if m else None
-    return (html, summary, url), fingerprint
+    return html, summary, url
 
 
 def entries(site: Site, members: dict[str, Post], parts: dict[str, Parts]) -> dict[str, Entry]:
