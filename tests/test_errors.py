@@ -25,9 +25,10 @@ SRC = REPO / "src" / "feedwright"
 # Raised and caught inside the library (or by the standard library's own protocol), never reaching a caller:
 # TimeoutError ends a WebSub connection when the round's deadline passes, and becomes a ping's failure;
 # PermalinkError (a ValueError of the Jekyll permalink engine) becomes a Reject in jekyll/posts.py;
-# WorkersUnavailable makes incremental/parallel.py do the work in this process instead.
+# WorkersUnavailable makes incremental/parallel.py do the work in this process instead; Stale (the cache on
+# disk cannot be used) becomes a warning and a cache-less build in incremental/cache.py.
 INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError", "PermalinkError",
-            "WorkersUnavailable"}
+            "WorkersUnavailable", "Stale"}
 
 
 def _nodes() -> dict[str, type[FeedwrightError]]:

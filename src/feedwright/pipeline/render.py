@@ -1,6 +1,7 @@
 """Post body -> safe, self-contained HTML for feed readers, plus the summary and image derived from it.
 
-Rendering is the costly step, so the feed builder calls :func:`render` only for posts that reach a feed.
+Rendering is the costly step, so the build calls :func:`render` only for posts that reach a feed (and
+:mod:`~feedwright.incremental.memo` only for those whose rendering is not cached).
 """
 
 from __future__ import annotations
@@ -169,15 +170,20 @@ def image(site: Site, url: str) -> Image:
     return Image(url, mime, size)
 
 
-def render(post: Post, site: Site) -> Entry:
-    """Render a post's body and fill in the summary and image its front matter left open."""
-    html, summary, url = render_parts(post, site, post_body(post, site)[0])
-    return Entry(post, html, summary, image(site, url) if url else None)
+# What rendering a post gives, before its image file is looked up: sanitised HTML, summary, image URL.
+Parts = tuple[str, str, "str | None"]
+
+
+def render(post: Post, site: Site) -> tuple[Parts, str]:
+    """Render a post's body (read back from its file when :func:`~feedwright.pipeline.collect.read` left it
+    out) and fill in the summary and image its front matter left open; with the fingerprint of the bytes the
+    body came from ("" if the file changed or vanished since it was read: a later build catches up)."""
+    body, fingerprint = post_body(post, site)
+    return render_parts(post, site, body), fingerprint
 
 
 def post_body(post: Post, site: Site) -> tuple[str, str]:
-    """The post's body (read back from its file if :func:`~feedwright.pipeline.collect.collect` left it out) and the
-    fingerprint of the bytes it came from."""
+    """The post's body, read back from its file if it was left out, and the fingerprint of those bytes."""
     if post.body is not None:
         return post.body, post.fingerprint
     try:
@@ -186,8 +192,8 @@ def post_body(post: Post, site: Site) -> tuple[str, str]:
         return "", ""
 
 
-def render_parts(post: Post, site: Site, body: str) -> tuple[str, str, str | None]:
-    """HTML, summary and image URL of ``post`` with ``body``: :func:`render` before the image file is looked up."""
+def render_parts(post: Post, site: Site, body: str) -> Parts:
+    """HTML, summary and image URL of ``post`` with ``body`` (what :func:`render` does once the body is read)."""
     # xml_safe: a character reference such as &#7; in the body comes out of the sanitiser as a raw control char.
     html = xml_safe(sanitise(to_html(strip_liquid(body, site), post.markup), post.url))
     summary = post.summary or summarise(html) or post.title
@@ -196,3 +202,16 @@ def render_parts(post: Post, site: Site, body: str) -> tuple[str, str, str | Non
         m = _FIRST_IMG.search(html)
         url = _body_image(unescape(m.group(1))) if m else None
     return html, summary, url
+
+
+def entries(site: Site, members: dict[str, Post], parts: dict[str, Parts]) -> dict[str, Entry]:
+    """The feed entries of ``members`` (by post id) from their rendered ``parts``; each image file is looked up
+    once, however many posts show it (enclosure sizes are never cached)."""
+    images: dict[str, Image] = {}
+    out: dict[str, Entry] = {}
+    for key, post in members.items():
+        html, summary, url = parts[key]
+        if url and url not in images:
+            images[url] = image(site, url)
+        out[key] = Entry(post, html, summary, images[url] if url else None)
+    return out
