@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from .jekyll.settings import JekyllSettings
     from .ops.schedule import Schedule
 
 CONFIG_NAME = "feedwright.toml"
@@ -51,6 +52,8 @@ class Site:
     url_configured: bool = False
     # The daemon's [schedule]; None: the section is absent (every 10 minutes). Not part of repr(): it keys caches.
     schedule: Schedule | None = field(default=None, repr=False)
+    jekyll: JekyllSettings | None = None  # a Jekyll site root (_config.yml): see feedwright.jekyll
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def state_dir(self) -> Path:
@@ -145,8 +148,8 @@ def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
         raise ConfigError(f"{key} must start with '/', got {value!r}")
-    if not any(token in value for token in (":path", ":slug")):
-        raise ConfigError(f"{key} must contain :path or :slug so that every post gets its own URL")
+    if not any(token in value for token in (":path", ":slug", ":title")):
+        raise ConfigError(f"{key} must contain :path, :slug or :title so that every post gets its own URL")
     return value
 
 
@@ -205,10 +208,11 @@ def _check_section(section: str, table: dict[str, Any], values: dict[str, Any], 
             errors.append(str(exc))
 
 
-def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) -> Site:
+def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *, jekyll: bool = False) -> Site:
     """Validate a parsed TOML document and return the :class:`Site` it describes.
 
     Every problem is found before any is reported: the :class:`ConfigError` lists each on its own line.
+    ``jekyll``: the content folder is a Jekyll site root, which holds ``output/`` (never read as content).
     """
     values: dict[str, Any] = {}
     errors: list[str] = []
@@ -227,7 +231,7 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) ->
     values["url_configured"] = "url" in values
     site = Site(root=root, **values)
     content, output = root / site.content, root / site.output
-    if output.resolve() == content.resolve() or content.resolve() in output.resolve().parents:
+    if not jekyll and (output.resolve() == content.resolve() or content.resolve() in output.resolve().parents):
         errors.append("build.output must not be inside build.content")
     if errors:
         raise ConfigError("\n".join(f"{source}: {error}" for error in errors))
@@ -241,6 +245,9 @@ def with_base_url(site: Site, url: str, key: str = "--base-url") -> Site:
 
 def require_url(site: Site) -> None:
     """Refuse to publish under the placeholder url: ids that feed readers stored can never be taken back."""
+    if not site.url_configured and site.jekyll is not None:
+        raise ConfigError(f"{site.root / '_config.yml'}: no url, so every link and id would point at {site.url}; "
+                          'add url: "https://your.site" to it, or pass --base-url URL')
     if not site.url_configured:
         raise ConfigError(
             f"{site.root / CONFIG_NAME}: no [site] url, so every link and id would point at {site.url}; "
@@ -249,13 +256,18 @@ def require_url(site: Site) -> None:
 
 
 def load_site(root: Path | str = ".") -> Site:
-    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it."""
+    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it; a Jekyll site root (it
+    has ``_config.yml``) is read as Jekyll reads it, ``feedwright.toml`` overriding key by key."""
     root = Path(root).absolute()
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: is a file, not a folder; --site takes the site folder (the one that holds "
                           f"{CONFIG_NAME} and content/)")
     if not root.is_dir():
         raise ConfigError(f"{root}: site folder does not exist")
+    if (root / "_config.yml").is_file():
+        from .jekyll.config import load_jekyll_site
+
+        return load_jekyll_site(root)
     path = root / CONFIG_NAME
     data: dict[str, Any] = {}
     if path.exists():
