@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .config import Site
@@ -65,7 +66,10 @@ class BuildReport:
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
     # Everything render_parts reads: the body (by its fingerprint) and these fields.
-    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
+    return (
+        post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
+        site.markdown,
+    )
 
 
 def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
@@ -127,14 +131,14 @@ def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) ->
     return entries
 
 
-def _prepare_rendering() -> None:
+def _prepare_rendering(dialect: str = "markdown") -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): the render workers forked next inherit them, and serialising does not
     wait for its imports (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
     from .pipeline.render import _markdown
 
-    _markdown()
+    _markdown(dialect)
 
 
 def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
@@ -249,7 +253,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
-    collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
+    collection = collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown))
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
     files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds

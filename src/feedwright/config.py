@@ -17,6 +17,7 @@ STATE_DIR = ".feedwright"
 FORMATS = ("rss", "atom", "json")
 DEFAULT_PERMALINK = "/:path/"
 PERMALINK_TOKENS = (":path", ":dir", ":slug", ":year", ":month", ":day", ":category")
+MARKDOWN_DIALECTS = ("markdown", "kramdown")  # the rows of feedwright.pipeline.markdown.DIALECTS
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Site:
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
+    markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
 
     @property
     def state_dir(self) -> Path:
@@ -126,6 +128,12 @@ def _seconds(key: str, value: Any) -> float:
     return float(value)
 
 
+def _dialect(key: str, value: Any) -> str:
+    if value not in MARKDOWN_DIALECTS:
+        raise ConfigError(f"{key} must be one of {list(MARKDOWN_DIALECTS)}, got {value!r}")
+    return value
+
+
 def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
@@ -153,6 +161,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
+    ("build", "markdown"): ("markdown", _dialect),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
 }

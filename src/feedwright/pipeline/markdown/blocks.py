@@ -1,0 +1,142 @@
+"""kramdown's block structure rewritten into the shape Python-Markdown parses the same way.
+
+Python-Markdown nests list content by 4-space steps and needs a blank line before a list; kramdown (GFM input, as
+Jekyll configures it) nests by the item's own content column (2 spaces under ``- a``, 3 under ``1. a``) and lets a
+list, like a heading or a fence, interrupt a paragraph. Rather than fork Python-Markdown's list parser, this module
+re-indents the text line by line: each list item's content moves from kramdown's column to Python-Markdown's
+(4 spaces a level), fenced code moves with the item it belongs to, and a blank line goes in before a list that
+follows a text line. Standalone block IALs (``{: .class}`` on their own line) stay where Python-Markdown's
+``attr_list`` can apply them (after a paragraph line, or appended to a heading) and are dropped elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MARKER = re.compile(r"(?P<indent> *)(?P<marker>[*+-]|\d{1,9}\.)(?P<gap>[ \t]+|$)(?P<rest>.*)")
+_FENCE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)")
+_IAL_LINE = re.compile(r" {0,3}\{:(?!:)(?:[^}\\]|\\.)*\}[ \t]*")
+_ALD_LINE = re.compile(r" {0,3}\{:[\w-]+:(?:[^}\\]|\\.)*\}[ \t]*")
+_ATX = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
+_HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
+_TAB_STOP = 4
+PY_INDENT = 4  # Python-Markdown's tab_length: one nesting level
+
+
+@dataclass
+class _Item:
+    """An open list item: where kramdown expects its content, and where Python-Markdown will."""
+
+    kramdown_col: int
+    python_col: int
+
+
+def _expand(line: str) -> str:
+    """Leading tabs to spaces at 4-column stops (kramdown's and Python-Markdown's tab width)."""
+    if "\t" not in line:
+        return line
+    head = len(line) - len(line.lstrip(" \t"))
+    return line[:head].expandtabs(_TAB_STOP) + line[head:]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+class Reindenter:
+    """One pass over the lines of a document; :meth:`run` returns the rewritten lines."""
+
+    def __init__(self) -> None:
+        self.items: list[_Item] = []
+        self.out: list[str] = []
+        self.fence: tuple[str, int, int] | None = None  # closing fence, kramdown column, Python-Markdown column
+        self.blank = True  # the previous line was blank (or there was none)
+        self.text = False  # the previous line was text a list could interrupt
+
+    def run(self, lines: list[str]) -> list[str]:
+        for raw in lines:
+            self.line(_expand(raw))
+        return self.out
+
+    def line(self, line: str) -> None:
+        if self.fence is not None:
+            self.fenced(line)
+        elif not line.strip():
+            self.out.append("")
+            self.blank, self.text = True, False
+        else:
+            self.block(line)
+
+    def fenced(self, line: str) -> None:
+        close, k_col, p_col = self.fence  # type: ignore[misc]
+        n = _indent(line)
+        body = line[min(n, k_col) :]
+        self.out.append(" " * p_col + body if body.strip() else "")
+        if body.lstrip(" ").startswith(close) and not body.strip().strip(close[0]):
+            self.fence = None
+        self.blank = self.text = False
+
+    def owner(self, n: int) -> int:
+        """How many open items a line indented ``n`` columns belongs to (0: none, top level)."""
+        depth = len(self.items)
+        while depth and n < self.items[depth - 1].kramdown_col:
+            depth -= 1
+        return depth
+
+    def block(self, line: str) -> None:
+        n = _indent(line)
+        depth = self.owner(n)
+        k_col = self.items[depth - 1].kramdown_col if depth else 0
+        p_col = self.items[depth - 1].python_col if depth else 0
+        if depth < len(self.items) and not self.blank and not _MARKER.fullmatch(line):
+            # A lazy line continues the innermost open item's paragraph, as in kramdown.
+            depth = len(self.items)
+            k_col, p_col = n, self.items[-1].python_col
+        relative = n - k_col
+        m = _MARKER.fullmatch(line)
+        if relative <= 3 and m and not _HR.fullmatch(line):
+            self.item(m, depth, p_col)
+            return
+        del self.items[depth:]
+        if relative <= 3 and _IAL_LINE.fullmatch(line) or _ALD_LINE.fullmatch(line):
+            self.ial(line)
+            return
+        shifted = " " * (p_col + relative) + line[n:]
+        fence = _FENCE.fullmatch(line)
+        if relative <= 3 and fence and not (fence["fence"][0] == "`" and "`" in fence["info"]):
+            self.fence = (fence["fence"], n, p_col + relative)
+        self.out.append(shifted)
+        self.blank = False
+        self.text = relative <= 3 and fence is None and not _ATX.match(line)
+
+    def item(self, m: re.Match[str], depth: int, p_col: int) -> None:
+        """A list marker: a sibling of the item at this depth, or the first item of a new (nested) list."""
+        new_list = depth == len(self.items)
+        del self.items[depth + 1 :]
+        if self.text and new_list:
+            self.out.append("")  # kramdown (GFM) lets a list interrupt a paragraph; Python-Markdown needs a gap
+        gap = m["gap"].expandtabs(_TAB_STOP) if m["gap"] else " "
+        width = len(m["indent"]) + len(m["marker"]) + (len(gap) if 0 < len(gap) <= 4 else 1)
+        item = _Item(kramdown_col=width, python_col=p_col + PY_INDENT)
+        if depth < len(self.items):
+            self.items[depth] = item
+        else:
+            self.items.append(item)
+        rest = m["rest"] if len(gap) <= 4 else " " * (len(gap) - 1) + m["rest"]
+        self.out.append(" " * p_col + m["marker"] + " " + rest)
+        self.blank, self.text = False, False
+
+    def ial(self, line: str) -> None:
+        """A block IAL on its own line: kept for ``attr_list`` where it can apply it, dropped elsewhere."""
+        previous = self.out[-1] if self.out else ""
+        if not self.blank and _ATX.match(previous.lstrip(" ")):
+            self.out[-1] = previous.rstrip() + " " + line.strip()
+        elif not self.blank and self.text and not _ALD_LINE.fullmatch(line):
+            self.out.append(" " * _indent(previous) + line.strip())
+        # else: after a list, a table, a fence or a blank line there is nothing attr_list can attach it to.
+
+
+def reindent(lines: list[str]) -> list[str]:
+    """kramdown's lines in Python-Markdown's shape (see the module docstring)."""
+    return Reindenter().run(lines)
