@@ -69,3 +69,32 @@ def word_difference(a: Counter[str], b: Counter[str]) -> float:
     """Share of words in one rendering and not the other, relative to the larger of the two."""
     total = max(sum(a.values()), sum(b.values()))
     return sum(((a - b) + (b - a)).values()) / total if total else 0.0
+
+
+_ALIGN = re.compile(r' style="text-align: (left|center|right)"')
+_WRAPPERS = re.compile(r"</?(?:div|span)>")
+_TAG = re.compile(r"<(\w+)((?: [\w:-]+=\"[^\"]*\")*)>")
+_ATTRIBUTE = re.compile(r' ([\w:-]+)="([^"]*)"')
+_AROUND_TAG = re.compile(r"\s*(<[^>]+>)\s*")
+# A list item's first paragraph: whether it is wrapped in <p> (a "loose" item) is not compared.
+_ITEM_PARAGRAPH = re.compile(r"(<li(?: [^>]*)?>)<p>(.*?)</p>")
+
+
+def normalise(html: str) -> str:
+    """HTML as the product's sanitiser leaves it, with what feeds do not show evened out.
+
+    Evened out: wrappers (rouge's ``<div>`` and ``<span>``s, the footnotes' ``<div>``), classes (kramdown names a
+    code block's language on its wrapper, we on ``<code>``), attribute order, white space, and whether a list
+    item's first paragraph is wrapped in ``<p>``. kramdown's ``style="text-align: x"`` counts as ``align="x"``.
+    """
+    from feedwright.pipeline.render import sanitise
+
+    html = sanitise(_ALIGN.sub(r' align="\1"', html), "https://example.org/post/")
+    html = _WRAPPERS.sub("", html).replace("&nbsp;", " ").replace("\xa0", " ")
+
+    def tag(m: re.Match[str]) -> str:
+        kept = sorted((k, v) for k, v in _ATTRIBUTE.findall(m.group(2)) if k != "class")
+        return "<" + m.group(1) + "".join(f' {k}="{v}"' for k, v in kept) + ">"
+
+    html = _AROUND_TAG.sub(r"\1", re.sub(r"\s+", " ", _TAG.sub(tag, html))).strip()
+    return _ITEM_PARAGRAPH.sub(r"\1\2", html)

@@ -73,9 +73,11 @@ class Reindenter:
         n = _indent(line)
         body = line[min(n, k_col) :]
         self.out.append(" " * p_col + body if body.strip() else "")
+        self.blank = self.text = False
         if body.lstrip(" ").startswith(close) and not body.strip().strip(close[0]):
             self.fence = None
-        self.blank = self.text = False
+            self.out.append("")  # and text right after it starts a new paragraph
+            self.blank = True
 
     def owner(self, n: int) -> int:
         """How many open items a line indented ``n`` columns belongs to (0: none, top level)."""
@@ -106,6 +108,8 @@ class Reindenter:
         fence = _FENCE.fullmatch(line)
         if relative <= 3 and fence and not (fence["fence"][0] == "`" and "`" in fence["info"]):
             self.fence = (fence["fence"], n, p_col + relative)
+            if not self.blank:  # a fence interrupts a paragraph; Python-Markdown would put it inside the <p>
+                self.out.append("")
         self.out.append(shifted)
         self.blank = False
         self.text = relative <= 3 and fence is None and not _ATX.match(line)

@@ -141,6 +141,19 @@ class _DropAttributeLists(Treeprocessor):
                 child.tail = _IAL.sub("", child.tail)
 
 
+class _Footnotes(Treeprocessor):
+    """Footnotes as kramdown lays them out: no rule above them, back-links without a tooltip."""
+
+    def run(self, root: etree.Element) -> None:
+        for div in root.iter("div"):
+            if div.get("class") == "footnote":
+                div.set("class", "footnotes")
+                for hr in div.findall("hr"):
+                    div.remove(hr)
+                for a in div.iter("a"):
+                    a.attrib.pop("title", None)
+
+
 class KramdownExtension(Extension):
     """The parts of kramdown's dialect no stock or pymdown-extensions extension provides."""
 
@@ -154,3 +167,4 @@ class KramdownExtension(Extension):
         md.inlinePatterns.register(_ExactBackticks(BACKTICK_RE), "backtick", 190)
         md.treeprocessors.register(_HeaderIds(md), "kramdown_header_ids", 30)
         md.treeprocessors.register(_DropAttributeLists(md), "kramdown_drop_ials", 6)
+        md.treeprocessors.register(_Footnotes(md), "kramdown_footnotes", 45)  # after footnotes' own (50)
