@@ -98,3 +98,14 @@ def normalise(html: str) -> str:
 
     html = _AROUND_TAG.sub(r"\1", re.sub(r"\s+", " ", _TAG.sub(tag, html))).strip()
     return _ITEM_PARAGRAPH.sub(r"\1\2", html)
+
+
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+_SYNTAX = re.compile(r"\{:|\\[\\.*_+\-`()\[\]{}#!:|\"'$=<>]")
+
+
+def syntax_shown(sanitised: str) -> int:
+    """How many kramdown attribute lists (``{:``) and backslash escapes a reader sees outside code."""
+    from feedwright.pipeline.text import html_to_text
+
+    return len(_SYNTAX.findall(html_to_text(_CODE.sub("", sanitised))))
