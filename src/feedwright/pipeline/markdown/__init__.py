@@ -31,7 +31,6 @@ def _kramdown() -> Extensions:
         "footnotes",
         "md_in_html",
         "sane_lists",
-        "smarty",
         "pymdownx.highlight",
         "pymdownx.superfences",  # fences inside list items, which fenced_code cannot see
         "pymdownx.tilde",
@@ -39,7 +38,6 @@ def _kramdown() -> Extensions:
         KramdownExtension(),
     ]
     config = {
-        "smarty": {"smart_angled_quotes": True},  # kramdown's typographic symbols include << and >>
         "pymdownx.tilde": {"subscript": False},  # GFM: ~~strike~~ only; a single ~ stays a ~
         "pymdownx.highlight": {"use_pygments": False},  # <pre><code class="language-x">: what readers render
         "footnotes": {"SEPARATOR": ":"},

@@ -13,15 +13,18 @@ import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from collections import Counter
+from typing import Any
 
 from markdown import Extension, Markdown
 from markdown.blockprocessors import HashHeaderProcessor
+from markdown import inlinepatterns as patterns
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .blocks import reindent
 from .tables import KramdownTableProcessor
+from .typography import Typography
 
 # kramdown's escapable characters that Python-Markdown (with tables) does not already treat as escapes.
 _MORE_ESCAPES = ("'", '"', ":", "$", "=", "<", "|")
@@ -95,6 +98,28 @@ class _ExactBackticks(BacktickInlineProcessor):
         return (found, end) if end is None or found == start + ticks else (start + ticks, None)
 
 
+class _RetryUndefined:
+    """An undefined reference leaves its ``[`` as text and matching goes on right after it, as in kramdown:
+    ``[[Feature #1]]`` is ``[`` + the link ``Feature #1`` + ``]``. (Python-Markdown skips the whole bracket.)"""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int | None, int | None]:  # noqa: N802
+        el, start, end = super().handleMatch(m, data)  # type: ignore[misc]
+        return (el, start, end) if el is not None else (None, None, None)
+
+
+def _retrying(cls: type) -> type:
+    return type(f"Kramdown{cls.__name__}", (_RetryUndefined, cls), {})
+
+
+# inline pattern name -> (processor, its pattern, priority), as Python-Markdown registers them
+_REFERENCES = {
+    "reference": (patterns.ReferenceInlineProcessor, patterns.REFERENCE_RE, 170),
+    "image_reference": (patterns.ImageReferenceInlineProcessor, patterns.IMAGE_REFERENCE_RE, 140),
+    "short_reference": (patterns.ShortReferenceInlineProcessor, patterns.REFERENCE_RE, 130),
+    "short_image_ref": (patterns.ShortImageReferenceInlineProcessor, patterns.IMAGE_REFERENCE_RE, 125),
+}
+
+
 def _word_char(ch: str) -> bool:
     category = unicodedata.category(ch)
     return category[0] in "LM" or category in ("Nd", "Pc")
@@ -165,6 +190,9 @@ class KramdownExtension(Extension):
         md.parser.blockprocessors.register(_GfmHashHeader(md.parser), "hashheader", 70)
         md.parser.blockprocessors.register(KramdownTableProcessor(md.parser), "table", 75)
         md.inlinePatterns.register(_ExactBackticks(BACKTICK_RE), "backtick", 190)
+        for name, (cls, pattern, priority) in _REFERENCES.items():
+            md.inlinePatterns.register(_retrying(cls)(pattern, md), name, priority)
         md.treeprocessors.register(_HeaderIds(md), "kramdown_header_ids", 30)
         md.treeprocessors.register(_DropAttributeLists(md), "kramdown_drop_ials", 6)
         md.treeprocessors.register(_Footnotes(md), "kramdown_footnotes", 45)  # after footnotes' own (50)
+        md.treeprocessors.register(Typography(md), "kramdown_typography", 5)  # before escapes are restored (0)

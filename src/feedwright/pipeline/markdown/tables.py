@@ -72,7 +72,7 @@ class KramdownTableProcessor(BlockProcessor):
     """A block of lines that each hold a ``|`` -> ``<table>``, as kramdown builds it."""
 
     def test(self, parent: etree.Element, block: str) -> bool:
-        return is_table(block.split("\n"))
+        return "|" in block and is_table(block.split("\n"))
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         lines = blocks.pop(0).split("\n")
