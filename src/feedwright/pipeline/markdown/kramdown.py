@@ -16,8 +16,8 @@ from collections import Counter
 from typing import Any
 
 from markdown import Extension, Markdown
-from markdown.blockprocessors import HashHeaderProcessor
 from markdown import inlinepatterns as patterns
+from markdown.blockprocessors import HashHeaderProcessor
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
