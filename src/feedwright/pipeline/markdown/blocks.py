@@ -47,12 +47,14 @@ def _indent(line: str) -> int:
 class Reindenter:
     """One pass over the lines of a document; :meth:`run` returns the rewritten lines."""
 
-    def __init__(self) -> None:
+    def __init__(self, separator: str = "<!-- -->") -> None:
+        self.separator = separator  # a line that ends every open list for Python-Markdown and renders as nothing
         self.items: list[_Item] = []
         self.out: list[str] = []
         self.fence: tuple[str, int, int] | None = None  # closing fence, kramdown column, Python-Markdown column
         self.blank = True  # the previous line was blank (or there was none)
         self.text = False  # the previous line was text a list could interrupt
+        self.first = False  # the lines since the innermost item's marker are its first block (no blank line yet)
 
     def run(self, lines: list[str]) -> list[str]:
         for raw in lines:
@@ -64,7 +66,7 @@ class Reindenter:
             self.fenced(line)
         elif not line.strip():
             self.out.append("")
-            self.blank, self.text = True, False
+            self.blank, self.text, self.first = True, False, False
         else:
             self.block(line)
 
@@ -87,8 +89,14 @@ class Reindenter:
         return depth
 
     def block(self, line: str) -> None:
+        if line.rstrip() == "^":  # kramdown's end-of-block marker: ends every open list, shows nothing
+            self.end_lists()
+            return
         n = _indent(line)
         depth = self.owner(n)
+        if depth == 0 and self.items and self.blank and n >= 4:
+            # Indented code after a list: kramdown ends the list first, Python-Markdown would append it to the list.
+            self.end_lists()
         k_col = self.items[depth - 1].kramdown_col if depth else 0
         p_col = self.items[depth - 1].python_col if depth else 0
         if depth < len(self.items) and not self.blank and not _MARKER.fullmatch(line):
@@ -110,16 +118,29 @@ class Reindenter:
             self.fence = (fence["fence"], n, p_col + relative)
             if not self.blank:  # a fence interrupts a paragraph; Python-Markdown would put it inside the <p>
                 self.out.append("")
+            self.first = False
+        elif self.first and depth and depth == len(self.items):
+            # The item's first block: Python-Markdown reads its lines as written only when they are not indented
+            # (indented, "SIZE\n: 123" stays paragraph text instead of becoming a definition list).
+            shifted = " " * (p_col - PY_INDENT) + line[n:]
         self.out.append(shifted)
         self.blank = False
         self.text = relative <= 3 and fence is None and not _ATX.match(line)
+
+    def end_lists(self) -> None:
+        if self.items:
+            self.out += ["", self.separator, ""]
+        self.items.clear()
+        self.blank, self.text, self.first = True, False, False
 
     def item(self, m: re.Match[str], depth: int, p_col: int) -> None:
         """A list marker: a sibling of the item at this depth, or the first item of a new (nested) list."""
         new_list = depth == len(self.items)
         del self.items[depth + 1 :]
-        if self.text and new_list:
-            self.out.append("")  # kramdown (GFM) lets a list interrupt a paragraph; Python-Markdown needs a gap
+        if (self.text and new_list) or not (self.blank or self.first):
+            # kramdown (GFM) lets a list interrupt a paragraph, and an item follow its previous item's later
+            # paragraphs without a blank line; Python-Markdown needs the gap.
+            self.out.append("")
         gap = m["gap"].expandtabs(_TAB_STOP) if m["gap"] else " "
         width = len(m["indent"]) + len(m["marker"]) + (len(gap) if 0 < len(gap) <= 4 else 1)
         item = _Item(kramdown_col=width, python_col=p_col + PY_INDENT)
@@ -129,7 +150,7 @@ class Reindenter:
             self.items.append(item)
         rest = m["rest"] if len(gap) <= 4 else " " * (len(gap) - 1) + m["rest"]
         self.out.append(" " * p_col + m["marker"] + " " + rest)
-        self.blank, self.text = False, False
+        self.blank, self.text, self.first = False, False, True
 
     def ial(self, line: str) -> None:
         """A block IAL on its own line: kept for ``attr_list`` where it can apply it, dropped elsewhere."""
@@ -141,6 +162,7 @@ class Reindenter:
         # else: after a list, a table, a fence or a blank line there is nothing attr_list can attach it to.
 
 
-def reindent(lines: list[str]) -> list[str]:
-    """kramdown's lines in Python-Markdown's shape (see the module docstring)."""
-    return Reindenter().run(lines)
+def reindent(lines: list[str], separator: str = "<!-- -->") -> list[str]:
+    """kramdown's lines in Python-Markdown's shape (see the module docstring); ``separator`` is a line that ends
+    a list for Python-Markdown and shows nothing (the default, a comment, does; a stash placeholder is lighter)."""
+    return Reindenter(separator).run(lines)

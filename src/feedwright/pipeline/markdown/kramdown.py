@@ -37,14 +37,14 @@ _EXTENSION = re.compile(
     r"|\{::\w+(?:[ \t][^}]*)?/\}",
     re.S,
 )
-_IAL = re.compile(r"[ \t]*\{:(?:[^}\\\n]|\\.)*\}|\{:/\w*\}")
+_IAL = re.compile(r"[ \t]*\{:(?:[^}\\]|\\.)*\}|\{:/\w*\}")  # may span lines: ``{:\n.icon}``
 _TRAILING_IAL = re.compile(r"[ \t]+\{:?[ \t]*([^}\n ][^}\n]*)\}[ \t]*$")
 _VERBATIM = {"pre", "code", "kbd", "samp", "script", "style"}
 
 
 class _Reindent(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
-        return reindent(lines)
+        return reindent(lines, self.md.htmlStash.store("<!-- -->"))
 
 
 class _Extensions(Preprocessor):
