@@ -34,11 +34,13 @@ _EXTENSION = re.compile(
     r"(?P<code>(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))"
     r"|\{::comment\}.*?\{:/(?:comment)?\}"
     r"|\{::nomarkdown(?:[ \t][^}]*)?\}(?P<raw>.*?)\{:/(?:nomarkdown)?\}"
-    r"|\{::\w+(?:[ \t][^}]*)?/\}",
+    r"|\{::\w+(?:[ \t][^}]*)?/\}"
+    r"|(?P<ials>\{:(?!:)[^}\n]*\}(?:[ \t]*\{:(?!:)[^}\n]*\})+)",
     re.S,
 )
+_IAL_BODY = re.compile(r"\{:([^}\n]*)\}")
 _IAL = re.compile(r"[ \t]*\{:(?:[^}\\]|\\.)*\}|\{:/\w*\}")  # may span lines: ``{:\n.icon}``
-_TRAILING_IAL = re.compile(r"[ \t]+\{:?[ \t]*([^}\n ][^}\n]*)\}[ \t]*$")
+_PLACEHOLDER = re.compile("\x02[^\x03]*\x03")  # raw HTML stashed by Python-Markdown
 _VERBATIM = {"pre", "code", "kbd", "samp", "script", "style"}
 
 
@@ -51,7 +53,7 @@ class _Extensions(Preprocessor):
     """kramdown's ``{::name}`` extensions outside fenced code: comments and options go, nomarkdown stays raw."""
 
     def run(self, lines: list[str]) -> list[str]:
-        if not any("{::" in line for line in lines):
+        if not any("{:" in line for line in lines):
             return lines
         chunks: list[tuple[bool, list[str]]] = []
         fence = None
@@ -75,6 +77,8 @@ class _Extensions(Preprocessor):
         def replace(m: re.Match[str]) -> str:
             if m["code"]:
                 return m["code"]
+            if m["ials"]:  # {: .a}{: width="9"} -> {: .a width="9"}, which attr_list reads as one
+                return "{:" + " ".join(_IAL_BODY.findall(m["ials"])) + "}"
             return self.md.htmlStash.store(m["raw"]) if m["raw"] is not None else ""
 
         return _EXTENSION.sub(replace, text)
@@ -132,20 +136,15 @@ def gfm_id(text: str) -> str:
 
 
 class _HeaderIds(Treeprocessor):
-    """GFM ids from each heading's source text; runs before inline parsing, while the text is still source."""
+    """GFM ids from each heading's text as it reads (kramdown-parser-gfm's ``update_raw_text``: link text without
+    its URL, code, characters of entities, quotes and dashes); runs last, once escapes are restored."""
 
     def run(self, root: etree.Element) -> None:
         seen: Counter[str] = Counter()
         for el in root.iter():
             if el.tag not in ("h1", "h2", "h3", "h4", "h5", "h6") or el.get("id"):
-                continue
-            text = el.text or ""
-            ial = _TRAILING_IAL.search(text)
-            if ial:
-                if "#" in ial.group(1):
-                    continue  # attr_list sets the id the author chose; kramdown then makes none
-                text = text[: ial.start()]
-            base = gfm_id(text)
+                continue  # an id the author chose (attr_list set it): kramdown then makes none
+            base = gfm_id(_PLACEHOLDER.sub("", "".join(el.itertext())))
             seen[base] += 1
             el.set("id", base if seen[base] == 1 else f"{base}-{seen[base] - 1}")
 
@@ -192,7 +191,7 @@ class KramdownExtension(Extension):
         md.inlinePatterns.register(_ExactBackticks(BACKTICK_RE), "backtick", 190)
         for name, (cls, pattern, priority) in _REFERENCES.items():
             md.inlinePatterns.register(_retrying(cls)(pattern, md), name, priority)
-        md.treeprocessors.register(_HeaderIds(md), "kramdown_header_ids", 30)
+        md.treeprocessors.register(_HeaderIds(md), "kramdown_header_ids", -1)  # after unescape (0)
         md.treeprocessors.register(_DropAttributeLists(md), "kramdown_drop_ials", 6)
         md.treeprocessors.register(_Footnotes(md), "kramdown_footnotes", 45)  # after footnotes' own (50)
         md.treeprocessors.register(Typography(md), "kramdown_typography", 5)  # before escapes are restored (0)
