@@ -74,12 +74,14 @@ class Reindenter:
         close, k_col, p_col = self.fence  # type: ignore[misc]
         n = _indent(line)
         body = line[min(n, k_col) :]
-        self.out.append(" " * p_col + body if body.strip() else "")
         self.blank = self.text = False
         if body.lstrip(" ").startswith(close) and not body.strip().strip(close[0]):
+            self.out.append(" " * p_col + body.strip())  # at the opener's column: superfences wants them level
             self.fence = None
             self.out.append("")  # and text right after it starts a new paragraph
             self.blank = True
+        else:
+            self.out.append(" " * p_col + body if body.strip() else "")
 
     def owner(self, n: int) -> int:
         """How many open items a line indented ``n`` columns belongs to (0: none, top level)."""
@@ -115,7 +117,8 @@ class Reindenter:
         shifted = " " * (p_col + relative) + line[n:]
         fence = _FENCE.fullmatch(line)
         if relative <= 3 and fence and not (fence["fence"][0] == "`" and "`" in fence["info"]):
-            self.fence = (fence["fence"], n, p_col + relative)
+            self.fence = (fence["fence"], k_col, p_col)  # content keeps its indentation beyond the item's
+            shifted = " " * p_col + line[n:]
             if not self.blank:  # a fence interrupts a paragraph; Python-Markdown would put it inside the <p>
                 self.out.append("")
             self.first = False
