@@ -20,6 +20,7 @@ _IAL_LINE = re.compile(r" {0,3}\{:(?!:)(?:[^}\\]|\\.)*\}[ \t]*")
 _ALD_LINE = re.compile(r" {0,3}\{:[\w-]+:(?:[^}\\]|\\.)*\}[ \t]*")
 _ATX = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
 _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
+_QUOTE = re.compile(r" {0,3}> ?")
 _TAB_STOP = 4
 PY_INDENT = 4  # Python-Markdown's tab_length: one nesting level
 
@@ -40,6 +41,11 @@ def _expand(line: str) -> str:
     return line[:head].expandtabs(_TAB_STOP) + line[head:]
 
 
+def _unquote(line: str) -> str:
+    m = _QUOTE.match(line)
+    return line[m.end() :] if m else line  # a lazy line has no ">"
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -57,9 +63,31 @@ class Reindenter:
         self.first = False  # the lines since the innermost item's marker are its first block (no blank line yet)
 
     def run(self, lines: list[str]) -> list[str]:
-        for raw in lines:
-            self.line(_expand(raw))
+        i = 0
+        while i < len(lines):
+            line = _expand(lines[i])
+            if self.fence is None and not self.items and _QUOTE.match(line):
+                i = self.quote(lines, i)
+            else:
+                self.line(line)
+                i += 1
         return self.out
+
+    def quote(self, lines: list[str], start: int) -> int:
+        """A block quote (up to a blank line, lazy lines included, as kramdown reads it): its content is
+        rewritten like a document of its own, then quoted again. Returns the index of the line after it."""
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        inner = [_unquote(_expand(line)) for line in lines[start:end]]
+        previous = next((line for line in reversed(self.out) if line), "")
+        if previous.startswith(">"):
+            self.out += ["", self.separator]  # kramdown keeps two quotes apart; Python-Markdown would join them
+        if not self.blank or previous.startswith(">"):
+            self.out.append("")
+        self.out += [("> " + line).rstrip() for line in Reindenter(self.separator).run(inner)]
+        self.blank, self.text, self.first = False, False, False
+        return end
 
     def line(self, line: str) -> None:
         if self.fence is not None:
