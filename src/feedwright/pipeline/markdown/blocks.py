@@ -23,6 +23,7 @@ _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
 _QUOTE = re.compile(r" {0,3}> ?")
 _TAB_STOP = 4
 PY_INDENT = 4  # Python-Markdown's tab_length: one nesting level
+MAX_QUOTES = 16
 
 
 @dataclass
@@ -53,8 +54,9 @@ def _indent(line: str) -> int:
 class Reindenter:
     """One pass over the lines of a document; :meth:`run` returns the rewritten lines."""
 
-    def __init__(self, separator: str = "<!-- -->") -> None:
+    def __init__(self, separator: str = "<!-- -->", depth: int = 0) -> None:
         self.separator = separator  # a line that ends every open list for Python-Markdown and renders as nothing
+        self.depth = depth  # how many block quotes this text is inside
         self.items: list[_Item] = []
         self.out: list[str] = []
         self.fence: tuple[str, int, int] | None = None  # closing fence, kramdown column, Python-Markdown column
@@ -66,7 +68,8 @@ class Reindenter:
         i = 0
         while i < len(lines):
             line = _expand(lines[i])
-            if self.fence is None and not self.items and _QUOTE.match(line):
+            # (Past MAX_QUOTES levels quotes are left as they are: hostile input must not cost depth x size.)
+            if self.fence is None and not self.items and self.depth < MAX_QUOTES and _QUOTE.match(line):
                 i = self.quote(lines, i)
             else:
                 self.line(line)
@@ -85,7 +88,7 @@ class Reindenter:
             self.out += ["", self.separator]  # kramdown keeps two quotes apart; Python-Markdown would join them
         if not self.blank or previous.startswith(">"):
             self.out.append("")
-        self.out += [("> " + line).rstrip() for line in Reindenter(self.separator).run(inner)]
+        self.out += [("> " + line).rstrip() for line in Reindenter(self.separator, self.depth + 1).run(inner)]
         self.blank, self.text, self.first = False, False, False
         return end
 
