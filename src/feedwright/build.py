@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .config import Site
@@ -80,7 +81,10 @@ class BuildReport:
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
     # Everything render_parts reads: the body (by its fingerprint) and these fields.
-    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
+    return (
+        post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
+        site.markdown,
+    )
 
 
 def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
@@ -147,14 +151,14 @@ def render_members(
     return entries
 
 
-def _prepare_rendering() -> None:
+def _prepare_rendering(dialect: str = "markdown") -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): the render workers forked next inherit them, and serialising does not
     wait for its imports (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
     from .pipeline.render import _markdown
 
-    _markdown()
+    _markdown(dialect)
 
 
 def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
@@ -290,7 +294,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
-    collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
+    collection = collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown))
     manifest = site.state_dir / MANIFEST
     previous_files, previous = read_manifest(manifest)
     if not allow_empty:

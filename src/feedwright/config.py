@@ -22,6 +22,7 @@ STATE_DIR = ".feedwright"
 FORMATS = ("rss", "atom", "json")
 DEFAULT_PERMALINK = "/:path/"
 PERMALINK_TOKENS = (":path", ":dir", ":slug", ":year", ":month", ":day", ":category")
+MARKDOWN_DIALECTS = ("markdown", "kramdown")  # the rows of feedwright.pipeline.markdown.DIALECTS
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Site:
     url_configured: bool = False
     # The daemon's [schedule]; None: the section is absent (every 10 minutes). Not part of repr(): it keys caches.
     schedule: Schedule | None = field(default=None, repr=False)
+    markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
     jekyll: JekyllSettings | None = None  # a Jekyll site root (_config.yml): see feedwright.jekyll
     variables: Mapping[str, Any] = field(default_factory=dict)
 
@@ -144,6 +146,12 @@ def _seconds(key: str, value: Any) -> float:
     return float(value)
 
 
+def _dialect(key: str, value: Any) -> str:
+    if value not in MARKDOWN_DIALECTS:
+        raise ConfigError(f"{key} must be one of {list(MARKDOWN_DIALECTS)}, got {value!r}")
+    return value
+
+
 def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
@@ -172,6 +180,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
     ("build", "known_keys"): ("known_keys", _keys),
+    ("build", "markdown"): ("markdown", _dialect),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
 }

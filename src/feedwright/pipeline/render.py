@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from html import escape, unescape
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import nh3
 
 from ..config import Site
 from .collect import Post, read_body
+from .markdown import SAFE_ATTRIBUTES, keep_attribute
 from .normalise import Reject, uri_encoded
 from .text import html_to_text, strip_tags, too_deep, truncate, xml_safe
-
-if TYPE_CHECKING:
-    import markdown
 
 _RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
 _COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
@@ -36,6 +33,8 @@ _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 _ATTRIBUTES.setdefault("a", set()).update({"title"})
 _ATTRIBUTES.setdefault("img", set()).update({"title"})
 _ATTRIBUTES.setdefault("abbr", set()).update({"title"})
+for _tag, _names in SAFE_ATTRIBUTES.items():  # heading and footnote ids, code languages
+    _ATTRIBUTES.setdefault(_tag, set()).update(_names)
 
 
 @dataclass(frozen=True)
@@ -91,20 +90,18 @@ def strip_liquid(text: str, site: Site) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> markdown.Markdown:
-    import markdown  # ~20 ms: only builds that render something pay for it
+def _markdown(dialect: str = "markdown") -> Callable[[str], str]:
+    from .markdown import converter  # ~20 ms: only builds that render something pay for it
 
-    return markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    return converter(dialect)
 
 
-def to_html(body: str, markup: str) -> str:
-    """Markdown (tables, fenced code, footnotes; raw HTML passes through) or HTML as it is."""
+def to_html(body: str, markup: str, dialect: str = "markdown") -> str:
+    """Markdown in ``dialect`` (see :mod:`feedwright.pipeline.markdown`; raw HTML passes through) or HTML as it is."""
     if markup == "html":
         return body
-    md = _markdown()
     try:
-        return md.reset().convert(body)
+        return _markdown(dialect)(body)
     except RecursionError:
         # Pathologically nested input; fall back to the text itself, which the sanitiser makes safe.
         return body
@@ -124,6 +121,7 @@ def sanitise(fragment: str, base: str) -> str:
         attributes=_ATTRIBUTES,
         url_relative=("rewrite_with_base", base),
         link_rel=None,
+        attribute_filter=keep_attribute,
     ).strip()
 
 
@@ -188,7 +186,7 @@ def post_body(post: Post, site: Site) -> tuple[str, str]:
 def render_parts(post: Post, site: Site, body: str) -> tuple[str, str, str | None]:
     """HTML, summary and image URL of ``post`` with ``body``: :func:`render` before the image file is looked up."""
     # xml_safe: a character reference such as &#7; in the body comes out of the sanitiser as a raw control char.
-    html = xml_safe(sanitise(to_html(strip_liquid(body, site), post.markup), post.url))
+    html = xml_safe(sanitise(to_html(strip_liquid(body, site), post.markup, site.markdown), post.url))
     summary = post.summary or summarise(html) or post.title
     url = post.image
     if url is None:
