@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ class Site:
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def state_dir(self) -> Path:
