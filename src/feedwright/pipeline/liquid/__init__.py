@@ -45,7 +45,8 @@ def front_matter(site: Site, post: Any) -> tuple[dict[str, Any], int]:
         return {}, 0
     meta, rest = parts
     head = text[: len(text) - len(rest)] if text.endswith(rest) else ""
-    return meta, head.count("\n")
+    # The body starts on the line after the closing "---" (what follows it on that line is only its newline).
+    return meta, head.count("\n") + rest.startswith("\n")
 
 
 def render_liquid(
@@ -55,6 +56,7 @@ def render_liquid(
     would. Never raises: every error becomes a warning."""
     if not has_liquid(body):
         return LiquidResult(body)
+    body = body.removeprefix("\n")  # the end of the "---" line: line numbers count from the next (offset)
     if meta.get("render_with_liquid") is False:
         return LiquidResult(body)
     from .environment import RenderState, environment, rendering

@@ -37,8 +37,8 @@ _NON_CJK_WORD = re.compile(rf"[^{_CJK}\s]+")
 _RUBY_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _SLUG_PATTERNS = {
     "raw": re.compile(r"\s+"),
-    "default": re.compile(r"[^\w]+|_+"),  # letters, marks, digits (Unicode); '_' is not kept, as in Jekyll
-    "pretty": re.compile(r"[^\w._~!$&'()+,;=@]+|_+(?![\w._~!$&'()+,;=@])"),
+    "default": re.compile(r"[\W_]+"),  # keeps letters, marks and digits (Unicode), as Jekyll's [^\p{M}\p{L}\p{Nd}]
+    "pretty": re.compile(r"[^\w._~!$&'()+,;=@]+"),
     "ascii": re.compile(r"[^A-Za-z0-9]+"),
     "latin": re.compile(r"[^A-Za-z0-9]+"),
 }

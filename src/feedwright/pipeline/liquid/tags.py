@@ -78,9 +78,11 @@ def _post_url(context: RenderContext, markup: str, token: Token) -> str:
     basename = rf"{re.escape(date)}-{re.escape(slug)}\.[^.]+"
     folder = re.escape(folder)
     pattern = re.compile(rf"^_posts/{folder}{basename}|^{folder}_posts/?{basename}")
-    for ref in state().links.posts:
-        if pattern.match(ref.source):
-            return relative(_env(context).site, ref.url)
+    # A feedwright content folder need not have _posts/: then the name is matched at the end of the path.
+    loose = re.compile(rf"(^|/){folder}{basename}$")
+    posts = state().links.posts
+    for ref in (*(r for r in posts if pattern.match(r.source)), *(r for r in posts if loose.search(r.source))):
+        return relative(_env(context).site, ref.url)
     raise LiquidError(f"post_url: no post {markup.strip()!r}", token=token)
 
 
