@@ -373,3 +373,45 @@ def test_build_resolves_post_url_and_reports_warnings(tmp_path: Path) -> None:
     assert [w for w in report.warnings if "gone.html" in w] == [
         "2024-01-02-second.md:6: Liquid tag {% include %}: include 'gone.html' not found in _includes; left out"
     ]
+
+
+# --- excerpts ----------------------------------------------------------------------------------------------
+
+
+def _summary(site: Site, body: str, front: str = "title: Here\n") -> str:
+    return render(post(site, body, front), site, LINKS).summary
+
+
+def test_excerpt_is_the_text_up_to_the_first_blank_line(site: Site) -> None:
+    body = "First line\nstill the *first* paragraph.\n\nSecond paragraph."
+    assert _summary(site, body) == "First line still the first paragraph."
+
+
+def test_excerpt_separator_from_front_matter_and_from_config(site: Site) -> None:
+    body = "Intro one.\n\nIntro two.\n<!--more-->\nThe rest."
+    assert _summary(site, body, "title: Here\nexcerpt_separator: <!--more-->\n") == "Intro one. Intro two."
+    configured = replace(site, variables={**site.variables, "excerpt_separator": "<!--more-->"})
+    assert _summary(configured, body) == "Intro one. Intro two."
+    assert _summary(site, body) == "Intro one."
+
+
+def test_excerpt_is_rendered_liquid_and_keeps_reference_links(site: Site) -> None:
+    body = "Release of Ruby {{ page.version }}, see [notes][n] and {{ site.data.releases.v3.size }} bytes.\n\n" \
+           "More.\n\n[n]: https://ex.org/notes\n"
+    p = post(site, body, "title: Here\nversion: 3.3.0\n")
+    entry = render(p, site, LINKS)
+    assert entry.summary == "Release of Ruby 3.3.0, see notes and 22068888 bytes."
+
+
+def test_excerpt_cut_inside_a_liquid_block_is_closed(site: Site) -> None:
+    body = "{% if page.title %}Shown\n\n{% endif %}Rest"
+    assert _summary(site, body) == "Shown"
+
+
+def test_excerpt_from_front_matter_wins(site: Site) -> None:
+    p = replace(post(site, "Body one.\n\nBody two."), summary="Given")
+    assert render(p, site, LINKS).summary == "Given"
+
+
+def test_excerpt_without_text_falls_back_to_the_first_paragraph_with_some(site: Site) -> None:
+    assert _summary(site, "![x](x.png)\n\nBody **text**.\n") == "Body text."
