@@ -415,3 +415,7 @@ def test_excerpt_from_front_matter_wins(site: Site) -> None:
 
 def test_excerpt_without_text_falls_back_to_the_first_paragraph_with_some(site: Site) -> None:
     assert _summary(site, "![x](x.png)\n\nBody **text**.\n") == "Body text."
+
+
+def test_include_parameter_literals_are_values_as_in_ruby(site: Site) -> None:
+    assert out(site, "{% include note.html text=19000 who=true %}") == '<p class="note">19000 (true)</p>\n'

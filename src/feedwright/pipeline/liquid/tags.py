@@ -38,6 +38,8 @@ _INVALID_SEQUENCE = re.compile(r"[./]{2,}")
 _HIGHLIGHT = re.compile(r"^([a-zA-Z0-9.+#_-]+)((\s+\w+(=(\w+|\"[^\"]*\"))?)*)$")
 _PAGE_SUFFIXES = {".md", ".markdown", ".mkd", ".mkdn", ".html", ".htm", ".textile"}
 MAX_INCLUDE_BYTES = 1024 * 1024
+_LITERALS: dict[str, object] = {"true": True, "false": False, "nil": None, "null": None}
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def _expression(stream: TokenStream) -> tuple[Token, str]:
@@ -167,6 +169,12 @@ def _param_value(context: RenderContext, d_quoted: str, s_quoted: str, variable:
         return s_quoted.replace("\\'", "'")
     if not variable:
         return ""
+    # Ruby's context[variable] reads a literal as its value ("19000" is a number, not a variable's name).
+    literal = _LITERALS.get(variable)
+    if literal is not None or variable in _LITERALS:
+        return literal
+    if _NUMBER.match(variable):
+        return float(variable) if "." in variable else int(variable)
     path: list[object] = [int(p) if p.isdigit() else p for p in variable.split(".")]
     return context.get(path, token=token, default=None)
 
