@@ -419,3 +419,12 @@ def test_excerpt_without_text_falls_back_to_the_first_paragraph_with_some(site: 
 
 def test_include_parameter_literals_are_values_as_in_ruby(site: Site) -> None:
     assert out(site, "{% include note.html text=19000 who=true %}") == '<p class="note">19000 (true)</p>\n'
+
+
+def test_dot_folders_are_not_readable(site: Site) -> None:
+    (site.root / ".feedwright").mkdir()
+    (site.root / ".feedwright" / "state.json").write_text("{}")
+    (site.root / "_posts" / ".secret").write_text("hidden")
+    for tag in ("{% link .feedwright/state.json %}", "{% include_relative .secret %}"):
+        text, warnings = liquid(site, tag)
+        assert text == "" and len(warnings) == 1

@@ -141,8 +141,9 @@ def _front_matter_permalink(path: Path, probe: bool = False) -> str | None:
 
 def _site_path(root: Path, rel: str) -> Path | None:
     """``root/rel`` if it stays inside the site (no ``..``, no absolute path, no symlink out), else None."""
-    if not rel or "\0" in rel or PurePosixPath(rel).is_absolute() or ".." in PurePosixPath(rel).parts:
-        return None
+    parts = PurePosixPath(rel).parts
+    if not rel or "\0" in rel or PurePosixPath(rel).is_absolute() or any(p.startswith(".") for p in parts):
+        return None  # no "..", and no dot-files (.feedwright/, .git/): a template sees only the site
     base = root.resolve()
     try:
         target = (base / rel).resolve()
