@@ -371,7 +371,7 @@ def test_build_resolves_post_url_and_reports_warnings(tmp_path: Path) -> None:
     feed = (root / "output" / "feed.json").read_text()
     assert 'href=\\"https://ex.org/2024-01-01-first/\\"' in feed
     assert [w for w in report.warnings if "gone.html" in w] == [
-        "2024-01-02-second.md:6: Liquid tag {% include %}: include 'gone.html' not found in _includes; left out"
+        "content/2024-01-02-second.md:6: Liquid tag {% include %}: include 'gone.html' not found in _includes; left out"
     ]
 
 

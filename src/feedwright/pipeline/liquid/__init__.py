@@ -63,13 +63,16 @@ def render_liquid(
 
     env = environment(site, links.files)
     folder = str(PurePosixPath(site.content.as_posix(), post.source).parent)
-    state = RenderState(source=post.source, line_offset=offset, links=links, post_dir="" if folder == "." else folder)
+    state = RenderState(
+        source=(site.content / post.source).as_posix(), line_offset=offset, links=links,
+        post_dir="" if folder == "." else folder,
+    )
     with rendering(state):
         try:
             template = env.from_string(body, name=post.source)
             text = template.render(site=site_drop(site, links, env.data), page=page_drop(site, post, meta))
         except (Exception, RecursionError) as exc:  # noqa: BLE001 - the engine itself failed: keep the text
             reason = " ".join(str(exc).split()[:30]) or type(exc).__name__
-            state.warnings.append(f"{post.source}: Liquid could not be rendered ({reason}); shown as written")
+            state.warnings.append(f"{state.source}: Liquid could not be rendered ({reason}); shown as written")
             text = body
     return LiquidResult(text, (*env.load_warnings, *state.warnings), True)

@@ -253,6 +253,12 @@ class _Include(Tag):
         return IncludeNode(token, markup, self.relative_to_post)
 
 
+class _IncludeCached(_Include):
+    """jekyll-include-cache's tag (Minimal Mistakes and other themes use it): the same as ``include`` here."""
+
+    name = sys.intern("include_cached")
+
+
 class _IncludeRelative(_Include):
     name = sys.intern("include_relative")
     relative_to_post = True
@@ -330,7 +336,6 @@ def _text_tag(tag_name: str, func: Any) -> type[Tag]:
 def register(env: JekyllEnvironment) -> None:
     """Add Jekyll's tags; Shopify's ``render`` goes (Jekyll has none) and ``include`` becomes Jekyll's."""
     env.tags.pop("render", None)
-    for tag in (
-        _Include, _IncludeRelative, _Highlight, _text_tag("post_url", _post_url), _text_tag("link", _link)
-    ):
+    tags = (_Include, _IncludeCached, _IncludeRelative, _Highlight)
+    for tag in (*tags, _text_tag("post_url", _post_url), _text_tag("link", _link)):
         env.add_tag(tag)
