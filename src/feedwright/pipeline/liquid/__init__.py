@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ...config import Site
-from .context import Links, PostRef, page_drop, site_drop, site_files_digest
+from .context import Links, PostRef, page_drop, site_files_digest
 
 __all__ = [
     "Links", "LiquidResult", "PostRef", "front_matter", "has_liquid", "render_liquid", "site_files_digest",
@@ -70,7 +70,7 @@ def render_liquid(
     with rendering(state):
         try:
             template = env.from_string(body, name=post.source)
-            text = template.render(site=site_drop(site, links, env.data), page=page_drop(site, post, meta))
+            text = template.render(site=env.site_drop(links), page=page_drop(site, post, meta))
         except (Exception, RecursionError) as exc:  # noqa: BLE001 - the engine itself failed: keep the text
             reason = " ".join(str(exc).split()[:30]) or type(exc).__name__
             state.warnings.append(f"{state.source}: Liquid could not be rendered ({reason}); shown as written")

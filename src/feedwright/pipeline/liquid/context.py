@@ -45,10 +45,15 @@ class Links:
     now: datetime | None = None  # site.time
     files: str = ""  # digest of _includes/ and _data/ (names, sizes, times): see :func:`site_files_digest`
     by_source: Mapping[str, PostRef] = field(default_factory=dict, compare=False, repr=False)
+    by_stem: Mapping[str, tuple[PostRef, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.by_source:
-            object.__setattr__(self, "by_source", {p.source: p for p in self.posts})
+        # Look-ups by path (link) and by file name without extension (post_url), in constant time.
+        object.__setattr__(self, "by_source", {p.source: p for p in self.posts})
+        stems: dict[str, list[PostRef]] = {}
+        for ref in self.posts:
+            stems.setdefault(PurePosixPath(ref.source).stem, []).append(ref)
+        object.__setattr__(self, "by_stem", {k: tuple(v) for k, v in stems.items()})
 
 
 def site_files_digest(root: Path) -> str:

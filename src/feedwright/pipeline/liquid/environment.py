@@ -20,7 +20,7 @@ from liquid.exceptions import LiquidError
 from liquid.token import TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from ...config import Site
-from .context import Links, load_data
+from .context import Links, load_data, site_drop
 
 # Jekyll has no limits of its own; these keep a hostile or broken post from taking the build down with it.
 LOOP_ITERATION_LIMIT = 100_000
@@ -104,10 +104,18 @@ class JekyllEnvironment(Environment):
         self.load_warnings: list[str] = []
         self.data: dict[str, Any] = load_data(self.root, self.load_warnings)
         self.partials: dict[tuple[str, int, int], Any] = {}  # path, mtime_ns, size -> parsed template
+        self._site_drop: tuple[Links, dict[str, Any]] | None = None
         from . import filters, tags
 
         tags.register(self)
         filters.register(self)
+
+    def site_drop(self, links: Links) -> dict[str, Any]:
+        """``site`` for this build's ``links``, made once: ``site.posts`` alone has an entry per post, and
+        making it for every rendered post would cost time growing with the square of the site's size."""
+        if self._site_drop is None or self._site_drop[0] is not links:
+            self._site_drop = (links, site_drop(self.site, links, self.data))
+        return self._site_drop[1]
 
     def error(self, exc: Any, msg: str | None = None, token: Token | None = None) -> None:
         """Lax: the failing node is dropped and rendering goes on; the error becomes a warning of this render."""

@@ -82,9 +82,10 @@ def _post_url(context: RenderContext, markup: str, token: Token) -> str:
     pattern = re.compile(rf"^_posts/{folder}{basename}|^{folder}_posts/?{basename}")
     # A feedwright content folder need not have _posts/: then the name is matched at the end of the path.
     loose = re.compile(rf"(^|/){folder}{basename}$")
-    posts = state().links.posts
-    for ref in (*(r for r in posts if pattern.match(r.source)), *(r for r in posts if loose.search(r.source))):
-        return relative(_env(context).site, ref.url)
+    candidates = state().links.by_stem.get(f"{date}-{slug}", ())
+    found = [r for r in candidates if pattern.match(r.source)] or [r for r in candidates if loose.search(r.source)]
+    if found:
+        return relative(_env(context).site, found[0].url)
     raise LiquidError(f"post_url: no post {markup.strip()!r}", token=token)
 
 
