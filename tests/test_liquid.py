@@ -428,3 +428,17 @@ def test_dot_folders_are_not_readable(site: Site) -> None:
     for tag in ("{% link .feedwright/state.json %}", "{% include_relative .secret %}"):
         text, warnings = liquid(site, tag)
         assert text == "" and len(warnings) == 1
+
+
+def test_render_with_liquid_false_from_config_defaults(site: Site) -> None:
+    defaults = [
+        {"scope": {"path": ""}, "values": {"license": "CC"}},
+        {"scope": {"path": "_posts", "type": "posts"}, "values": {"render_with_liquid": False}},
+        {"scope": {"path": "_posts/other"}, "values": {"render_with_liquid": True}},
+        {"scope": {"path": "", "type": "pages"}, "values": {"license": "no"}},
+    ]
+    configured = replace(site, variables={**site.variables, "defaults": defaults})
+    assert out(configured, "{{ page.title }}") == "{{ page.title }}"
+    assert out(configured, "{{ page.license }} {{ page.title }}", front="title: Here\nrender_with_liquid: true\n") == (
+        "CC Here"
+    )

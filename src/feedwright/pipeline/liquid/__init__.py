@@ -49,6 +49,28 @@ def front_matter(site: Site, post: Any) -> tuple[dict[str, Any], int]:
     return meta, head.count("\n") + rest.startswith("\n")
 
 
+def with_defaults(site: Site, source: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The front matter with ``_config.yml``'s ``defaults`` for posts under it (path prefix, type ``posts`` or
+    none), the longer path winning, the post's own keys over all: what Jekyll's ``page`` holds."""
+    rel = (site.content / source).as_posix()
+    found: list[tuple[int, Mapping[str, Any]]] = []
+    defaults = site.variables.get("defaults")
+    for entry in defaults if isinstance(defaults, list) else ():
+        scope = entry.get("scope") if isinstance(entry, Mapping) else None
+        values = entry.get("values") if isinstance(entry, Mapping) else None
+        if not isinstance(scope, Mapping) or not isinstance(values, Mapping):
+            continue
+        path = str(scope.get("path") or "").strip("/")
+        kind = scope.get("type")
+        if kind not in (None, "", "posts") or (path and rel != path and not rel.startswith(path + "/")):
+            continue
+        found.append((len(path), values))
+    merged: dict[str, Any] = {}
+    for _, values in sorted(found, key=lambda item: item[0]):
+        merged.update(values)
+    return {**merged, **meta}
+
+
 def render_liquid(
     site: Site, post: Any, body: str, links: Links, meta: Mapping[str, Any], offset: int = 0
 ) -> LiquidResult:
@@ -57,6 +79,7 @@ def render_liquid(
     if not has_liquid(body):
         return LiquidResult(body)
     body = body.removeprefix("\n")  # the end of the "---" line: line numbers count from the next (offset)
+    meta = with_defaults(site, post.source, meta) if site.variables.get("defaults") else meta
     if meta.get("render_with_liquid") is False:
         return LiquidResult(body)
     from .environment import RenderState, environment, rendering

@@ -55,6 +55,10 @@ class Links:
             stems.setdefault(PurePosixPath(ref.source).stem, []).append(ref)
         object.__setattr__(self, "by_stem", {k: tuple(v) for k, v in stems.items()})
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to every render worker: the indexes are rebuilt there rather than pickled twice over.
+        return (Links, (self.posts, self.now, self.files))
+
 
 def site_files_digest(root: Path) -> str:
     """A digest of every file under ``_includes/`` and ``_data/`` (path, size, modification time): when it
