@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from feedwright.build import build
 from feedwright.config import Site, load_site
@@ -442,3 +444,21 @@ def test_render_with_liquid_false_from_config_defaults(site: Site) -> None:
     assert out(configured, "{{ page.license }} {{ page.title }}", front="title: Here\nrender_with_liquid: true\n") == (
         "CC Here"
     )
+
+
+_PIECES = st.sampled_from([
+    "{{", "}}", "{%", "%}", "{% if x %}", "{% endif %}", "{% for i in (1..3) %}", "{% endfor %}", "{% raw %}",
+    "{% endraw %}", "{% comment %}", "{% endcomment %}", "{% include note.html x=1 %}", "{% include ", "{{ page.",
+    "{% post_url 2020/2020-01-02-hello %}", "{% highlight ruby %}", "{% endhighlight %}", "| where: 'a', 1",
+    "{{ site.data.links | sort: 'name' | first }}", "{% assign a = ", "\n", "\n\n", "'", '"', "-", "|", "text ",
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=25))
+def test_any_text_renders_without_raising(site: Site, pieces: list[str]) -> None:
+    body = "".join(pieces)
+    p = post(site, body)
+    result = render_liquid(site, p, body, LINKS, {"title": "Here"}, 3)
+    assert isinstance(result.text, str)
+    assert all(w.startswith("_posts/2024-06-26-here.md") and "\n" not in w for w in result.warnings)
