@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -358,7 +359,7 @@ def test_date_filters_use_the_site_time_zone(site: Site) -> None:
 
 
 def _jekyll_site(root: Path) -> Path:
-    (root / "content" / "_includes").mkdir(parents=True)
+    (root / "content").mkdir(parents=True)
     (root / "feedwright.toml").write_text('[site]\ntitle = "T"\nurl = "https://ex.org/"\n', encoding="utf-8")
     return root
 
@@ -462,3 +463,30 @@ def test_any_text_renders_without_raising(site: Site, pieces: list[str]) -> None
     result = render_liquid(site, p, body, LINKS, {"title": "Here"}, 3)
     assert isinstance(result.text, str)
     assert all(w.startswith("_posts/2024-06-26-here.md") and "\n" not in w for w in result.warnings)
+
+
+def test_cached_render_follows_includes_data_and_other_posts(tmp_path: Path) -> None:
+    root = _jekyll_site(tmp_path / "s")
+    (root / "_includes").mkdir()
+    (root / "_data").mkdir()
+    (root / "_includes" / "sig.html").write_text("signed v1")
+    (root / "_data" / "v.yml").write_text("version: 1.0\n")
+    (root / "content" / "2024-01-01-first.md").write_text("---\ntitle: First\n---\nPlain post.\n")
+    (root / "content" / "2024-01-02-second.md").write_text(
+        "---\ntitle: Second\n---\n{% include sig.html %} {{ site.data.v.version }} {% post_url 2024-01-01-first %}\n"
+    )
+    now = datetime(2024, 2, 1, tzinfo=UTC)
+
+    def second() -> str:
+        build(load_site(root), now=now)
+        feed = json.loads((root / "output" / "feed.json").read_text())
+        return next(i["content_html"] for i in feed["items"] if i["title"] == "Second")
+
+    assert second() == "<p>signed v1 1.0 /2024-01-01-first/</p>"
+    assert second() == "<p>signed v1 1.0 /2024-01-01-first/</p>"  # from the cache
+    (root / "_includes" / "sig.html").write_text("signed v2")
+    assert second() == "<p>signed v2 1.0 /2024-01-01-first/</p>"
+    (root / "_data" / "v.yml").write_text("version: 2.0\n")
+    assert second() == "<p>signed v2 2.0 /2024-01-01-first/</p>"
+    (root / "content" / "2024-01-01-first.md").write_text("---\ntitle: First\npermalink: /moved/\n---\nPlain.\n")
+    assert second() == "<p>signed v2 2.0 /moved/</p>"
