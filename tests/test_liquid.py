@@ -490,3 +490,13 @@ def test_cached_render_follows_includes_data_and_other_posts(tmp_path: Path) -> 
     assert second() == "<p>signed v2 2.0 /2024-01-01-first/</p>"
     (root / "content" / "2024-01-01-first.md").write_text("---\ntitle: First\npermalink: /moved/\n---\nPlain.\n")
     assert second() == "<p>signed v2 2.0 /moved/</p>"
+
+
+def test_error_inside_an_include_names_the_post_line_and_the_include(site: Site) -> None:
+    (site.root / "_includes" / "bad.html").write_text("ok\n{{ 'x' | date_to_string }}\n")
+    text, warnings = liquid(site, "one\n{% include bad.html %}")
+    assert text == "one\nok\n\n"
+    assert warnings == (
+        "_posts/2024-06-26-here.md:5: Liquid output {{ 'x' | date_to_string }} (in include bad.html, line 2): "
+        "invalid date 'x'; left out",
+    )

@@ -47,18 +47,15 @@ class RenderState:
 
     def warn(self, exc: LiquidError, token: Token | None) -> None:
         token = exc.token or token
-        where_token = token
-        inside = ""
-        if self.includes:  # report the line of the include in the post, and the file it included
-            name, where_token = self.includes[0]
+        where_token, inside = token, ""
+        if self.includes:  # the line of the outermost include in the post, and the file the error is in
+            where_token = self.includes[0][1]
             inner = self.line(token)
             inside = f" (in include {self.includes[-1][0]}" + (f", line {inner})" if inner else ")")
-            del name
         line = self.line(where_token)
         at = f"{self.source}:{line + self.line_offset}" if line else self.source
-        what = _describe(token)
         message = " ".join(str(exc.message or type(exc).__name__).split())
-        self.warnings.append(f"{at}: Liquid {what}{inside}: {message}; left out")
+        self.warnings.append(f"{at}: Liquid {_describe(token)}{inside}: {message}; left out")
 
 
 def _describe(token: Token | None) -> str:
@@ -67,7 +64,8 @@ def _describe(token: Token | None) -> str:
     if token.kind == TOKEN_TAG:
         return f"tag {{% {token.value} %}}"
     if token.kind == TOKEN_OUTPUT:
-        return f"output {{{{ {' '.join(token.value.split())[:60]} }}}}"
+        inner = " ".join(token.value.removeprefix("{{").removesuffix("}}").strip("-").split())
+        return f"output {{{{ {inner[:60]} }}}}"
     return "template"
 
 
