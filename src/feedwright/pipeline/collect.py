@@ -130,6 +130,8 @@ class Post:
     body: str | None
     markup: str
     fingerprint: str = ""
+    # (key, suggestion) for each front-matter key that looks like a typo of one feedwright reads (keys.py).
+    key_typos: tuple[tuple[str, str], ...] = ()
 
     def is_live(self, now: datetime) -> bool:
         """Published: neither a draft nor dated in the future."""
@@ -144,6 +146,9 @@ class Collection:
     rejected: list[PostError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (content-relative path, reason) of each folder ("culture/"; "" is the content root) or file that could not
+    # be read: the feeds built from what lies there are held back as they were (pipeline/keep.py).
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
     # Every content file was found as the cache last saw it: the same posts as the build that saved the cache.
     unchanged: bool = False
 
@@ -156,12 +161,15 @@ def walk(root: Path) -> list[Path]:
     return [Path(path) for _, path in scan(root)]
 
 
-def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+def scan(
+    root: Path, skipped: list[tuple[str, str]] | None = None, unreadable: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """:func:`walk` as (content-relative POSIX path, path) strings: no ``pathlib`` per file on large sites.
 
     The order is ``os.walk``'s, top-down with sorted names: a folder's files, then each sub-folder in turn.
     Symlinks not followed and files that are not regular files (a FIFO would block the build) are left out and,
-    when ``skipped`` is given, appended to it as (content-relative path, reason).
+    when ``skipped`` is given, appended to it as (content-relative path, reason). A folder that cannot be listed
+    is appended to ``unreadable`` as ("its/path/", reason) (the root as ""), never taken for an empty one.
     """
     found: list[tuple[str, str]] = []
     real_root = os.path.join(os.path.realpath(root), "")
@@ -174,7 +182,9 @@ def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
-        except OSError:
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((prefix, f"cannot list the folder: {exc.strerror or exc}"))
             return
         dirs: list[os.DirEntry[str]] = []
         files: list[os.DirEntry[str]] = []
@@ -344,6 +354,10 @@ def read_body(site: Site, post: Post) -> tuple[str, str]:
     raise Reject("no longer has front matter")
 
 
+class Unreadable(str):
+    """The outcome of a file that could not be read: not a rejection, its feeds are kept as they were."""
+
+
 # One file's outcome: a Post (without its body), a rejection reason, or None for a file that is not a post.
 Outcome = Post | str | None
 # (content-relative path, path, what the cache knows of it, its state entry) -> (outcome, record or None)
@@ -369,7 +383,7 @@ def _read_one(task: _Task, site: Site, now: datetime, state: State, started_ns: 
     except Reject as exc:
         return str(exc), (key, racy, fingerprint, _entry(state, rel), str(exc))
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}", None
+        return Unreadable(f"cannot read: {exc.strerror or exc}"), None
     return post, (key, racy, fingerprint, _entry(state, rel), post)
 
 
@@ -435,7 +449,7 @@ def collect(
     content = site.root / site.content
     result = Collection(warnings=list(state.warnings))
     skipped: list[tuple[str, str]] = []
-    files = scan(content, skipped)
+    files = scan(content, skipped, result.unreadable)
     result.warnings += [f"{site.content / rel}: {reason}" for rel, reason in skipped]
     outcomes: list[Outcome] = [None] * len(files)
     todo: list[int] = []
@@ -471,6 +485,8 @@ def collect(
     for (rel, _), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, Post):
             result.posts.append(outcome)
+        elif isinstance(outcome, Unreadable):
+            result.unreadable.append((rel, str(outcome)))
         elif isinstance(outcome, str):
             result.rejected.append(PostError(site.content / rel, outcome))
         else:
