@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, re
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
+    from .pipeline.liquid import Links
     from .pipeline.render import Entry
 
 STATE_FILE = "state.json"
@@ -80,24 +82,40 @@ class BuildReport:
 
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
-    # Everything render_parts reads: the body (by its fingerprint) and these fields.
-    return (
-        post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
-        site.markdown,
-    )
+    # Everything render_post reads: the body (by its fingerprint) and these fields. A body with Liquid also
+    # depends on the build's Links (other posts, includes, data): its entry is kept under this key plus theirs.
+    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
+            site.markdown)
 
 
-def _render_chunk(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
-    from .pipeline.render import post_body, render_parts
+Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]  # parts, fingerprint, warnings, liquid
 
+
+def _render_chunk(site: Site, posts: list[Post], links: Links | None = None) -> list[Rendered]:
+    from .pipeline.render import post_body, render_post
+
+    links = links if links is not None else _worker_links
     out = []
     for post in posts:
         body, fingerprint = post_body(post, site)
-        out.append((render_parts(post, site, body), fingerprint))
+        rendered = render_post(post, site, body, links)
+        out.append((rendered.parts, fingerprint, rendered.warnings, rendered.liquid))
     return out
 
 
-def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str | None], str]]:
+_worker_links: Links | None = None
+
+
+def _start_worker(links: Links) -> None:
+    # Each render worker gets the build's Links once, not once per chunk of posts.
+    global _worker_links
+    from .ops.lock import exit_with_parent
+
+    exit_with_parent()
+    _worker_links = links
+
+
+def _render_all(site: Site, posts: list[Post], links: Links) -> list[Rendered]:
     workers = _workers()
     if len(posts) >= PARALLEL_MIN_RENDERS and workers > 1:
         size = max(8, len(posts) // (workers * 6) + 1)
@@ -105,24 +123,53 @@ def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str
         try:
             from concurrent.futures import ProcessPoolExecutor
 
-            from .ops.lock import exit_with_parent
-
-            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(links,)) as pool:
                 return [item for chunk in pool.map(_render_chunk, [site] * len(chunks), chunks) for item in chunk]
         except (OSError, RuntimeError):  # no processes to be had: render here instead
             pass
-    return _render_chunk(site, posts)
+    return _render_chunk(site, posts, links)
+
+
+def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
+    """What Liquid in any post may refer to: the live posts (``post_url``, ``link``, ``site.posts``), the
+    build's time and the state of ``_includes/`` and ``_data/``."""
+    from .pipeline.liquid import Links, PostRef, site_files_digest
+
+    live = sorted((p for p in posts if p.is_live(now)), key=lambda p: (p.published, p.source), reverse=True)
+    refs = tuple(PostRef(p.source, p.url, p.title, p.published, p.categories, p.tags) for p in live)
+    return Links(refs, now, site_files_digest(site.root))
 
 
 def render_members(
-    site: Site, feeds: list[Feed], cache: Cache | None = None, unread: list[tuple[str, str]] | None = None
+    site: Site,
+    feeds: list[Feed],
+    cache: Cache | None = None,
+    unread: list[tuple[str, str]] | None = None,
+    links: Callable[[], Links] | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Entry]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
     when the post's bytes and fields are unchanged). A post whose body could not be read back since it was
-    collected is appended to ``unread`` as (content-relative path, reason): its feeds must not publish it empty."""
+    collected is appended to ``unread`` as (content-relative path, reason): its feeds must not publish it empty.
+    Rendering's warnings (Liquid) are added to ``warnings``.
+
+    ``links`` makes the build's :class:`~feedwright.pipeline.liquid.Links`; it is called only when a post must
+    be rendered or a post with Liquid is looked up in the cache (a warm build of a large site skips it).
+    """
+    from .pipeline.liquid import Links
     from .pipeline.render import Entry, image
 
     cache = cache or Cache.disabled()
+    made: list[Any] = []
+
+    def build_context() -> tuple[Links, str]:
+        if not made:
+            found = links() if links else Links()
+            # site.time is left out: a post showing the build time would otherwise never come from the cache.
+            made.extend((found, hash_parts(([(p.source, p.url, p.title) for p in found.posts], found.files,
+                                            repr(site.variables)))))
+        return made[0], made[1]
+
     parts: dict[str, tuple[str, str, str | None]] = {}
     members: dict[str, Post] = {}
     for feed in feeds:
@@ -130,17 +177,26 @@ def render_members(
             members.setdefault(post.id, post)
     todo: list[Post] = []
     for post in members.values():
-        found = cache.entry(_render_key(site, post)) if post.fingerprint else None
+        key = _render_key(site, post)
+        found = (cache.entry(key) or cache.entry((*key, build_context()[1]))) if post.fingerprint else None
         if found is None:
             todo.append(post)
         else:
             parts[post.id] = found
-    for post, (rendered, fingerprint) in zip(todo, _render_all(site, todo), strict=True):
+    seen: dict[str, None] = {}
+    results = _render_all(site, todo, build_context()[0]) if todo else []
+    for post, (rendered, fingerprint, said, liquid) in zip(todo, results, strict=True):
         parts[post.id] = rendered
+        seen.update(dict.fromkeys(said))
         if not fingerprint and post.body is None and unread is not None:
             unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
-        if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
-            cache.put_entry(_render_key(site, post), rendered)
+        # Kept only when rendered from the bytes the post was read from, and without warnings (so they are
+        # given again by the next build, until fixed).
+        if fingerprint and fingerprint == post.fingerprint and not said:
+            key = _render_key(site, post)
+            cache.put_entry((*key, build_context()[1]) if liquid else key, rendered)
+    if warnings is not None:
+        warnings.extend(seen)
     images: dict[str, Any] = {}
     entries: dict[str, Entry] = {}
     for key, post in members.items():
@@ -260,19 +316,21 @@ def _gc_paused() -> Iterator[None]:
 
 
 def build(
-    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False
+    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False,
+    stop: threading.Event | None = None,
 ) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
 
     Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection (or near-miss
     front-matter key) leaves ``output/`` and the state untouched. Content that cannot be read is reported in
-    ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). Raises
+    ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). ``stop`` set (the
+    daemon is stopping) ends the WebSub round at once; the feeds are published by then. Raises
     :class:`ContentError` when the content folder holds no posts but the last build published some (unless
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
     clock = time.monotonic()
     with _gc_paused():
-        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty)
+        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
     report.duration = time.monotonic() - clock
     return report
 
@@ -290,7 +348,9 @@ def _refuse_empty(site: Site, collection: Collection, state: State, previous: li
         )
 
 
-def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool) -> BuildReport:
+def _build(
+    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None
+) -> BuildReport:
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
@@ -300,7 +360,11 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
     if not allow_empty:
         _refuse_empty(site, collection, state, previous)
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
-    files = serialise_all(site, feeds, render_members(site, feeds, cache, collection.unreadable), cache)
+    render_warnings: list[str] = []
+    entries = render_members(
+        site, feeds, cache, collection.unreadable, lambda: build_links(site, collection.posts, now), render_warnings
+    )
+    files = serialise_all(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
         from .jekyll.feeds import atom_aliases
@@ -318,7 +382,7 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
         drafts=drafts,
         scheduled=scheduled,
         next_publish=next_publish,
-        warnings=[*collection.warnings, *cache.warnings],
+        warnings=[*collection.warnings, *render_warnings, *cache.warnings],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
@@ -338,15 +402,15 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool, allow
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings
     if site.hubs:
-        report.pings = _announce(site, feeds, report.result)
+        report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]
     return report
 
 
-def _announce(site: Site, feeds: list[Feed], result: PublishResult) -> list[Ping]:
+def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: threading.Event | None) -> list[Ping]:
     """WebSub: tell the hubs about each feed file this build rewrote (never about unchanged ones)."""
     from .pipeline.announce import notify
 
     written = set(result.written)
     urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]
-    return notify(site.hubs, urls, timeout=site.hub_timeout)
+    return notify(site.hubs, urls, timeout=site.hub_timeout, stop=stop)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -198,7 +200,14 @@ def _run_daemon(args: argparse.Namespace) -> int:
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
     setup_logging(args.log_format)
-    return Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait()).run()
+    daemon = Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait())
+    code = daemon.run()
+    if daemon.abandoned:
+        # Exit now, as a kill would: interpreter shutdown would wait for the abandoned build's worker processes.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code
 
 
 def _serve(args: argparse.Namespace) -> int:

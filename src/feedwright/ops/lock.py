@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ConfigError, LockTimeout, PublishError
+from ..pipeline.publish import not_a_folder
 
 LOCK_NAME = "build.lock"
 DAEMON_LOCK_NAME = "daemon.lock"  # held for a daemon's whole life: one daemon per site
@@ -82,7 +83,8 @@ def _open(state_dir: Path, path: Path) -> int:
         state_dir.mkdir(parents=True, exist_ok=True)
         return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise PublishError(f"{path}: cannot create the lock file ({exc.strerror or exc})") from None
+        reason = not_a_folder(state_dir) or f"{path}: cannot create the lock file ({exc.strerror or exc})"
+        raise PublishError(reason) from None
 
 
 def _claim(fd: int) -> None:

@@ -7,6 +7,7 @@ returned in the :class:`Run`. :func:`recorded_build` is the one-shot form ``feed
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,7 +90,9 @@ def unreadable_summary(report: BuildReport) -> str:
             "were kept as they were")
 
 
-def timed_build(site: Site, *, strict: bool = False, allow_empty: bool = False) -> Run:
+def timed_build(
+    site: Site, *, strict: bool = False, allow_empty: bool = False, stop: threading.Event | None = None
+) -> Run:
     """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised."""
     started, clock = datetime.now(UTC), time.monotonic()
     try:
@@ -97,7 +100,7 @@ def timed_build(site: Site, *, strict: bool = False, allow_empty: bool = False) 
         # collect() would read a vanished (unmounted, deleted) content folder as "no posts" and empty every feed.
         if not content.is_dir():
             raise ConfigError(f"{content}: content folder does not exist")
-        report, error = build(site, strict=strict, allow_empty=allow_empty), None
+        report, error = build(site, strict=strict, allow_empty=allow_empty, stop=stop), None
     except Exception as exc:  # the daemon keeps its schedule whatever went wrong; the caller reports it
         report, error = None, exc
     return Run(started, time.monotonic() - clock, report, error)

@@ -6,6 +6,7 @@ and the fields normalised before it, and returns its field's value or raises :cl
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -154,6 +155,8 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
 
 def _title(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     title = _text(meta, "title")
+    if title and "&" in title:  # as the site shows it: "&amp;" in front matter is "&" on the page
+        title = html.unescape(title).strip()
     if not title:
         raise Reject("title is missing")
     if len(title) > MAX_TITLE_LENGTH:
@@ -303,11 +306,18 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
 
 
+# The schemes feed readers accept as an item id (and that a reader following it as a link cannot abuse).
+_ID_SCHEMES = frozenset({"http", "https", "tag", "urn"})
+
+
 def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     given = _text(meta, "id")
     if not given:
         return f["url"]
     if _URI.match(given):
+        scheme = given.split(":", 1)[0].lower()
+        if scheme not in _ID_SCHEMES:  # javascript:, data:, file:... would be published as the item's id
+            raise Reject(f"id must be an http, https, tag or urn URI (or plain text), got a {scheme}: URI")
         return given
     # Atom ids must be IRIs: make a tag: URI (RFC 4151) from the site's host and the post's year.
     return f"tag:{src.site.host},{f['published'].year:04d}:{quote(given, safe=_URL_SAFE)}"
