@@ -108,6 +108,14 @@ def test_site_posts_newest_first(site: Site) -> None:
     )
 
 
+def test_site_categories_and_tags_map_names_to_posts(site: Site) -> None:
+    # made-mistakes: {% for post in site.categories.paperfaces limit:15 %} ... {{ site.categories.paperfaces | size }}
+    assert out(site, "{{ site.categories.a | map: 'title' | join }} {{ site.categories.news.size }} "
+                     "{{ site.tags.x | map: 'url' | join }} {{ site.categories.none | size }}") == (
+        "Hello 1 /2020/01/02/hello.html 0"
+    )
+
+
 def test_page_front_matter_and_computed_fields(site: Site) -> None:
     front = "title: Here\nversion: 3.3.0\nextra:\n  k: v\n"
     body = "{{ page.version }} {{ page.extra.k }} {{ page.title }} {{ page.url }} {{ page.path }} " \

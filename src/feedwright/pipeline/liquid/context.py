@@ -131,13 +131,24 @@ def page_drop(site: Site, post: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
     return page
 
 
+def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    # Jekyll's site.categories / site.tags: each name -> its posts, newest first as in site.posts.
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for post in posts:
+        for name in post[key]:
+            groups.setdefault(name, []).append(post)
+    return groups
+
+
 def site_drop(site: Site, links: Links, data: Mapping[str, Any]) -> dict[str, Any]:
     """``site``: the ``_config.yml`` values, then url, baseurl, time, data and posts as Jekyll sets them."""
     origin, baseurl = origin_and_baseurl(site)
     drop = dict(site.variables)
     drop.setdefault("title", site.title)
     drop.setdefault("description", site.description)
-    drop.update(url=origin, baseurl=baseurl, data=data, posts=[post_drop(site, p) for p in links.posts])
+    posts = [post_drop(site, p) for p in links.posts]
+    drop.update(url=origin, baseurl=baseurl, data=data, posts=posts,
+                categories=_grouped(posts, "categories"), tags=_grouped(posts, "tags"))
     if links.now is not None:
         drop["time"] = links.now.astimezone(site.timezone)
     return drop
