@@ -103,6 +103,13 @@ def test_attribute_lists_apply_where_python_markdown_can() -> None:
     assert 'width="70%"' in html and 'id="custom"' in html
 
 
+def test_only_colon_attribute_lists_are_attributes() -> None:
+    # Liquid left as text (render_with_liquid: false, {% raw %}) ending a paragraph is text in kramdown, not a
+    # Python-Markdown attribute list the sanitiser would then drop.
+    html = kramdown_dialect("a\n{% endraw %}\n{%- endfor -%}\n\nb *c*{x} d\n")
+    assert "{% endraw %}\n{%- endfor -%}</p>" in html and "<em>c</em>{x} d" in html
+
+
 def test_kramdown_backslash_escapes_are_consumed() -> None:
     text = html_to_text(kramdown_dialect("It\\'s \\<b\\> a \\| b \\$5 \\= c\\: \\\"q\\\"\n"))
     assert "\\" not in text and text == "It's <b> a | b $5 = c: \"q\""

@@ -18,6 +18,7 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown import inlinepatterns as patterns
 from markdown.blockprocessors import HashHeaderProcessor
+from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -165,6 +166,16 @@ class _DropAttributeLists(Treeprocessor):
                 child.tail = _IAL.sub("", child.tail)
 
 
+class _ColonAttributeLists(AttrListTreeprocessor):
+    """``attr_list`` reading only kramdown's ``{: ...}`` after a block or a span: Python-Markdown's own ``{...}``
+    would take Liquid left as text (``{% endraw %}`` ending a paragraph, ``render_with_liquid: false``) as
+    attributes and the sanitiser would drop it. A heading's ``{#id}`` stays, as in kramdown."""
+
+    BASE_RE = r"\{\:[ ]*([^\}\n ][^\n]*)\}"
+    BLOCK_RE = re.compile(r"\n[ ]*{}[ ]*$".format(BASE_RE))
+    INLINE_RE = re.compile(r"^{}".format(BASE_RE))
+
+
 class _Footnotes(Treeprocessor):
     """Footnotes as kramdown lays them out: no rule above them, back-links without a tooltip."""
 
@@ -192,6 +203,7 @@ class KramdownExtension(Extension):
         for name, (cls, pattern, priority) in _REFERENCES.items():
             md.inlinePatterns.register(_retrying(cls)(pattern, md), name, priority)
         md.treeprocessors.register(_HeaderIds(md), "kramdown_header_ids", -1)  # after unescape (0)
+        md.treeprocessors.register(_ColonAttributeLists(md), "attr_list", 8)  # replaces attr_list's own
         md.treeprocessors.register(_DropAttributeLists(md), "kramdown_drop_ials", 6)
         md.treeprocessors.register(_Footnotes(md), "kramdown_footnotes", 45)  # after footnotes' own (50)
         md.treeprocessors.register(Typography(md), "kramdown_typography", 5)  # before escapes are restored (0)
