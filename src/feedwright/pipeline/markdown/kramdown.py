@@ -172,8 +172,8 @@ class _ColonAttributeLists(AttrListTreeprocessor):
     attributes and the sanitiser would drop it. A heading's ``{#id}`` stays, as in kramdown."""
 
     BASE_RE = r"\{\:[ ]*([^\}\n ][^\n]*)\}"
-    BLOCK_RE = re.compile(r"\n[ ]*{}[ ]*$".format(BASE_RE))
-    INLINE_RE = re.compile(r"^{}".format(BASE_RE))
+    BLOCK_RE = re.compile(rf"\n[ ]*{BASE_RE}[ ]*$")
+    INLINE_RE = re.compile(rf"^{BASE_RE}")
 
 
 class _Footnotes(Treeprocessor):
