@@ -110,6 +110,13 @@ def test_only_colon_attribute_lists_are_attributes() -> None:
     assert "{% endraw %}\n{%- endfor -%}</p>" in html and "<em>c</em>{x} d" in html
 
 
+def test_a_note_referenced_twice_has_a_back_link_to_each_reference() -> None:
+    html = sanitise(kramdown_dialect("a[^x] b[^x] c[^y]\n\n[^x]: note\n[^y]: other\n"), BASE)
+    assert '<sup id="fnref:x">' in html and '<sup id="fnref:x:1">' in html  # kramdown's ids, not fnref2:x
+    assert f'<a href="{BASE}#fnref:x">↩</a>&nbsp;<a href="{BASE}#fnref:x:1">↩<sup>2</sup></a></p>' in html
+    assert html.count("#fnref:y") == 1
+
+
 def test_kramdown_backslash_escapes_are_consumed() -> None:
     text = html_to_text(kramdown_dialect("It\\'s \\<b\\> a \\| b \\$5 \\= c\\: \\\"q\\\"\n"))
     assert "\\" not in text and text == "It's <b> a | b $5 = c: \"q\""

@@ -9,6 +9,7 @@ text.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
@@ -176,6 +177,50 @@ class _ColonAttributeLists(AttrListTreeprocessor):
     INLINE_RE = re.compile(rf"^{BASE_RE}")
 
 
+_LATER_REF = re.compile(r"fnref(\d+):(.+)")
+
+
+def _later_references(root: etree.Element) -> Counter[str]:
+    """Python-Markdown's ``fnref2:x`` renamed as kramdown's ``fnref:x:1``; how many later references each note has."""
+    later: Counter[str] = Counter()
+    for sup in root.iter("sup"):
+        m = _LATER_REF.fullmatch(sup.get("id", ""))
+        if m:
+            sup.set("id", f"fnref:{m[2]}:{int(m[1]) - 1}")
+            later[m[2]] += 1
+    return later
+
+
+def _more_backlinks(li: etree.Element, name: str, count: int) -> None:
+    """After a note's back-link, one per later reference (``↩<sup>2</sup>``), as kramdown writes them."""
+    for parent in li.iter():
+        for i, a in enumerate(list(parent)):
+            if a.tag == "a" and a.get("href") == f"#fnref:{name}":
+                for n in range(count, 0, -1):
+                    more = copy.deepcopy(a)
+                    more.set("href", f"#fnref:{name}:{n}")
+                    more.tail = a.tail if n == count else "\xa0"
+                    etree.SubElement(more, "sup").text = str(n + 1)
+                    parent.insert(i + 1, more)
+                a.tail = "\xa0"
+                return
+
+
+class _FootnoteBacklinks(Treeprocessor):
+    """One back-link per reference to a note, as kramdown writes them (after the inline patterns made the refs)."""
+
+    def run(self, root: etree.Element) -> None:
+        later = _later_references(root)
+        if not later:
+            return
+        for div in root.iter("div"):
+            if div.get("class") == "footnotes":
+                for li in div.iter("li"):
+                    name = li.get("id", "").removeprefix("fn:")
+                    if later[name]:
+                        _more_backlinks(li, name, later[name])
+
+
 class _Footnotes(Treeprocessor):
     """Footnotes as kramdown lays them out: no rule above them, back-links without a tooltip."""
 
@@ -206,4 +251,5 @@ class KramdownExtension(Extension):
         md.treeprocessors.register(_ColonAttributeLists(md), "attr_list", 8)  # replaces attr_list's own
         md.treeprocessors.register(_DropAttributeLists(md), "kramdown_drop_ials", 6)
         md.treeprocessors.register(_Footnotes(md), "kramdown_footnotes", 45)  # after footnotes' own (50)
+        md.treeprocessors.register(_FootnoteBacklinks(md), "kramdown_backlinks", 15)  # after inline (20)
         md.treeprocessors.register(Typography(md), "kramdown_typography", 5)  # before escapes are restored (0)
