@@ -221,6 +221,7 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *,
     """Validate a parsed TOML document and return the :class:`Site` it describes.
 
     Every problem is found before any is reported: the :class:`ConfigError` lists each on its own line.
+
     ``jekyll``: the content folder is a Jekyll site root, which holds ``output/`` (never read as content).
     """
     values: dict[str, Any] = {}
@@ -240,6 +241,7 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *,
     values["url_configured"] = "url" in values
     site = Site(root=root, **values)
     content, output = root / site.content, root / site.output
+    # A Jekyll site root holds output/ itself; the collector never reads it as content.
     if not jekyll and (output.resolve() == content.resolve() or content.resolve() in output.resolve().parents):
         errors.append("build.output must not be inside build.content")
     if errors:
