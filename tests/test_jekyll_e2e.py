@@ -98,11 +98,14 @@ def test_links_ids_titles_dates_and_posts_are_jekylls(built: Built) -> None:
     assert set(items) == set(theirs), (sorted(set(items) - set(theirs))[:5], sorted(set(theirs) - set(items))[:5])
     links = sum(items[p]["url"] == t["link"] for p, t in theirs.items())
     ids = sum(items[p]["id"] == t["id"] for p, t in theirs.items())
+    # jekyll-feed's id is the post's URL without its trailing slash or extension (post.id | absolute_url).
+    ids_as_links = sum(items[p]["id"] == items[p]["url"] for p in theirs)
     titles = sum(items[p]["title"] == squash(str(t["title"])) for p, t in theirs.items())
     dates = sum(items[p]["date_published"] == jekyll_date(t["date"]).isoformat() for p, t in theirs.items())
     n = len(theirs)
     print(f"\n[{built.name}] {n} posts, the same set as Jekyll's; links equal Jekyll's page URL: {links}/{n} "
-          f"({_share(links, n):.2%}); ids equal jekyll-feed's ids: {ids}/{n}; titles {titles}/{n}; dates {dates}/{n}")
+          f"({_share(links, n):.2%}); ids equal jekyll-feed's ids: {ids}/{n} (the link itself: {ids_as_links}/{n}); "
+          f"titles {titles}/{n}; dates {dates}/{n}")
     assert _share(links, n) >= 0.995
     assert ids == titles == dates == n
 
