@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -211,3 +213,40 @@ def check_feed_files(files: Mapping[str, bytes]) -> None:
         if rel.endswith(".json"):
             for item in doc["items"]:
                 assert_safe_html(item.get("content_html", ""), f"{rel} {item['id']}")
+
+
+# A WebSub hub that defeats a per-read timeout.
+DRIP = r"""
+import socket, sys, threading, time
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", 0))
+server.listen(64)
+print(server.getsockname()[1], flush=True)
+
+def drip(conn):
+    # Accept, then answer one byte every 0.5 s, for ever: each read succeeds well within any per-read timeout.
+    data = b"HTTP/1.1 202 Accepted\r\nX-Drip: "
+    try:
+        for i in range(10**9):
+            conn.sendall(data[i:i + 1] if i < len(data) else b"a")
+            time.sleep(0.5)
+    except OSError:
+        conn.close()
+
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=drip, args=(conn,), daemon=True).start()
+"""
+
+
+@pytest.fixture
+def dripping_hub() -> Iterator[str]:
+    """A hub in another process (so its threads do not count here) that accepts and trickles bytes for ever."""
+    proc = subprocess.Popen([sys.executable, "-c", DRIP], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield f"http://127.0.0.1:{proc.stdout.readline().strip()}/hub"
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,56 @@ def test_strict_exits_1_and_leaves_output_untouched(example_site: Path) -> None:
     assert "--strict" in proc.stderr.splitlines()[-1]
     assert output_files(example_site / "output") == before
     assert (example_site / ".feedwright" / "state.json").read_bytes() == state
+
+
+def test_summary_has_the_timing_and_names_scheduled_posts(example_site: Path) -> None:
+    proc = feedwright(example_site, "build")
+    assert proc.returncode == 0, proc.stderr
+    summary, *scheduled = proc.stdout.splitlines()
+    assert re.search(r" in \d+\.\d\d s$", summary)
+    assert scheduled == [
+        "scheduled: content/news/2031-03-01-scheduled-spring-issue.md at 2031-03-01T09:00:00+09:00"
+    ]
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    proc = subprocess.run([sys.executable, "-m", "feedwright", "--version"], capture_output=True, text=True,
+                          check=False)
+    assert proc.stdout.strip() == f"feedwright {version('feedwright')}"
+
+
+def test_a_write_error_names_the_file_and_the_fix_not_a_temp_file(
+    example_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feedwright.cli import main
+
+    assert main(["build", "-q", "--site", str(example_site)]) == 0
+    (example_site / "output" / "atom.xml").unlink()
+    (example_site / "output" / "atom.xml").mkdir()  # root ignores permissions: a folder in the way instead
+    write_post(example_site, "news/2025-06-01-new.md", {"title": "New", "date": "2025-06-01"})
+    assert main(["build", "-q", "--site", str(example_site)]) == 74
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and ".tmp" not in err
+    assert f"{example_site / 'output' / 'atom.xml'}: cannot write" in err and "a folder is in the way" in err
+
+
+def test_build_without_a_url_exits_2_with_the_fix(
+    example_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feedwright.cli import main
+
+    config = example_site / "feedwright.toml"
+    config.write_text(config.read_text().replace('url = "https://news.example.org/"\n', ""))
+    assert main(["build", "--site", str(example_site)]) == 2
+    err = capsys.readouterr().err
+    assert "no [site] url" in err and 'add url = "https://your.site/" under [site]' in err and "--base-url" in err
+    assert not (example_site / "output").exists()
+    assert main(["daemon", "--site", str(example_site)]) == 2
+    assert main(["check", "--site", str(example_site)]) == 0
+    assert "warning: no [site] url" in capsys.readouterr().err
+
+    assert main(["build", "-q", "--base-url", "https://mirror.example.net/news", "--site", str(example_site)]) == 0
+    assert "https://mirror.example.net/news/" in (example_site / "output" / "rss.xml").read_text()
+    assert main(["build", "--base-url", "ftp://x", "--site", str(example_site)]) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ def test_full_config_is_applied(tmp_path: Path) -> None:
                 "permalink": "/:year/:slug/",
                 "max_file_size": 1000,
             },
-            "schedule": {"anything": 1},
+            "schedule": {"every": "5m"},
         },
         tmp_path,
     )
@@ -69,6 +70,7 @@ def test_full_config_is_applied(tmp_path: Path) -> None:
     assert (site.full_content, site.category_feeds, site.tag_feeds) == (False, False, True)
     assert site.permalink == "/:year/:slug/"
     assert site.max_file_size == 1000
+    assert site.url_configured and site.schedule is not None and site.schedule.describe() == "every 5m"
 
 
 @pytest.mark.parametrize(
@@ -212,3 +214,55 @@ def test_load_site_error_for_bad_key_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_site(tmp_path)
     assert "feedwright.toml" in str(info.value) and "build.limit" in str(info.value)
+
+
+def test_every_config_error_is_reported_at_once_each_on_its_own_line(tmp_path: Path) -> None:
+    data = {
+        "site": {"url": "ftp://x", "titel": "T"},
+        "build": {"limit": 0, "formats": ["rss", "pdf"]},
+        "schedule": {"every": "soon"},
+        "serve": {"port": 8000},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, tmp_path, "site/feedwright.toml")
+    lines = str(info.value).splitlines()
+    assert all(line.startswith("site/feedwright.toml: ") for line in lines)
+    text = str(info.value)
+    for part in ("site.url", "unknown key site.titel; did you mean 'site.title'?", "build.limit", "'pdf'",
+                 "schedule.every", "unknown section [serve]"):
+        assert part in text
+    assert len(lines) == 6
+
+
+@pytest.mark.parametrize(
+    ("data", "hint"),
+    [({"biuld": {}}, "did you mean 'build'?"), ({"build": {"limt": 3}}, "did you mean 'build.limit'?"),
+     ({"site": {"limit": 3}}, "did you mean 'build.limit'?"), ({"schedule": {"evry": "1m"}}, "did you mean 'every'?"),
+     ({"websub": {"hub": []}}, "did you mean 'websub.hubs'?")],
+)
+def test_unknown_names_get_a_suggestion(tmp_path: Path, data: dict[str, Any], hint: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(hint)):
+        parse_config(data, tmp_path)
+
+
+def test_check_and_build_validate_the_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from feedwright.cli import main
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "feedwright.toml").write_text('[site]\nurl = "https://ex.org/"\n[schedule]\ncron = "61 * * * *"\n')
+    assert main(["check", "--site", str(tmp_path)]) == 2
+    assert "schedule.cron" in capsys.readouterr().err
+    assert main(["build", "--site", str(tmp_path)]) == 2
+    assert not (tmp_path / "output").exists()
+
+
+def test_site_that_is_a_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "feedwright.toml").write_text("")
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        load_site(tmp_path / "feedwright.toml")
+
+
+def test_a_permalink_may_use_title_as_jekyll_sites_do(tmp_path: Path) -> None:
+    # "/:category/:title/" was refused; :title is the slug, as in Jekyll.
+    site = parse_config({"build": {"permalink": "/:category/:title/"}}, tmp_path)
+    assert site.permalink == "/:category/:title/"

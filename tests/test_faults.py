@@ -20,6 +20,7 @@ import pytest
 from conftest import NOW, make_site, output_files, run_build, write_post
 from feedwright.cli import main
 from feedwright.errors import PublishError
+from feedwright.pipeline import publish as publish_module
 
 ENV_NOW = str(int(NOW.timestamp()))
 
@@ -115,7 +116,7 @@ def test_a_file_where_a_feed_folder_should_be(
     capsys.readouterr()
     assert main(["build", "--site", str(site)]) == 74
     line = _one_line(capsys.readouterr().err)
-    assert "categories/c1" in line and "cannot write" in line
+    assert line == f"feedwright: {blocker} is a file, not a folder; remove or rename it"
     assert output_files(site / "output") == {**before, "categories/c1": b"someone else's file"}
     assert _temp_files(site / "output") == []
     blocker.unlink()
@@ -128,7 +129,8 @@ def test_output_that_is_a_file_exits_74_and_heals(site: Path, capsys: pytest.Cap
     (site / "output").write_bytes(b"not a folder")
     capsys.readouterr()
     assert main(["build", "--site", str(site)]) == 74
-    assert "output" in _one_line(capsys.readouterr().err)
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"feedwright: {site / 'output'} is a file, not a folder; remove or rename it"
     assert (site / "output").read_bytes() == b"not a folder"
     (site / "output").unlink()
     assert main(["build", "--site", str(site), "-q"]) == 0
@@ -139,8 +141,14 @@ def test_state_folder_that_is_a_file_exits_74(site: Path, capsys: pytest.Capture
     shutil.rmtree(site / ".feedwright")
     (site / ".feedwright").write_bytes(b"not a folder")
     capsys.readouterr()
+    message = f"{site / '.feedwright'} is a file, not a folder; remove or rename it"
     assert main(["build", "--site", str(site)]) == 74
-    assert ".feedwright" in _one_line(capsys.readouterr().err)
+    assert _one_line(capsys.readouterr().err) == f"feedwright: {message}"  # was "cannot create the lock file"
+    assert main(["status", "--site", str(site)]) == 1
+    assert _one_line(capsys.readouterr().err) == f"feedwright: {message}"
+    with pytest.raises(PublishError) as info:  # the library, without the lock: the first state write says it
+        run_build(site)
+    assert str(info.value) == message
     assert output_files(site / "output") == before
 
 
@@ -184,6 +192,36 @@ def test_a_real_full_disk(tmpfs_site: Path, capsys: pytest.CaptureFixture[str]) 
     _remount(root, "size=8m")
     assert main(["build", "--site", str(root), "-q"]) == 0
     assert "Lorem ipsum" in (root / "output" / "feed.json").read_text(encoding="utf-8")
+
+
+def _big_posts(root: Path, tag: str) -> None:
+    for i in range(8):
+        write_post(root, f"p{i}.md", {"title": f"P{i} {tag}", "date": f"2024-01-0{i + 1}", "categories": [f"c{i}"]},
+                   body=f"{tag} lorem ipsum dolor sit amet {i}. " * 200)
+
+
+def test_a_disk_without_room_for_both_versions_still_publishes(
+    tmpfs_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """About 410 KB of feeds on a 640 KiB output/: the old and the new version of every feed do not fit at once
+    (staging everything before renaming could never publish again), one batch beside the old files does."""
+    root = tmpfs_site
+    _remount(root, "size=640k")
+    _big_posts(root, "one")
+    assert main(["build", "--site", str(root), "-q"]) == 0
+    before = output_files(root / "output")
+    _big_posts(root, "two")
+    monkeypatch.setattr(publish_module, "BATCH_BYTES", 10**9)  # everything staged at once, as before
+    capsys.readouterr()
+    assert main(["build", "--site", str(root)]) == 74
+    line = _one_line(capsys.readouterr().err)
+    assert "No space left on device" in line and f"publishing needs about 0.4 MB free in {root / 'output'} (" in line
+    assert output_files(root / "output") == before and _temp_files(root / "output") == []
+    monkeypatch.setattr(publish_module, "BATCH_BYTES", 100_000)
+    assert main(["build", "--site", str(root), "-q"]) == 0
+    assert output_files(root / "output") == _reference(root, tmp_path)
+    assert b"P7 two" in (root / "output" / "categories" / "c7" / "feed.json").read_bytes()
+    assert _temp_files(root / "output") == []
 
 
 def test_a_read_only_output_exits_74_keeps_the_feeds_and_heals(

@@ -292,6 +292,45 @@ def test_alias_bombs_stay_within_a_memory_and_time_bound(tmp_path: Path) -> None
     assert {f"content/{key}.md" for key in ("categories", "tags", "author", "title", "draft")} <= listed
 
 
+def _merge_key_bomb(levels: int) -> str:
+    """YAML merge keys (``<<``) over doubled aliases: PyYAML before 6.0.4 copied each level twice, 2**levels pairs
+    from under a kilobyte (yaml/pyyaml#897)."""
+    lines = ["l0: &l0 {k: v}"]
+    lines += [f"l{n}: &l{n} {{<<: [*l{n - 1}, *l{n - 1}], k{n}: v}}" for n in range(1, levels + 1)]
+    return "\n".join([*lines, f"<<: [*l{levels}, *l{levels}]"])
+
+
+def test_merge_key_bombs_stay_within_a_memory_and_time_bound(tmp_path: Path) -> None:
+    """The PyYAML floor (>= 6.0.4): a merge-key bomb is harmless, in a process limited to 1 GiB, and the other
+    posts publish. On 6.0.3 the same 1 KB post needs gigabytes and the whole build dies of MemoryError."""
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "feedwright.toml").write_text(f'[site]\ntitle = "Bombs"\nurl = "{SITE_URL}"\n', encoding="utf-8")
+    bomb = _merge_key_bomb(24)
+    assert len(bomb) < 1100
+    (site / "content" / "bomb.md").write_text(f"---\ntitle: Bomb\ndate: 2024-01-01\n{bomb}\n---\nBody.\n", "utf-8")
+    (site / "content" / "under-a-key.md").write_text(
+        f"---\ntitle: Bomb\ndate: 2024-01-01\nunused:\n  {bomb.replace(chr(10), chr(10) + '  ')}\n---\nBody.\n", "utf-8"
+    )
+    for n in range(2):
+        (site / "content" / f"good-{n}.md").write_text(f"---\ntitle: Good {n}\ndate: 2024-01-0{n + 2}\n---\nFine.\n",
+                                                     encoding="utf-8")
+    limit = (
+        "import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); "
+        "sys.argv = ['feedwright', 'build', '--site', sys.argv[1]]; runpy.run_module('feedwright', run_name='__main__')"
+    )
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", limit, str(site)], capture_output=True, text=True, timeout=120,
+                            env=env)
+    seconds = time.monotonic() - started
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode in (0, 1), result.stderr  # the bomb posts published harmlessly, or rejected
+    assert seconds < 15, f"{seconds:.1f} s"
+    titles = [item["title"] for item in json.loads((site / "output" / "feed.json").read_bytes())["items"]]
+    assert {"Good 0", "Good 1"} <= set(titles)
+
+
 def test_html_depth_guard_leaves_real_articles_alone() -> None:
     from feedwright.pipeline.text import too_deep
 

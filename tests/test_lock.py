@@ -80,8 +80,16 @@ def test_a_killed_holder_never_leaves_a_stale_lock(tmp_path: Path) -> None:
 
 def test_an_unusable_state_folder_is_a_publish_error(tmp_path: Path) -> None:
     (tmp_path / ".feedwright").write_text("a file, not a folder")
-    with pytest.raises(PublishError, match="cannot create the lock file"), site_lock(tmp_path / ".feedwright", 0):
+    with pytest.raises(PublishError) as info, site_lock(tmp_path / ".feedwright", 0):
         pass
+    assert str(info.value) == f"{tmp_path / '.feedwright'} is a file, not a folder; remove or rename it"
+
+
+def test_a_state_folder_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    (tmp_path / "site").write_text("a file where the site's folder should be")
+    with pytest.raises(PublishError) as info, site_lock(tmp_path / "site" / ".feedwright", 0):
+        pass
+    assert str(info.value) == f"{tmp_path / 'site'} is a file, not a folder; remove or rename it"
 
 
 def test_lock_wait_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -477,5 +477,21 @@ def test_id_uri_is_kept(site: Site, state: State, value: str) -> None:
     assert run({"id": value}, site, state)["id"] == value
 
 
+@pytest.mark.parametrize("value", ["HTTPS://old.ex.org/p/1", "URN:isbn:0451450523"])
+def test_id_scheme_is_case_insensitive(site: Site, state: State, value: str) -> None:
+    assert run({"id": value}, site, state)["id"] == value
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme"),
+    [("javascript:alert(1)", "javascript"), ("JavaScript:alert(document.cookie)", "javascript"),
+     ("data:text/html,<script>alert(1)</script>", "data"), ("file:///etc/passwd", "file"), ("post:42", "post")],
+)
+def test_id_with_another_scheme_is_rejected(site: Site, state: State, value: str, scheme: str) -> None:
+    assert reject({"id": value}, site, state) == (
+        f"id must be an http, https, tag or urn URI (or plain text), got a {scheme}: URI"
+    )
+
+
 def test_id_list_rejected(site: Site, state: State) -> None:
     assert "id" in reject({"id": ["a"]}, site, state)

@@ -193,3 +193,73 @@ def test_read_only_output_raises_publish_error(dirs: tuple[Path, Path]) -> None:
     finally:
         output.chmod(0o755)
     assert output_files(output) == before
+
+
+def test_every_stray_temp_file_is_swept_even_where_no_feed_is_left(dirs: tuple[Path, Path]) -> None:
+    output, manifest = dirs
+    publish(FILES, output, manifest)
+    # A publish killed after staging a feed for a category that has since disappeared (never in the manifest),
+    # and one killed beside a feed that still exists: what a SIGKILL leaves, marker included.
+    manifest.with_name(publish_module.PUBLISHING).touch()
+    gone = output / "categories" / "gone"
+    gone.mkdir(parents=True)
+    (gone / ".rss.xml.k3j_x9q2.tmp").write_bytes(b"half")
+    (output / ".rss.xml.ab12cd34.tmp").write_bytes(b"half")
+    # Not feedwright's: another naming, a folder of its own, a symlink.
+    mine = output / "mine"
+    mine.mkdir()
+    (mine / "notes.tmp").write_bytes(b"keep")
+    (output / ".htaccess").write_bytes(b"keep")
+    (output / ".feed.json.zzzzzzzz.tmp.bak").write_bytes(b"keep")
+    os.symlink(output / ".htaccess", output / ".atom.xml.linklink.tmp")
+    publish(FILES, output, manifest)
+    assert _leftovers(output) == [".atom.xml.linklink.tmp"]
+    assert not manifest.with_name(publish_module.PUBLISHING).exists()
+    assert not gone.exists() and (output / "categories").is_dir()
+    assert (mine / "notes.tmp").read_bytes() == (output / ".htaccess").read_bytes() == b"keep"
+    assert (output / ".feed.json.zzzzzzzz.tmp.bak").exists()
+
+
+def test_changes_are_published_in_bounded_batches(dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    output, manifest = dirs
+    publish(FILES, output, manifest)
+    monkeypatch.setattr(publish_module, "BATCH_BYTES", 40)
+    real_replace, staged_at_rename = os.replace, []
+
+    def replace(src: str, dst: str) -> None:
+        if Path(dst).parent.is_relative_to(output):
+            staged_at_rename.append(len(_leftovers(output)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(publish_module.os, "replace", replace)
+    newer = {rel: data + b"<!-- v2 -->" for rel, data in FILES.items()} | {"categories/new/rss.xml": b"<rss/>\n"}
+    result = publish(newer, output, manifest)
+    assert output_files(output) == newer
+    assert sorted(result.written) == sorted(newer)
+    assert max(staged_at_rename) <= 2  # 27-29 bytes a file: at most two staged at once, never all six
+    assert json.loads(manifest.read_text())["files"] == sorted(newer)
+
+
+def test_a_failure_between_batches_leaves_whole_files_and_owns_the_new_ones(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output, manifest = dirs
+    publish({"rss.xml": b"<rss>site</rss>\n"}, output, manifest)
+    monkeypatch.setattr(publish_module, "BATCH_BYTES", 1)  # one file a batch
+    real_stage = publish_module._stage
+
+    def stage(path: Path, data: bytes) -> str:
+        if path == output / "rss.xml":  # the second batch
+            raise OSError(errno.EIO, "Input/output error", str(path))
+        return real_stage(path, data)
+
+    monkeypatch.setattr(publish_module, "_stage", stage)
+    newer = {"categories/a/rss.xml": b"<rss>a</rss>\n", "rss.xml": b"<rss>v2</rss>\n"}
+    with pytest.raises(PublishError, match="Input/output error"):
+        publish(newer, output, manifest)
+    assert output_files(output) == {"categories/a/rss.xml": b"<rss>a</rss>\n", "rss.xml": b"<rss>site</rss>\n"}
+    assert _leftovers(output) == []
+    # The new feed is owned already: a later build that no longer produces it removes it.
+    monkeypatch.setattr(publish_module, "_stage", real_stage)
+    publish({"rss.xml": b"<rss>v3</rss>\n"}, output, manifest)
+    assert output_files(output) == {"rss.xml": b"<rss>v3</rss>\n"}

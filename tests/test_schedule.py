@@ -10,6 +10,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feedwright.cli import main
+from feedwright.config import load_site
 from feedwright.errors import ConfigError
 from feedwright.ops.schedule import (
     DEFAULT_EVERY,
@@ -17,7 +18,6 @@ from feedwright.ops.schedule import (
     cron_trigger,
     crontab_weekdays,
     format_duration,
-    load_schedule,
     parse_every,
     parse_schedule,
 )
@@ -134,7 +134,7 @@ def test_schedule_table() -> None:
 )
 def test_bad_schedule_table(table: object, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        parse_schedule(table, SEOUL, "site/feedwright.toml")
+        parse_schedule(table, SEOUL)
 
 
 def test_triggers_and_periods() -> None:
@@ -149,13 +149,14 @@ def test_triggers_and_periods() -> None:
         Schedule(every=timedelta(minutes=1), cron="* * * * *")
 
 
-def test_load_schedule_reads_the_site_config(tmp_path: Path) -> None:
-    assert load_schedule(tmp_path, SEOUL) == Schedule()
+def test_the_site_config_carries_its_schedule(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    assert load_site(tmp_path).schedule is None
     (tmp_path / "feedwright.toml").write_text('[schedule]\nevery = "30s"\n', encoding="utf-8")
-    assert load_schedule(tmp_path, SEOUL).every == timedelta(seconds=30)
+    assert load_site(tmp_path).schedule == Schedule(every=timedelta(seconds=30))
     (tmp_path / "feedwright.toml").write_text('[schedule]\nevery = "30 s\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_schedule(tmp_path, SEOUL)
+        load_site(tmp_path)
 
 
 def _site(tmp_path: Path, extra: str = "") -> Path:

@@ -333,3 +333,17 @@ def test_watch_rebuilds_on_change_and_stops_on_sigterm(example_site: Path) -> No
             proc.wait(timeout=DEADLINE)
         reader.join(5)
     assert any(re.search(r"GET /rss\.xml 200 \d+", line) for line in lines)
+
+
+def test_watch_without_a_site_url_publishes_under_the_preview_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedwright.config import load_site
+    from feedwright.ops.serve import Watcher
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
+    write_post(tmp_path, "hello.md", {"title": "Hello", "date": "2024-01-01"})
+    watcher = Watcher(load_site(tmp_path), base_url="http://127.0.0.1:8123/")
+    watcher.rebuild()
+    rss = (tmp_path / "output" / "rss.xml").read_text(encoding="utf-8")
+    assert "http://127.0.0.1:8123/hello/" in rss and "localhost:8000" not in rss

@@ -119,3 +119,9 @@ def test_an_overdue_daemon_makes_status_exit_1(tmp_path: Path, capsys: pytest.Ca
                                   next_run=long_ago + timedelta(minutes=10)))
     assert main(["status", "--site", str(tmp_path), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["overdue"] is True
+
+
+def test_no_status_yet_as_json_is_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--json", "--site", str(tmp_path)]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["healthy"] is False and data["outcome"] == "none" and "no run recorded yet" in data["error"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,13 +17,15 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .config import Site
-from .errors import ConfigError, PostError, PublishError
+from .errors import ConfigError, ContentError, PostError
 from .incremental.store import Cache, digest_bytes, hash_parts
 from .pipeline.collect import Collection, Post, _workers, collect
 from .pipeline.history import State
+from .pipeline.keep import Group, groups, hold
+from .pipeline.keys import describe
 from .pipeline.pages import pages
 from .pipeline.plan import Feed, plan_with_counts
-from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish
+from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest, write_error
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
@@ -58,10 +62,22 @@ class BuildReport:
     result: PublishResult | None = None
     warnings: list[str] = field(default_factory=list)
     pings: list[Ping] = field(default_factory=list)  # WebSub, one per hub and changed feed
+    # Output files left exactly as they were because content they were built from could not be read.
+    held: frozenset[str] = frozenset()
+    # Each folder or file under the content folder that could not be read: an error, not a rejection.
+    unreadable: list[PostError] = field(default_factory=list)
+    near_misses: list[PostError] = field(default_factory=list)  # front-matter keys that look like typos
+    duration: float = 0.0  # seconds
+    source: str | None = None  # what the site's settings were read from (a Jekyll site's _config.yml)
 
     @property
     def rejected(self) -> list[PostError]:
         return self.collection.rejected
+
+    def scheduled_posts(self) -> list[Post]:
+        """The posts that are not drafts and come out later, soonest first."""
+        return sorted((p for p in self.collection.posts if not p.draft and p.published > self.now),
+                      key=lambda p: (p.published, p.source))
 
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
@@ -99,9 +115,12 @@ def _render_all(site: Site, posts: list[Post]) -> list[tuple[tuple[str, str, str
     return _render_chunk(site, posts)
 
 
-def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) -> dict[str, Entry]:
+def render_members(
+    site: Site, feeds: list[Feed], cache: Cache | None = None, unread: list[tuple[str, str]] | None = None
+) -> dict[str, Entry]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
-    when the post's bytes and fields are unchanged)."""
+    when the post's bytes and fields are unchanged). A post whose body could not be read back since it was
+    collected is appended to ``unread`` as (content-relative path, reason): its feeds must not publish it empty."""
     from .pipeline.render import Entry, image
 
     cache = cache or Cache.disabled()
@@ -119,6 +138,8 @@ def render_members(site: Site, feeds: list[Feed], cache: Cache | None = None) ->
             parts[post.id] = found
     for post, (rendered, fingerprint) in zip(todo, _render_all(site, todo), strict=True):
         parts[post.id] = rendered
+        if not fingerprint and post.body is None and unread is not None:
+            unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
         if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
             cache.put_entry(_render_key(site, post), rendered)
     images: dict[str, Any] = {}
@@ -239,23 +260,58 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build(site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True) -> BuildReport:
+def build(
+    site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False,
+    stop: threading.Event | None = None,
+) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
 
-    Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection leaves
-    ``output/`` and the state untouched. Raises :class:`PublishError` if the output cannot be written.
+    Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection (or near-miss
+    front-matter key) leaves ``output/`` and the state untouched. Content that cannot be read is reported in
+    ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). ``stop`` set (the
+    daemon is stopping) ends the WebSub round at once; the feeds are published by then. Raises
+    :class:`ContentError` when the content folder holds no posts but the last build published some (unless
+    ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
+    clock = time.monotonic()
     with _gc_paused():
-        return _build(site, now=now, strict=strict, write=write)
+        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
+    report.duration = time.monotonic() - clock
+    return report
 
 
-def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> BuildReport:
+def _refuse_empty(site: Site, collection: Collection, state: State, previous: list[Group] | None) -> None:
+    """An empty content folder where the last build had posts is an unmounted share, not a site emptied."""
+    if collection.posts or collection.rejected or collection.unreadable:
+        return
+    had_posts = any(g["sources"] for g in previous) if previous is not None else bool(state.posts)
+    if had_posts:
+        raise ContentError(
+            f"{site.root / site.content}: no posts found, but the last build published some (an unmounted or "
+            "emptied folder?); the feeds were kept as they were. Run with --allow-empty if the site is meant to "
+            "be empty"
+        )
+
+
+def _build(
+    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None
+) -> BuildReport:
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
     collection = collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown))
+    manifest = site.state_dir / MANIFEST
+    previous_files, previous = read_manifest(manifest)
+    if not allow_empty:
+        _refuse_empty(site, collection, state, previous)
     feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
-    files = serialise_all(site, feeds, render_members(site, feeds, cache), cache)
+    files = serialise_all(site, feeds, render_members(site, feeds, cache, collection.unreadable), cache)
+    keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
+    if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
+        from .jekyll.feeds import atom_aliases
+
+        for alias, path in atom_aliases(site.jekyll, feeds).items():
+            files.setdefault(alias, files[path])
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))
     report = BuildReport(
@@ -268,28 +324,34 @@ def _build(site: Site, *, now: datetime | None, strict: bool, write: bool) -> Bu
         scheduled=scheduled,
         next_publish=next_publish,
         warnings=[*collection.warnings, *cache.warnings],
+        held=keep.files,
+        unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
+                    for rel, why in collection.unreadable],
+        near_misses=[PostError(site.content / post.source, describe(key, suggestion))
+                     for post in collection.posts for key, suggestion in post.key_typos],
+        source=site.jekyll.describe if site.jekyll is not None else None,
     )
-    if not write or (strict and collection.rejected):
+    if not write or (strict and (collection.rejected or report.near_misses)):
         return report
     if state.dirty:
         try:
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
-            raise PublishError(f"{state.path}: cannot write state ({exc.strerror or exc})") from None
-    report.result = publish(files, site.root / site.output, site.state_dir / MANIFEST)
+            raise write_error(exc, state.path) from None
+    report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings
     if site.hubs:
-        report.pings = _announce(site, feeds, report.result)
+        report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]
     return report
 
 
-def _announce(site: Site, feeds: list[Feed], result: PublishResult) -> list[Ping]:
+def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: threading.Event | None) -> list[Ping]:
     """WebSub: tell the hubs about each feed file this build rewrote (never about unchanged ones)."""
     from .pipeline.announce import notify
 
     written = set(result.written)
     urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]
-    return notify(site.hubs, urls, timeout=site.hub_timeout)
+    return notify(site.hubs, urls, timeout=site.hub_timeout, stop=stop)

@@ -4,27 +4,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
 from .build import BuildReport, build
-from .config import load_site
+from .config import STATE_DIR, Site, load_site, require_url, with_base_url
 from .errors import FeedwrightError
-from .ops.lock import lock_wait
-from .ops.runs import recorded_build
+from .ops.lock import daemon_lock, lock_wait
+from .ops.runs import recorded_build, unreadable_summary
 from .ops.status import describe, read_status, status_path
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+SCHEDULED_SHOWN = 10  # the build summary names this many scheduled posts, soonest first
+
+
+class _Version(argparse.Action):
+    """``--version`` from the installed package's metadata, looked up only when asked (importlib.metadata is
+    slow to import, and every command would pay for it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("feedwright")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            found = "(not installed)"
+        print(f"feedwright {found}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedwright", description="Turn a folder of front-matter posts into RSS, Atom and JSON feeds."
     )
-    parser.add_argument("--version", action="version", version=f"feedwright {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def site_arg(p: argparse.ArgumentParser) -> None:
@@ -36,11 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     loud = b.add_mutually_exclusive_group()
     loud.add_argument("-v", "--verbose", action="store_true", help="also list ignored files and every feed")
     loud.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
+    b.add_argument("--base-url", metavar="URL", help="publish under this url (default: [site] url, required "
+                   "without one)")
+    b.add_argument("--allow-empty", action="store_true",
+                   help="publish even when content/ holds no posts but the last build had some")
     b.add_argument("--wait", type=float, metavar="SECONDS",
                    help="wait this long for another run's lock, then exit 75 (default $FEEDWRIGHT_LOCK_TIMEOUT or 30)")
 
     c = commands.add_parser("check", help="validate the content and list every problem; write nothing")
     site_arg(c)
+    c.add_argument("--strict", action="store_true", help="near-miss front-matter keys are errors (exit 1)")
 
     d = commands.add_parser("daemon", help="build now, then on a schedule and when scheduled posts are due")
     site_arg(d)
@@ -65,11 +89,17 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _report_problems(report: BuildReport) -> None:
+def _report_problems(report: BuildReport, strict: bool = False) -> None:
     for warning in report.warnings:
         _err(f"warning: {warning}")
+    for typo in report.near_misses:
+        _err(f"{'error' if strict else 'warning'}: {typo}")
     for error in report.rejected:
         _err(str(error))
+    for error in report.unreadable:
+        _err(f"error: {error}")
+    if report.unreadable:
+        _err(f"feedwright: {unreadable_summary(report)}")
 
 
 def _summary(report: BuildReport) -> str:
@@ -88,49 +118,95 @@ def _summary(report: BuildReport) -> str:
         parts.append(f"{len(result.written)} files written, {len(result.unchanged)} unchanged")
         if result.removed:
             parts.append(f"{len(result.removed)} removed")
-    return ", ".join(parts)
+    if report.held:
+        parts.append(f"{len(report.held)} kept as they were")
+    return ", ".join(parts) + f" in {report.duration:.2f} s"
+
+
+def _scheduled(report: BuildReport, site: Site) -> list[str]:
+    """One line per scheduled post (the soonest few): which file comes out when, in the site's time zone."""
+    posts = report.scheduled_posts()
+    lines = [f"scheduled: {site.content / p.source} at {p.published.astimezone(site.timezone).isoformat()}"
+             for p in posts[:SCHEDULED_SHOWN]]
+    if len(posts) > SCHEDULED_SHOWN:
+        lines.append(f"scheduled: ... and {len(posts) - SCHEDULED_SHOWN} more")
+    return lines
 
 
 def _build(args: argparse.Namespace) -> int:
     site = load_site(args.site)
-    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait))
-    _report_problems(report)
+    if args.base_url is not None:
+        site = with_base_url(site, args.base_url)
+    require_url(site)
+    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
+    if report.source and not args.quiet:
+        print(report.source)
+    _report_problems(report, args.strict)
     if args.verbose:
         for path in report.collection.ignored:
             _err(f"ignored (no front matter): {path}")
+        for line in report.collection.skipped:
+            _err(f"skipped: {line}")
         for rel in sorted(report.files):
             _err(f"feed: {site.output / rel}")
         for ping in report.pings:
             if ping.ok:
                 _err(str(ping))
-    if args.strict and report.rejected:
-        _err(f"--strict: {len(report.rejected)} posts rejected; {site.output} left as it was")
+    if args.strict and (report.rejected or report.near_misses):
+        _err(f"--strict: {len(report.rejected)} posts rejected, {len(report.near_misses)} near-miss keys; "
+             f"{site.output} left as it was")
         return EXIT_REJECTED
     if not args.quiet:
         print(_summary(report))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+        print(*_scheduled(report, site), sep="\n")
+    return EXIT_REJECTED if report.rejected or report.unreadable else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
+    if not site.url_configured:
+        _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
+             'add url = "https://your.site/" under [site]')
     report = build(site, write=False)
-    _report_problems(report)
+    if report.source:
+        print(report.source)
+    _report_problems(report, args.strict)
+    for line in report.collection.skipped:  # files of _posts Jekyll does not publish, each with the reason
+        _err(f"skipped: {line}")
     print(_summary(report))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    failed = report.rejected or report.unreadable or (args.strict and report.near_misses)
+    return EXIT_REJECTED if failed else EXIT_OK
 
 
 def _daemon(args: argparse.Namespace) -> int:
+    root = Path(args.site).absolute()
+    if not root.is_dir():
+        load_site(root)  # raises the error that says what is wrong with --site
+    # A second daemon on this site gives up at once, before loading the scheduler.
+    with daemon_lock(root / STATE_DIR):
+        return _run_daemon(args)
+
+
+def _run_daemon(args: argparse.Namespace) -> int:
     from .ops.daemon import Daemon  # the scheduler is loaded only by the command that needs it
     from .ops.logs import setup_logging
-    from .ops.schedule import load_schedule, schedule_from
+    from .ops.schedule import Schedule, schedule_from
 
-    site = load_site(args.site)
-    schedule = load_schedule(site.root, site.timezone)  # validated even when a flag overrides it
+    site = load_site(args.site)  # [schedule] is validated with the rest, even when a flag overrides it
+    require_url(site)
+    schedule = site.schedule or Schedule()
     fixed = args.every is not None or args.cron is not None
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
     setup_logging(args.log_format)
-    return Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait()).run()
+    daemon = Daemon(site, schedule, fixed=fixed, lock_wait=lock_wait())
+    code = daemon.run()
+    if daemon.abandoned:
+        # Exit now, as a kill would: interpreter shutdown would wait for the abandoned build's worker processes.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -146,7 +222,11 @@ def _status(args: argparse.Namespace) -> int:
     root, now = Path(args.site).absolute(), datetime.now(UTC)
     status = read_status(root)
     if status is None:
-        _err(f"feedwright: no run recorded yet ({status_path(root)} does not exist)")
+        if args.json:  # a monitor parses whatever it gets: give it JSON in every case
+            print(json.dumps({"outcome": "none", "healthy": False,
+                              "error": f"no run recorded yet ({status_path(root)} does not exist)"}, indent=2))
+        else:
+            _err(f"feedwright: no run recorded yet ({status_path(root)} does not exist)")
         return EXIT_REJECTED
     healthy = not status.failed and not status.overdue(now)
     if args.json:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .jekyll.settings import JekyllSettings
+    from .ops.schedule import Schedule
 
 CONFIG_NAME = "feedwright.toml"
 STATE_DIR = ".feedwright"
@@ -44,6 +49,13 @@ class Site:
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
     markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
+    known_keys: tuple[str, ...] = ()  # sorted; site-specific front-matter keys: never reported as typos
+    # False while url is the placeholder default: nothing may be published under it (require_url).
+    url_configured: bool = False
+    # The daemon's [schedule]; None: the section is absent (every 10 minutes). Not part of repr(): it keys caches.
+    schedule: Schedule | None = field(default=None, repr=False)
+    jekyll: JekyllSettings | None = None  # a Jekyll site root (_config.yml): see feedwright.jekyll
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def state_dir(self) -> Path:
@@ -122,6 +134,12 @@ def _hubs(key: str, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hubs))
 
 
+def _keys(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f'{key} must be a list of front-matter key names, such as ["subtitle", "hero"]')
+    return tuple(sorted(set(value)))  # sorted: repr(Site) keys the cache
+
+
 def _seconds(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
         raise ConfigError(f"{key} must be a number of seconds between 0 and 60, got {value!r}")
@@ -138,8 +156,8 @@ def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
         raise ConfigError(f"{key} must start with '/', got {value!r}")
-    if not any(token in value for token in (":path", ":slug")):
-        raise ConfigError(f"{key} must contain :path or :slug so that every post gets its own URL")
+    if not any(token in value for token in (":path", ":slug", ":title")):
+        raise ConfigError(f"{key} must contain :path, :slug or :title so that every post gets its own URL")
     return value
 
 
@@ -162,45 +180,102 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
     ("build", "markdown"): ("markdown", _dialect),
+    ("build", "known_keys"): ("known_keys", _keys),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
 }
 
-# Sections other features own; accepted here so that an older feedwright does not reject a newer config.
-_OTHER_SECTIONS = {"schedule", "serve"}
+_SECTIONS = ("site", "build", "websub", "schedule")
+_NAMES = [f"{section}.{key}" for section, key in _KEYS] + ["schedule.every", "schedule.cron"]
 
 
-def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) -> Site:
-    """Validate a parsed TOML document and return the :class:`Site` it describes."""
-    values: dict[str, Any] = {}
-    for section, table in data.items():
-        if section in _OTHER_SECTIONS:
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``choices``, or nothing."""
+    match = get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _schedule(table: Any, tz: ZoneInfo) -> Schedule:
+    # The cron parser (APScheduler) is imported only by sites that have a [schedule] section.
+    from .ops.schedule import parse_schedule
+
+    return parse_schedule(table, tz)
+
+
+def _check_section(section: str, table: dict[str, Any], values: dict[str, Any], errors: list[str]) -> None:
+    for key, value in table.items():
+        name = f"{section}.{key}"
+        if (section, key) not in _KEYS:
+            # A right key in the wrong section ([site] limit) is the likelier mistake than a typo.
+            elsewhere = [other for other in _NAMES if other.partition(".")[2] == key]
+            errors.append(f"unknown key {name}{did_you_mean(elsewhere[0] if elsewhere else name, _NAMES)}")
             continue
-        if section not in ("site", "build", "websub"):
-            raise ConfigError(f"{source}: unknown section [{section}]")
-        if not isinstance(table, dict):
-            raise ConfigError(f"{source}: {section} must be a table")
-        for key, value in table.items():
-            name = f"{section}.{key}"
-            if (section, key) not in _KEYS:
-                raise ConfigError(f"{source}: unknown key {name}")
-            attr, check = _KEYS[(section, key)]
-            try:
-                values[attr] = check(name, value)
-            except ConfigError as exc:
-                raise ConfigError(f"{source}: {exc}") from None
+        attr, check = _KEYS[(section, key)]
+        try:
+            values[attr] = check(name, value)
+        except ConfigError as exc:
+            errors.append(str(exc))
+
+
+def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *, jekyll: bool = False) -> Site:
+    """Validate a parsed TOML document and return the :class:`Site` it describes.
+
+    Every problem is found before any is reported: the :class:`ConfigError` lists each on its own line.
+
+    ``jekyll``: the content folder is a Jekyll site root, which holds ``output/`` (never read as content).
+    """
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for section, table in data.items():
+        if section not in _SECTIONS:
+            errors.append(f"unknown section [{section}]{did_you_mean(section, _SECTIONS)}")
+        elif not isinstance(table, dict):
+            errors.append(f"{section} must be a table")
+        elif section != "schedule":
+            _check_section(section, table, values, errors)
+    if "schedule" in data and isinstance(data["schedule"], dict):
+        try:
+            values["schedule"] = _schedule(data["schedule"], values.get("timezone", ZoneInfo("UTC")))
+        except ConfigError as exc:
+            errors.append(str(exc))
+    values["url_configured"] = "url" in values
     site = Site(root=root, **values)
     content, output = root / site.content, root / site.output
-    if output.resolve() == content.resolve() or content.resolve() in output.resolve().parents:
-        raise ConfigError(f"{source}: build.output must not be inside build.content")
+    # A Jekyll site root holds output/ itself; the collector never reads it as content.
+    if not jekyll and (output.resolve() == content.resolve() or content.resolve() in output.resolve().parents):
+        errors.append("build.output must not be inside build.content")
+    if errors:
+        raise ConfigError("\n".join(f"{source}: {error}" for error in errors))
     return site
 
 
+def with_base_url(site: Site, url: str, key: str = "--base-url") -> Site:
+    """``site`` published under ``url`` (validated like ``site.url``) instead of its configured one."""
+    return replace(site, url=_url(key, url), url_configured=True)
+
+
+def require_url(site: Site) -> None:
+    """Refuse to publish under the placeholder url: ids that feed readers stored can never be taken back."""
+    if not site.url_configured:
+        raise ConfigError(
+            f"{site.root / CONFIG_NAME}: no [site] url, so every link and id would point at {site.url}; "
+            'add url = "https://your.site/" under [site], or pass --base-url URL'
+        )
+
+
 def load_site(root: Path | str = ".") -> Site:
-    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it."""
+    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it; a Jekyll site root (it
+    has ``_config.yml``) is read as Jekyll reads it, ``feedwright.toml`` overriding key by key."""
     root = Path(root).absolute()
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: is a file, not a folder; --site takes the site folder (the one that holds "
+                          f"{CONFIG_NAME} and content/)")
     if not root.is_dir():
         raise ConfigError(f"{root}: site folder does not exist")
+    if (root / "_config.yml").is_file():
+        from .jekyll.config import load_jekyll_site
+
+        return load_jekyll_site(root)
     path = root / CONFIG_NAME
     data: dict[str, Any] = {}
     if path.exists():

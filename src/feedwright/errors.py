@@ -38,6 +38,9 @@ class PostError(FeedwrightError):
         self.reason = reason
 
 
+class ContentError(FeedwrightError): """content/ holds no posts where the last build had some (exit 1)."""  # noqa: E701
+
+
 class PublishError(FeedwrightError):
     """Writing the output (or the state folder) failed; whatever was published before stays as it was."""
 

@@ -3,7 +3,9 @@
 One APScheduler ``BlockingScheduler`` with one worker thread: the regular job (interval or cron) and a one-off
 job at the next future post's publish moment. Runs never overlap (``max_instances=1``, one worker, the site
 lock) and never stack (``coalesce=True``: a machine that slept runs once when it wakes). A failed build is
-logged and retried at the next run; the daemon itself stops only on SIGTERM/SIGINT, after the build in progress.
+logged and retried at the next run; the daemon itself stops only on SIGTERM/SIGINT, within 2 s: a WebSub round
+in progress ends at once, and a build still running after :data:`STOP_GRACE` is abandoned as a kill would abandon
+it (every file is replaced atomically, so nothing is torn; the next build completes it).
 SIGHUP re-reads ``feedwright.toml``. Everything is reported through :mod:`logging` (logger ``feedwright``).
 """
 
@@ -25,16 +27,18 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ..config import CONFIG_NAME, Site, load_site
+from ..config import CONFIG_NAME, Site, load_site, require_url
 from ..errors import ConfigError, FeedwrightError, LockTimeout
-from .lock import DEFAULT_WAIT, site_lock
+from .lock import DEFAULT_WAIT, daemon_lock, site_lock
 from .runs import Run, timed_build
-from .schedule import Schedule, load_schedule
+from .schedule import Schedule
 from .status import Status, write_status
 
 log = logging.getLogger("feedwright.daemon")
 
 BUILD_JOB, PUBLISH_JOB, RELOAD_JOB = "build", "publish", "reload"
+# How long a stop signal waits for the build in progress: the daemon must be gone within 2 s of SIGTERM.
+STOP_GRACE = 1.5
 
 
 class Daemon:
@@ -47,8 +51,9 @@ class Daemon:
         self._lock_wait = lock_wait
         self._stop = threading.Event()
         self._done = threading.Event()
-        # Held for a whole build: shutdown waits on it, so a write in progress is never cut.
+        # Held for a whole build: shutdown waits on it (for STOP_GRACE), so a short write is not cut.
         self._building = threading.Lock()
+        self.abandoned = False  # a build was still running when the daemon stopped
         self._runs = self._failures = self._missed = 0
         self._rejected: set[str] = set()
         self._publish_at: datetime | None = None
@@ -62,7 +67,14 @@ class Daemon:
     # --- the loop -----------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Build now, then on the schedule, until SIGTERM or SIGINT; returns the exit status (0)."""
+        """Build now, then on the schedule, until SIGTERM or SIGINT; returns the exit status (0).
+
+        Raises :class:`LockTimeout` at once when another daemon runs for the same site.
+        """
+        with daemon_lock(self._site.state_dir):
+            return self._run()
+
+    def _run(self) -> int:
         previous = self._install_signals()
         self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         tz = self._site.timezone
@@ -80,8 +92,11 @@ class Daemon:
                 self._scheduler.start()  # blocks until _shutdown() stops it
         finally:
             self._stop.set()
-            with self._building:  # the build in progress, if any, runs to its end
-                pass
+            if self._building.acquire(timeout=STOP_GRACE):  # the build in progress, if any, may end
+                self._building.release()
+            else:
+                self.abandoned = True
+                log.warning("stopped in the middle of a build: output/ keeps whole files; the next build completes it")
             self._done.set()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -92,13 +107,23 @@ class Daemon:
         return 0
 
     def _job(self, why: str = "schedule") -> None:
+        # The build runs on a daemon thread and the scheduler's worker only waits for it: that worker is joined
+        # at interpreter exit, and a stop must not wait for a long build (or a slow hub) to end.
+        if self._stop.is_set():
+            return
+        worker = threading.Thread(target=self._build, args=(why,), name="feedwright-build", daemon=True)
+        worker.start()
+        while worker.is_alive() and not self._stop.is_set():
+            worker.join(0.1)
+
+    def _build(self, why: str) -> None:
         with self._building:
             if self._stop.is_set():
                 return
             site = self._site
             try:
                 with site_lock(site.state_dir, self._lock_wait, stop=self._stop):
-                    run = timed_build(site)
+                    run = timed_build(site, stop=self._stop)
                     self._record(site, run, why)
             except LockTimeout as exc:
                 if not self._stop.is_set():
@@ -106,6 +131,9 @@ class Daemon:
             except FeedwrightError as exc:
                 self._failures += 1
                 log.error("cannot build: %s; trying again at the next run", exc)
+            except Exception:  # a bug: on this thread, the scheduler would not see it to log it
+                self._failures += 1
+                log.exception("unexpected error (a feedwright bug); trying again at the next run")
 
     # --- after a build ------------------------------------------------------------------------------------
 
@@ -113,8 +141,8 @@ class Daemon:
         self._runs += 1
         if run.report is not None:
             self._plan_publish(run.report.next_publish)
-        recovered = self._failures if run.published else 0
-        self._failures = 0 if run.published else self._failures + 1
+        recovered = self._failures if run.ok else 0
+        self._failures = 0 if run.ok else self._failures + 1
         next_run = self._next_run()
         self._write_status(
             site.root,
@@ -127,11 +155,17 @@ class Daemon:
         if report is not None:
             for warning in report.warnings:
                 log.warning("%s", warning)
+            for error in report.unreadable:
+                log.error("%s; the feeds built from it are kept as they were", error,
+                          extra={"fields": {"path": error.path, "reason": error.reason}})
             # Each rejection is logged when it appears, not on every run; the run line keeps counting it.
-            current = {str(error) for error in report.rejected}
+            current = {str(error) for error in (*report.rejected, *report.near_misses)}
             for error in report.rejected:
                 if str(error) not in self._rejected:
                     log.warning("rejected %s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
+            for error in report.near_misses:
+                if str(error) not in self._rejected:
+                    log.warning("%s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
             self._rejected = current
         retry = next_run.isoformat(timespec="seconds") if next_run else "the next run"
         if not run.published:
@@ -225,7 +259,8 @@ class Daemon:
         threading.Thread(target=self._reload, name="feedwright-reload", daemon=True).start()
 
     def _shutdown(self, signum: int) -> None:
-        log.info("%s: stopping after the build in progress", signal.Signals(signum).name)
+        log.info("%s: stopping after the build in progress (waiting at most %g s)", signal.Signals(signum).name,
+                 STOP_GRACE)
         while not self._done.is_set():
             try:
                 self._scheduler.shutdown(wait=False)
@@ -237,7 +272,8 @@ class Daemon:
         root = self._site.root
         try:
             site = load_site(root)
-            schedule = load_schedule(root, site.timezone)
+            require_url(site)
+            schedule = site.schedule or Schedule()
         except ConfigError as exc:
             log.error("SIGHUP: %s; keeping the previous configuration", exc)
             return

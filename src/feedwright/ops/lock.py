@@ -16,14 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ConfigError, LockTimeout, PublishError
+from ..pipeline.publish import not_a_folder
 
 LOCK_NAME = "build.lock"
+DAEMON_LOCK_NAME = "daemon.lock"  # held for a daemon's whole life: one daemon per site
 DEFAULT_WAIT = 30.0
 WAIT_ENV = "FEEDWRIGHT_LOCK_TIMEOUT"
 _POLL = 0.05
 # Lock descriptors this process holds. A forked child (a pool worker) inherits them, and with them the flock:
 # killed with SIGKILL, a build's orphaned workers would hold the site's lock for ever. Children close them.
 _held: set[int] = set()
+_daemons: set[Path] = set()  # daemon locks this process holds (daemon_lock is re-entrant within a process)
 
 
 def _release_in_child() -> None:
@@ -75,6 +78,50 @@ def _holder(fd: int) -> str:
     return f"feedwright process {pid}" if pid.isdigit() else "another feedwright process"
 
 
+def _open(state_dir: Path, path: Path) -> int:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        reason = not_a_folder(state_dir) or f"{path}: cannot create the lock file ({exc.strerror or exc})"
+        raise PublishError(reason) from None
+
+
+def _claim(fd: int) -> None:
+    # Who holds it, for the message the next waiter prints; informative only, the flock is the lock.
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _held.add(fd)
+
+
+@contextlib.contextmanager
+def daemon_lock(state_dir: Path) -> Iterator[Path]:
+    """Be the only daemon of this site for the ``with`` block; raises :class:`LockTimeout` at once otherwise.
+
+    Two daemons would each build on their own schedule, and ``status`` would show only one of them.
+    """
+    path = state_dir / DAEMON_LOCK_NAME
+    if path in _daemons:  # this process already holds it (the CLI takes it before loading the scheduler)
+        yield path
+        return
+    fd = _open(state_dir, path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockTimeout(
+                f"a daemon is already running for this site: {_holder(fd)} (lock {path}); stop it first"
+            ) from None
+        _claim(fd)
+        _daemons.add(path)
+        yield path
+    finally:
+        _daemons.discard(path)
+        _held.discard(fd)
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def site_lock(state_dir: Path, wait: float, stop: threading.Event | None = None) -> Iterator[Path]:
     """Hold the site's build lock for the ``with`` block; yields the lock file's path.
@@ -83,11 +130,7 @@ def site_lock(state_dir: Path, wait: float, stop: threading.Event | None = None)
     :class:`PublishError` if the state folder cannot hold the lock file.
     """
     path = state_dir / LOCK_NAME
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise PublishError(f"{path}: cannot create the lock file ({exc.strerror or exc})") from None
+    fd = _open(state_dir, path)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -104,11 +147,7 @@ def site_lock(state_dir: Path, wait: float, stop: threading.Event | None = None)
                     stop.wait(min(_POLL, left))
                 else:
                     time.sleep(min(_POLL, left))
-        # Who holds it, for the message the next waiter prints; informative only, the flock is the lock.
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        _held.add(fd)
+        _claim(fd)
         yield path
     finally:
         _held.discard(fd)

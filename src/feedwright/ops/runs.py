@@ -7,6 +7,7 @@ returned in the :class:`Run`. :func:`recorded_build` is the one-shot form ``feed
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,11 @@ class Run:
         return self.report is not None and self.report.result is not None
 
     @property
+    def ok(self) -> bool:
+        """Published, and every content file could be read: nothing is held back."""
+        return self.published and not (self.report is not None and self.report.unreadable)
+
+    @property
     def feeds_changed(self) -> int:
         result = self.report.result if self.report else None
         if result is None:
@@ -46,8 +52,11 @@ class Run:
         """Why nothing new was published, in one line; None when the feeds were published."""
         if self.error is not None:
             return str(self.error) or type(self.error).__name__
+        if self.report is not None and self.report.unreadable:
+            return unreadable_summary(self.report)
         if self.report is not None and not self.published:
-            return f"{len(self.report.rejected)} posts rejected with --strict; output left as it was"
+            problems = len(self.report.rejected) + len(self.report.near_misses)
+            return f"{problems} posts rejected or with near-miss keys, with --strict; output left as it was"
         return None
 
     def status(
@@ -60,7 +69,7 @@ class Run:
             pid=os.getpid(),
             started=self.started,
             duration=round(self.duration, 3),
-            outcome="ok" if self.published else "failed",
+            outcome="ok" if self.ok else "failed",
             error=self.reason,
             published=report.published if report else 0,
             rejected=len(report.rejected) if report else 0,
@@ -73,7 +82,17 @@ class Run:
         )
 
 
-def timed_build(site: Site, *, strict: bool = False) -> Run:
+def unreadable_summary(report: BuildReport) -> str:
+    """One line for a build that could not read part of the content: what, and what was kept."""
+    first, more = report.unreadable[0], len(report.unreadable) - 1
+    also = f" (and {more} more)" if more else ""
+    return (f"cannot read {first.path}: {first.reason}{also}; {len(report.held)} output files built from it "
+            "were kept as they were")
+
+
+def timed_build(
+    site: Site, *, strict: bool = False, allow_empty: bool = False, stop: threading.Event | None = None
+) -> Run:
     """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised."""
     started, clock = datetime.now(UTC), time.monotonic()
     try:
@@ -81,7 +100,7 @@ def timed_build(site: Site, *, strict: bool = False) -> Run:
         # collect() would read a vanished (unmounted, deleted) content folder as "no posts" and empty every feed.
         if not content.is_dir():
             raise ConfigError(f"{content}: content folder does not exist")
-        report, error = build(site, strict=strict), None
+        report, error = build(site, strict=strict, allow_empty=allow_empty, stop=stop), None
     except Exception as exc:  # the daemon keeps its schedule whatever went wrong; the caller reports it
         report, error = None, exc
     return Run(started, time.monotonic() - clock, report, error)
@@ -96,7 +115,7 @@ def _failures_before(site: Site) -> int:
     return last.failures if last is not None and last.failed else 0
 
 
-def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildReport:
+def recorded_build(site: Site, *, strict: bool = False, wait: float, allow_empty: bool = False) -> BuildReport:
     """``build()`` under the site lock, recorded in the status file whether it worked or not.
 
     Raises :class:`LockTimeout` when another run holds the lock for more than ``wait`` seconds (nothing is
@@ -104,9 +123,9 @@ def recorded_build(site: Site, *, strict: bool = False, wait: float) -> BuildRep
     warning in the report.
     """
     with site_lock(site.state_dir, wait):
-        run = timed_build(site, strict=strict)
+        run = timed_build(site, strict=strict, allow_empty=allow_empty)
         try:
-            failures = 0 if run.published else _failures_before(site) + 1
+            failures = 0 if run.ok else _failures_before(site) + 1
             write_status(site.root, run.status("build", failures=failures))
             problem = None
         except OSError as exc:

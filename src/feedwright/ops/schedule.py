@@ -9,10 +9,8 @@ site's time zone. Every bad value is a :class:`ConfigError` naming it.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +19,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ..config import CONFIG_NAME
+from ..config import did_you_mean
 from ..errors import ConfigError
 
 DEFAULT_EVERY = timedelta(minutes=10)
@@ -159,18 +157,22 @@ def cron_trigger(expr: str, tz: ZoneInfo, key: str = "schedule.cron") -> BaseTri
     return trigger
 
 
-def parse_schedule(table: Any, tz: ZoneInfo, source: str = CONFIG_NAME) -> Schedule:
-    """Validate a ``[schedule]`` table: ``every`` or ``cron`` (not both); neither means every 10 minutes."""
+def parse_schedule(table: Any, tz: ZoneInfo) -> Schedule:
+    """Validate a ``[schedule]`` table: ``every`` or ``cron`` (not both); neither means every 10 minutes.
+
+    Called by :func:`feedwright.config.parse_config`, which reads ``feedwright.toml`` once and names it in errors.
+    """
     if table is None:
         return Schedule()
     if not isinstance(table, dict):
-        raise ConfigError(f"{source}: schedule must be a table")
+        raise ConfigError("schedule must be a table")
     unknown = sorted(set(table) - {"every", "cron"})
     if unknown:
-        raise ConfigError(f"{source}: unknown key schedule.{unknown[0]}")
+        hint = did_you_mean(unknown[0], ["every", "cron"])
+        raise ConfigError(f"unknown key schedule.{unknown[0]}{hint}")
     if "every" in table and "cron" in table:
-        raise ConfigError(f"{source}: schedule.every and schedule.cron are exclusive; keep one")
-    return schedule_from(table.get("every"), table.get("cron"), tz, source=f"{source}: ")
+        raise ConfigError("schedule.every and schedule.cron are exclusive; keep one")
+    return schedule_from(table.get("every"), table.get("cron"), tz)
 
 
 def schedule_from(
@@ -187,17 +189,3 @@ def schedule_from(
     except ConfigError as exc:
         raise ConfigError(f"{source}{exc}") from None
     return Schedule()
-
-
-def load_schedule(root: Path, tz: ZoneInfo) -> Schedule:
-    """The ``[schedule]`` of ``root/feedwright.toml`` (config.py leaves that section to this module)."""
-    path = root / CONFIG_NAME
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Schedule()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_schedule(data.get("schedule"), tz, str(path))

@@ -31,7 +31,7 @@ from werkzeug.security import safe_join
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from ..config import CONFIG_NAME, Site, load_site
+from ..config import CONFIG_NAME, Site, load_site, with_base_url
 from ..errors import ConfigError, FeedwrightError
 from .lock import lock_wait
 from .runs import recorded_build
@@ -248,9 +248,10 @@ class Watcher(threading.Thread):
     polling has no watch limits, and it sees an editor's save-by-rename of ``feedwright.toml`` as any other.
     """
 
-    def __init__(self, site: Site, interval: float = POLL_INTERVAL) -> None:
+    def __init__(self, site: Site, interval: float = POLL_INTERVAL, *, base_url: str | None = None) -> None:
         super().__init__(name="feedwright-watch", daemon=True)
         self.site = site
+        self.base_url = base_url  # the preview's own address, for a site without a [site] url
         self.interval = interval
         self._stop_event = threading.Event()
         self._seen = self.signature()  # what the last build (or this constructor) saw
@@ -268,12 +269,16 @@ class Watcher(threading.Thread):
 
         add(str(self.site.root / CONFIG_NAME))
         folders = [str(self.site.root / self.site.content)]
+        # A Jekyll site's content folder is its root: what builds write there must not trigger builds.
+        own = {str(self.site.root / self.site.output), str(self.site.state_dir)}
         while folders:
             folder = folders.pop()
             add(folder)
             try:
                 with os.scandir(folder) as entries:
                     for entry in entries:
+                        if entry.path in own:
+                            continue
                         if entry.is_dir(follow_symlinks=False):  # the build enters no symlinked folder either
                             folders.append(entry.path)
                         else:
@@ -288,6 +293,8 @@ class Watcher(threading.Thread):
         self._seen = self.signature()
         try:
             self.site = load_site(self.site.root)  # feedwright.toml may be what changed
+            if not self.site.url_configured and self.base_url:
+                self.site = with_base_url(self.site, self.base_url)
             report = recorded_build(self.site, wait=lock_wait())
         except FeedwrightError as exc:
             log.error("build failed: %s", exc)
@@ -295,8 +302,10 @@ class Watcher(threading.Thread):
         except Exception:  # a bug: logged with its traceback; the preview keeps serving the last output
             log.exception("build failed")
             return
-        for problem in [*report.warnings, *map(str, report.rejected)]:
+        for problem in [*report.warnings, *map(str, report.rejected), *map(str, report.near_misses)]:
             log.warning("%s", problem)
+        for error in report.unreadable:
+            log.error("%s; the feeds built from it are kept as they were", error)
         changed = len(report.result.written) + len(report.result.removed) if report.result else 0
         log.info("built %d posts, %d feed files changed, %d rejected", report.published, changed,
                  len(report.rejected))
@@ -326,7 +335,7 @@ def run(site: Site, host: str = "127.0.0.1", port: int | str = 8000, *, watch: b
     if not watch and not output.is_dir():
         raise ConfigError(f"{output} does not exist: run `feedwright build` first, or serve with --watch")
     server = make_server(output, host, parse_port(port))
-    watcher = Watcher(site) if watch else None
+    watcher = Watcher(site, base_url=server.url) if watch else None
     main = threading.current_thread() is threading.main_thread()  # only the main thread may set handlers
     previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:

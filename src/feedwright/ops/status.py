@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import STATE_DIR
 from ..errors import FeedwrightError
-from ..pipeline.publish import atomic_write
+from ..pipeline.publish import atomic_write, not_a_folder
 
 STATUS_NAME = "status.json"
 STATUS_VERSION = 1
@@ -78,7 +78,7 @@ def read_status(root: Path) -> Status | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise FeedwrightError(f"{path}: cannot read the status file ({exc})") from None
+        raise FeedwrightError(not_a_folder(path.parent) or f"{path}: cannot read the status file ({exc})") from None
     try:
         if data.pop("version") != STATUS_VERSION:
             raise ValueError("unknown version")

@@ -130,6 +130,10 @@ class Post:
     body: str | None
     markup: str
     fingerprint: str = ""
+    # (key, suggestion) for each front-matter key that looks like a typo of one feedwright reads (keys.py).
+    key_typos: tuple[tuple[str, str], ...] = ()
+    language: str | None = None  # the post's lang, else the site's
+    notes: tuple[str, ...] = ()  # warnings about this post that did not cost it (shown on every build)
 
     def is_live(self, now: datetime) -> bool:
         """Published: neither a draft nor dated in the future."""
@@ -144,8 +148,16 @@ class Collection:
     rejected: list[PostError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (content-relative path, reason) of each folder ("culture/"; "" is the content root) or file that could not
+    # be read: the feeds built from what lies there are held back as they were (pipeline/keep.py).
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
     # Every content file was found as the cache last saw it: the same posts as the build that saved the cache.
     unchanged: bool = False
+    skipped: list[str] = field(default_factory=list)  # "path: reason" for files a Jekyll site does not publish
+
+    def by_source(self) -> dict[str, Post]:
+        """Each post by its path under the content folder (``post_url``/``link`` resolve through it)."""
+        return {post.source: post for post in self.posts}
 
 
 def walk(root: Path) -> list[Path]:
@@ -156,12 +168,15 @@ def walk(root: Path) -> list[Path]:
     return [Path(path) for _, path in scan(root)]
 
 
-def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+def scan(
+    root: Path, skipped: list[tuple[str, str]] | None = None, unreadable: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """:func:`walk` as (content-relative POSIX path, path) strings: no ``pathlib`` per file on large sites.
 
     The order is ``os.walk``'s, top-down with sorted names: a folder's files, then each sub-folder in turn.
     Symlinks not followed and files that are not regular files (a FIFO would block the build) are left out and,
-    when ``skipped`` is given, appended to it as (content-relative path, reason).
+    when ``skipped`` is given, appended to it as (content-relative path, reason). A folder that cannot be listed
+    is appended to ``unreadable`` as ("its/path/", reason) (the root as ""), never taken for an empty one.
     """
     found: list[tuple[str, str]] = []
     real_root = os.path.join(os.path.realpath(root), "")
@@ -174,7 +189,9 @@ def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
-        except OSError:
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((prefix, f"cannot list the folder: {exc.strerror or exc}"))
             return
         dirs: list[os.DirEntry[str]] = []
         files: list[os.DirEntry[str]] = []
@@ -254,8 +271,9 @@ def _read_bytes(path: str, site: Site) -> bytes | None:
     fd = os.open(path, os.O_RDONLY)  # unbuffered, without a file object: half the time of open() per file
     try:
         head = os.read(fd, 8)
-        # Images and other site files are skipped after eight bytes, however large they are.
-        if not _has_front_matter(head):
+        # Images and other site files are skipped after eight bytes, however large they are. (In a Jekyll
+        # site, the files of _posts are posts with or without front matter.)
+        if not _has_front_matter(head) and site.jekyll is None:
             return None
         size = os.fstat(fd).st_size
         if size > site.max_file_size:
@@ -307,11 +325,19 @@ def _decode(data: bytes) -> str:
 def _parse(
     data: bytes, rel: PurePosixPath, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
 ) -> Post | None:
-    parts = split(_decode(data))
+    text = _decode(data)
+    parts = split(text)
     if parts is None:
-        return None
+        if site.jekyll is None:
+            return None
+        parts = ({}, text)
     meta, body = parts
-    fields = normalise(meta, Source(rel, site, now, state, fingerprint))
+    if site.jekyll is not None:
+        from ..jekyll.posts import normalise as normalise_jekyll
+
+        fields = normalise_jekyll(meta, Source(rel, site, now, state, fingerprint))
+    else:
+        fields = normalise(meta, Source(rel, site, now, state, fingerprint))
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
         fields[name] = tuple(map(sys.intern, fields[name]))
@@ -341,7 +367,13 @@ def read_body(site: Site, post: Post) -> tuple[str, str]:
                 return handler.split(text)[1], digest(data)  # type: ignore[arg-type]
             except ValueError:
                 break
+    if site.jekyll is not None:
+        return text, digest(data)  # type: ignore[arg-type]
     raise Reject("no longer has front matter")
+
+
+class Unreadable(str):
+    """The outcome of a file that could not be read: not a rejection, its feeds are kept as they were."""
 
 
 # One file's outcome: a Post (without its body), a rejection reason, or None for a file that is not a post.
@@ -369,7 +401,7 @@ def _read_one(task: _Task, site: Site, now: datetime, state: State, started_ns: 
     except Reject as exc:
         return str(exc), (key, racy, fingerprint, _entry(state, rel), str(exc))
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}", None
+        return Unreadable(f"cannot read: {exc.strerror or exc}"), None
     return post, (key, racy, fingerprint, _entry(state, rel), post)
 
 
@@ -435,7 +467,12 @@ def collect(
     content = site.root / site.content
     result = Collection(warnings=list(state.warnings))
     skipped: list[tuple[str, str]] = []
-    files = scan(content, skipped)
+    files = scan(content, skipped, result.unreadable)
+    if site.jekyll is not None:  # only what Jekyll reads as posts; the rest of _posts is named by check
+        from ..jekyll.discover import posts as jekyll_posts
+
+        files, skipped, not_posts = jekyll_posts(site.jekyll, files, skipped, str(site.output))
+        result.skipped = [f"{rel}: {reason}" for rel, reason in not_posts]
     result.warnings += [f"{site.content / rel}: {reason}" for rel, reason in skipped]
     outcomes: list[Outcome] = [None] * len(files)
     todo: list[int] = []
@@ -471,6 +508,9 @@ def collect(
     for (rel, _), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, Post):
             result.posts.append(outcome)
+            result.warnings += [f"{site.content / rel}: {note}" for note in outcome.notes]
+        elif isinstance(outcome, Unreadable):
+            result.unreadable.append((rel, str(outcome)))
         elif isinstance(outcome, str):
             result.rejected.append(PostError(site.content / rel, outcome))
         else:

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..config import Site
 from .history import State
+from .keys import near_misses
 from .text import html_to_text, slugify, squash, truncate, xml_safe
 
 MAX_LIST_ITEMS = 200
@@ -302,14 +303,29 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
 
 
+# The schemes feed readers accept as an item id (and that a reader following it as a link cannot abuse).
+_ID_SCHEMES = frozenset({"http", "https", "tag", "urn"})
+
+
 def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     given = _text(meta, "id")
     if not given:
         return f["url"]
     if _URI.match(given):
+        scheme = given.split(":", 1)[0].lower()
+        if scheme not in _ID_SCHEMES:  # javascript:, data:, file:... would be published as the item's id
+            raise Reject(f"id must be an http, https, tag or urn URI (or plain text), got a {scheme}: URI")
         return given
     # Atom ids must be IRIs: make a tag: URI (RFC 4151) from the site's host and the post's year.
     return f"tag:{src.site.host},{f['published'].year:04d}:{quote(given, safe=_URL_SAFE)}"
+
+
+def _key_typos(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[tuple[str, str], ...]:
+    return near_misses(meta, FEEDWRIGHT_KEYS, src.site.known_keys)
+
+
+def _language(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
+    return _text(meta, "lang") or src.site.language
 
 
 NORMALISERS: dict[str, Normaliser] = {
@@ -325,7 +341,27 @@ NORMALISERS: dict[str, Normaliser] = {
     "slug": _slug,
     "url": _url,
     "id": _id,
+    "key_typos": _key_typos,
+    "language": _language,
 }
+
+# The front-matter keys each normaliser reads: a key close to one of these and unknown is a likely typo.
+READS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "draft": ("draft", "published"),
+    "published": ("date",),
+    "updated": ("last_modified_at", "updated"),
+    "categories": ("categories", "category"),
+    "tags": ("tags", "tag"),
+    "summary": ("excerpt", "description", "feature_text"),
+    "image": ("image", "header"),
+    "authors": ("author", "authors"),
+    "slug": ("slug",),
+    "url": ("permalink",),
+    "id": ("id",),
+    "language": ("lang",),
+}
+FEEDWRIGHT_KEYS = frozenset(key for keys in READS.values() for key in keys)
 
 
 def normalise(meta: Mapping[str, Any], src: Source) -> Fields:
