@@ -48,12 +48,12 @@ class Site:
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
+    markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
     known_keys: tuple[str, ...] = ()  # sorted; site-specific front-matter keys: never reported as typos
     # False while url is the placeholder default: nothing may be published under it (require_url).
     url_configured: bool = False
     # The daemon's [schedule]; None: the section is absent (every 10 minutes). Not part of repr(): it keys caches.
     schedule: Schedule | None = field(default=None, repr=False)
-    markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
     jekyll: JekyllSettings | None = None  # a Jekyll site root (_config.yml): see feedwright.jekyll
     variables: Mapping[str, Any] = field(default_factory=dict)
 
@@ -179,8 +179,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
-    ("build", "known_keys"): ("known_keys", _keys),
     ("build", "markdown"): ("markdown", _dialect),
+    ("build", "known_keys"): ("known_keys", _keys),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
 }
