@@ -260,3 +260,9 @@ def test_site_that_is_a_file_says_so(tmp_path: Path) -> None:
     (tmp_path / "feedwright.toml").write_text("")
     with pytest.raises(ConfigError, match="is a file, not a folder"):
         load_site(tmp_path / "feedwright.toml")
+
+
+def test_a_permalink_may_use_title_as_jekyll_sites_do(tmp_path: Path) -> None:
+    # "/:category/:title/" was refused; :title is the slug, as in Jekyll.
+    site = parse_config({"build": {"permalink": "/:category/:title/"}}, tmp_path)
+    assert site.permalink == "/:category/:title/"

@@ -68,6 +68,7 @@ class BuildReport:
     unreadable: list[PostError] = field(default_factory=list)
     near_misses: list[PostError] = field(default_factory=list)  # front-matter keys that look like typos
     duration: float = 0.0  # seconds
+    source: str | None = None  # what the site's settings were read from (a Jekyll site's _config.yml)
 
     @property
     def rejected(self) -> list[PostError]:
@@ -363,6 +364,11 @@ def _build(
     )
     files = serialise_all(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
+    if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
+        from .jekyll.feeds import atom_aliases
+
+        for alias, path in atom_aliases(site.jekyll, feeds).items():
+            files.setdefault(alias, files[path])
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(pages(site, feeds))
     report = BuildReport(
@@ -380,6 +386,7 @@ def _build(
                     for rel, why in collection.unreadable],
         near_misses=[PostError(site.content / post.source, describe(key, suggestion))
                      for post in collection.posts for key, suggestion in post.key_typos],
+        source=site.jekyll.describe if site.jekyll is not None else None,
     )
     if not write or (strict and (collection.rejected or report.near_misses)):
         return report

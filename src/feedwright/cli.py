@@ -139,10 +139,14 @@ def _build(args: argparse.Namespace) -> int:
         site = with_base_url(site, args.base_url)
     require_url(site)
     report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
+    if report.source and not args.quiet:
+        print(report.source)
     _report_problems(report, args.strict)
     if args.verbose:
         for path in report.collection.ignored:
             _err(f"ignored (no front matter): {path}")
+        for line in report.collection.skipped:
+            _err(f"skipped: {line}")
         for rel in sorted(report.files):
             _err(f"feed: {site.output / rel}")
         for ping in report.pings:
@@ -164,7 +168,11 @@ def _check(args: argparse.Namespace) -> int:
         _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
              'add url = "https://your.site/" under [site]')
     report = build(site, write=False)
+    if report.source:
+        print(report.source)
     _report_problems(report, args.strict)
+    for line in report.collection.skipped:  # files of _posts Jekyll does not publish, each with the reason
+        _err(f"skipped: {line}")
     print(_summary(report))
     failed = report.rejected or report.unreadable or (args.strict and report.near_misses)
     return EXIT_REJECTED if failed else EXIT_OK

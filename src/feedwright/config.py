@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from .jekyll.settings import JekyllSettings
     from .ops.schedule import Schedule
 
 CONFIG_NAME = "feedwright.toml"
@@ -51,6 +52,7 @@ class Site:
     url_configured: bool = False
     # The daemon's [schedule]; None: the section is absent (every 10 minutes). Not part of repr(): it keys caches.
     schedule: Schedule | None = field(default=None, repr=False)
+    jekyll: JekyllSettings | None = None  # a Jekyll site root (_config.yml): see feedwright.jekyll
     variables: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -146,8 +148,8 @@ def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
         raise ConfigError(f"{key} must start with '/', got {value!r}")
-    if not any(token in value for token in (":path", ":slug")):
-        raise ConfigError(f"{key} must contain :path or :slug so that every post gets its own URL")
+    if not any(token in value for token in (":path", ":slug", ":title")):
+        raise ConfigError(f"{key} must contain :path, :slug or :title so that every post gets its own URL")
     return value
 
 
@@ -206,10 +208,12 @@ def _check_section(section: str, table: dict[str, Any], values: dict[str, Any], 
             errors.append(str(exc))
 
 
-def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) -> Site:
+def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *, jekyll: bool = False) -> Site:
     """Validate a parsed TOML document and return the :class:`Site` it describes.
 
     Every problem is found before any is reported: the :class:`ConfigError` lists each on its own line.
+
+    ``jekyll``: the content folder is a Jekyll site root, which holds ``output/`` (never read as content).
     """
     values: dict[str, Any] = {}
     errors: list[str] = []
@@ -228,7 +232,8 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME) ->
     values["url_configured"] = "url" in values
     site = Site(root=root, **values)
     content, output = root / site.content, root / site.output
-    if output.resolve() == content.resolve() or content.resolve() in output.resolve().parents:
+    # A Jekyll site root holds output/ itself; the collector never reads it as content.
+    if not jekyll and (output.resolve() == content.resolve() or content.resolve() in output.resolve().parents):
         errors.append("build.output must not be inside build.content")
     if errors:
         raise ConfigError("\n".join(f"{source}: {error}" for error in errors))
@@ -250,13 +255,18 @@ def require_url(site: Site) -> None:
 
 
 def load_site(root: Path | str = ".") -> Site:
-    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it."""
+    """Load ``feedwright.toml`` from ``root`` (every key is optional) and validate it; a Jekyll site root (it
+    has ``_config.yml``) is read as Jekyll reads it, ``feedwright.toml`` overriding key by key."""
     root = Path(root).absolute()
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: is a file, not a folder; --site takes the site folder (the one that holds "
                           f"{CONFIG_NAME} and content/)")
     if not root.is_dir():
         raise ConfigError(f"{root}: site folder does not exist")
+    if (root / "_config.yml").is_file():
+        from .jekyll.config import load_jekyll_site
+
+        return load_jekyll_site(root)
     path = root / CONFIG_NAME
     data: dict[str, Any] = {}
     if path.exists():

@@ -172,7 +172,7 @@ def code_stamp() -> str:
 def config_key(site: Site) -> str:
     """The site settings that reading a post depends on (not the feed settings: limit, formats, ...)."""
     keys = (site.url, site.timezone.key, site.author, site.permalink, site.max_file_size, str(site.content),
-            site.known_keys)
+            site.known_keys, site.language, repr(site.jekyll))
     return repr(keys)
 
 

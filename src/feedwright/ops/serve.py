@@ -269,12 +269,16 @@ class Watcher(threading.Thread):
 
         add(str(self.site.root / CONFIG_NAME))
         folders = [str(self.site.root / self.site.content)]
+        # A Jekyll site's content folder is its root: what builds write there must not trigger builds.
+        own = {str(self.site.root / self.site.output), str(self.site.state_dir)}
         while folders:
             folder = folders.pop()
             add(folder)
             try:
                 with os.scandir(folder) as entries:
                     for entry in entries:
+                        if entry.path in own:
+                            continue
                         if entry.is_dir(follow_symlinks=False):  # the build enters no symlinked folder either
                             folders.append(entry.path)
                         else:

@@ -132,6 +132,8 @@ class Post:
     fingerprint: str = ""
     # (key, suggestion) for each front-matter key that looks like a typo of one feedwright reads (keys.py).
     key_typos: tuple[tuple[str, str], ...] = ()
+    language: str | None = None  # the post's lang, else the site's
+    notes: tuple[str, ...] = ()  # warnings about this post that did not cost it (shown on every build)
 
     def is_live(self, now: datetime) -> bool:
         """Published: neither a draft nor dated in the future."""
@@ -151,6 +153,11 @@ class Collection:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     # Every content file was found as the cache last saw it: the same posts as the build that saved the cache.
     unchanged: bool = False
+    skipped: list[str] = field(default_factory=list)  # "path: reason" for files a Jekyll site does not publish
+
+    def by_source(self) -> dict[str, Post]:
+        """Each post by its path under the content folder (``post_url``/``link`` resolve through it)."""
+        return {post.source: post for post in self.posts}
 
 
 def walk(root: Path) -> list[Path]:
@@ -264,8 +271,9 @@ def _read_bytes(path: str, site: Site) -> bytes | None:
     fd = os.open(path, os.O_RDONLY)  # unbuffered, without a file object: half the time of open() per file
     try:
         head = os.read(fd, 8)
-        # Images and other site files are skipped after eight bytes, however large they are.
-        if not _has_front_matter(head):
+        # Images and other site files are skipped after eight bytes, however large they are. (In a Jekyll
+        # site, the files of _posts are posts with or without front matter.)
+        if not _has_front_matter(head) and site.jekyll is None:
             return None
         size = os.fstat(fd).st_size
         if size > site.max_file_size:
@@ -317,11 +325,19 @@ def _decode(data: bytes) -> str:
 def _parse(
     data: bytes, rel: PurePosixPath, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
 ) -> Post | None:
-    parts = split(_decode(data))
+    text = _decode(data)
+    parts = split(text)
     if parts is None:
-        return None
+        if site.jekyll is None:
+            return None
+        parts = ({}, text)
     meta, body = parts
-    fields = normalise(meta, Source(rel, site, now, state, fingerprint))
+    if site.jekyll is not None:
+        from ..jekyll.posts import normalise as normalise_jekyll
+
+        fields = normalise_jekyll(meta, Source(rel, site, now, state, fingerprint))
+    else:
+        fields = normalise(meta, Source(rel, site, now, state, fingerprint))
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
         fields[name] = tuple(map(sys.intern, fields[name]))
@@ -351,6 +367,8 @@ def read_body(site: Site, post: Post) -> tuple[str, str]:
                 return handler.split(text)[1], digest(data)  # type: ignore[arg-type]
             except ValueError:
                 break
+    if site.jekyll is not None:
+        return text, digest(data)  # type: ignore[arg-type]
     raise Reject("no longer has front matter")
 
 
@@ -450,6 +468,11 @@ def collect(
     result = Collection(warnings=list(state.warnings))
     skipped: list[tuple[str, str]] = []
     files = scan(content, skipped, result.unreadable)
+    if site.jekyll is not None:  # only what Jekyll reads as posts; the rest of _posts is named by check
+        from ..jekyll.discover import posts as jekyll_posts
+
+        files, skipped, not_posts = jekyll_posts(site.jekyll, files, skipped, str(site.output))
+        result.skipped = [f"{rel}: {reason}" for rel, reason in not_posts]
     result.warnings += [f"{site.content / rel}: {reason}" for rel, reason in skipped]
     outcomes: list[Outcome] = [None] * len(files)
     todo: list[int] = []
@@ -485,6 +508,7 @@ def collect(
     for (rel, _), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, Post):
             result.posts.append(outcome)
+            result.warnings += [f"{site.content / rel}: {note}" for note in outcome.notes]
         elif isinstance(outcome, Unreadable):
             result.unreadable.append((rel, str(outcome)))
         elif isinstance(outcome, str):

@@ -327,6 +327,10 @@ def _key_typos(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[tuple[s
     return near_misses(meta, FEEDWRIGHT_KEYS, src.site.known_keys)
 
 
+def _language(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
+    return _text(meta, "lang") or src.site.language
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "title": _title,
     "draft": _draft,
@@ -341,6 +345,7 @@ NORMALISERS: dict[str, Normaliser] = {
     "url": _url,
     "id": _id,
     "key_typos": _key_typos,
+    "language": _language,
 }
 
 # The front-matter keys each normaliser reads: a key close to one of these and unknown is a likely typo.
@@ -357,6 +362,7 @@ READS: dict[str, tuple[str, ...]] = {
     "slug": ("slug",),
     "url": ("permalink",),
     "id": ("id",),
+    "language": ("lang",),
 }
 FEEDWRIGHT_KEYS = frozenset(key for keys in READS.values() for key in keys)
 

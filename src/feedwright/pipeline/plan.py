@@ -101,6 +101,8 @@ def plan_with_counts(
     # newest_first() of the live posts, each post's time since the epoch computed once (for 100,000 posts, 0.3 s
     # of is_live() and sort keys become 0.1 s); ``published - _EPOCH <= now - _EPOCH`` is ``published <= now``.
     cutoff = now - _EPOCH
+    if site.jekyll is not None and site.jekyll.future:  # Jekyll's future: true publishes future posts now
+        cutoff = timedelta.max
     keyed: list[tuple[timedelta, str, Post]] = []
     future: list[tuple[timedelta, Post]] = []
     live, drafts = keyed.append, 0
@@ -116,7 +118,11 @@ def plan_with_counts(
     ordered = list(map(_POST, keyed))
     feeds = [Feed("site", site.title, site.title, "", tuple(ordered[: site.limit]))]
     if site.category_feeds:
-        feeds += _grouped(site, ordered, "category", "categories", attrgetter("categories"))
+        wanted = site.jekyll.feed_categories if site.jekyll is not None else None  # jekyll-feed's feed.categories
+        feeds += [
+            feed for feed in _grouped(site, ordered, "category", "categories", attrgetter("categories"))
+            if wanted is None or feed.name in wanted
+        ]
     if site.tag_feeds:
         feeds += _grouped(site, ordered, "tag", "tags", attrgetter("tags"))
     return feeds, (len(ordered), drafts, len(future), due)

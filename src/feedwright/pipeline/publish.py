@@ -203,7 +203,7 @@ def _meant(path: Path) -> Path:
 def write_error(exc: OSError, fallback: Path) -> PublishError:
     """A write failure as one line naming the file meant (never the hidden temp file), its folder and the fix."""
     where = _meant(Path(exc.filename) if exc.filename else fallback)
-    blocked = not_a_folder(where.parent) if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.ENOENT) else None
+    blocked = not_a_folder(where) if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.ENOENT) else None
     if blocked:
         return PublishError(blocked)
     folder = where.parent if where != Path(exc.filename or fallback) or not where.is_dir() else where

@@ -57,6 +57,7 @@ class _EntryExtension(BaseEntryExtension):
     """Writes what feedgen gets wrong: enclosures, bare Media RSS elements, ``dc:creator``."""
 
     entry: Entry
+    site_language: str | None = None
 
     def _media(self, parent: etree._Element) -> None:
         image = self.entry.image
@@ -80,6 +81,9 @@ class _EntryExtension(BaseEntryExtension):
         return item
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
+        language = _item_language(self.site_language, self.entry)
+        if language:
+            entry.set(XML_LANG, language)
         image = self.entry.image
         if image is not None:
             # Unqualified like feedgen's own entry elements, so the feed's default (Atom) namespace applies
@@ -90,6 +94,15 @@ class _EntryExtension(BaseEntryExtension):
             link.set("length", str(image.length))
         self._media(entry)
         return entry
+
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _item_language(site_language: str | None, entry: Entry) -> str | None:
+    """The post's language when it is not the feed's (RSS has no per-item language; Atom inherits xml:lang)."""
+    language = entry.post.language
+    return language if language and language != site_language else None
 
 
 def _updated(entries: list[Entry]) -> datetime:
@@ -134,6 +147,7 @@ def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGe
         if site.full_content and item.html:  # a body-less post gets no empty <content/>
             fe.content(item.html, type="html")
         fe.feedwright.entry = item
+        fe.feedwright.site_language = site.language
     return fg
 
 
@@ -176,6 +190,9 @@ def json_feed(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
         tags = list(dict.fromkeys((*post.categories, *post.tags)))
         if tags:
             data["tags"] = tags
+        language = _item_language(site.language, item)
+        if language:
+            data["language"] = language
         items.append(data)
     doc: dict[str, object] = {
         "version": JSON_FEED_VERSION,
