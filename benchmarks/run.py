@@ -57,7 +57,8 @@ def _tree_rss_kb(pid: int) -> int:
 def measure_here(cmd: list[str]) -> None:
     """The wrapper: run ``cmd`` once, print {"seconds", "max_rss_mb", "tree_rss_mb", "status"} as JSON."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env={**ENV, "PYTHONPATH": os.environ["FEEDWRIGHT_BENCH_SRC"]},
+                            stdout=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kb(proc.pid))
@@ -68,8 +69,10 @@ def measure_here(cmd: list[str]) -> None:
                       "status": proc.returncode}))
 
 
-def measure(cmd: list[str]) -> dict[str, float]:
-    out = subprocess.run([PYTHON, __file__, "--measure", "--", *cmd], capture_output=True, text=True, check=True)
+def measure(cmd: list[str], src: Path = REPO / "src") -> dict[str, float]:
+    env = {**os.environ, "FEEDWRIGHT_BENCH_SRC": str(src)}
+    out = subprocess.run([PYTHON, __file__, "--measure", "--", *cmd], capture_output=True, text=True, check=True,
+                         env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["status"] not in (0, 1):
         raise SystemExit(f"{cmd} failed with status {result['status']}")
@@ -82,23 +85,54 @@ def _reset(site: Path) -> None:
         shutil.rmtree(site / name, ignore_errors=True)
 
 
-def run_cases(site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...]) -> dict[str, list[dict]]:
+def run_cases(
+    site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...], src: Path = REPO / "src"
+) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {case: [] for case in cases}
     newest = n - 1 if (n - 1) % 300 != 299 else n - 2  # the newest post, in the site feed (not a future one)
     for rep in range(repeats):
         generate.remove_added(site)
         _reset(site)
-        results["cold"].append(measure(cmd))
+        results["cold"].append(measure(cmd, src))
         if "warm" in cases:
-            results["warm"].append(measure(cmd))
+            results["warm"].append(measure(cmd, src))
         if "edit" in cases:
             generate.edit(site, n, newest, times=rep + 1)
-            results["edit"].append(measure(cmd))
+            results["edit"].append(measure(cmd, src))
         if "add100" in cases:
             generate.add(site, n, 100)
-            results["add100"].append(measure(cmd))
+            results["add100"].append(measure(cmd, src))
             generate.remove_added(site)
     return results
+
+
+# feedwright without the CLI's collector pause (ops/heap.py), to see what the pause is worth.
+_NO_GC_PAUSE = (
+    "import contextlib, sys; import feedwright.cli as cli; cli.collector_paused = contextlib.nullcontext; "
+    "sys.exit(cli.main(sys.argv[1:]))"
+)
+
+
+def compare(n: int, site: Path, old: Path, repeats: int, no_gc: bool) -> list[dict]:
+    """Old code (``old``/src, e.g. a ``git archive`` of main) and this tree, and optionally this tree without the
+    collector pause, each on its own copy of the site, interleaved run by run."""
+    variants = {"old": (site.with_name(site.name + "-old"), [*FEEDWRIGHT], old / "src"), "new": (site, FEEDWRIGHT,
+                REPO / "src")}
+    if no_gc:
+        variants["new, no gc pause"] = (site.with_name(site.name + "-nogc"), [PYTHON, "-c", _NO_GC_PAUSE], REPO / "src")
+    for copy, _, _ in variants.values():
+        if copy != site:
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(site, copy, symlinks=True)
+    time.sleep(2.5)  # the copies' files must not look "racy" (written within 2 s of a build)
+    results: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(repeats):
+        for name, (copy, cmd, src) in variants.items():
+            runs = run_cases(copy, n, [*cmd, "build", "-q", "--site", str(copy)], 1, CASES, src)
+            for case, measured in runs.items():
+                results.setdefault((name, case), []).extend(measured)
+    return [{"n": n, "variant": name, "case": case, "s": _median(runs, "seconds"), "mb": _median(runs, "rss_mb"),
+             "runs": len(runs)} for (name, case), runs in results.items()]
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -114,6 +148,8 @@ def main() -> None:
                         help="above this size the baseline is measured cold only (it does the same in every case)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/feedwright-bench"), help="where sites are generated")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--old", type=Path, help="also measure this older checkout (its src/), interleaved")
+    parser.add_argument("--no-gc-variant", action="store_true", help="with --old: also this tree without gc pause")
     args = parser.parse_args()
 
     rows = []
@@ -125,6 +161,12 @@ def main() -> None:
             generate.generate(site, n)
             stamp.write_text(repr((n, generate.CONFIG)))
             time.sleep(2.5)  # files written within 2 s of a build are re-hashed by it ("racy"); real ones are older
+        if args.old:
+            print(f"comparing old and new at {n} ...", file=sys.stderr)
+            for row in compare(n, site, args.old, args.repeats, args.no_gc_variant):
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+            continue
         print(f"measuring feedwright at {n} ...", file=sys.stderr)
         ours = run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], args.repeats, CASES)
         theirs: dict[str, list[dict]] = {}
@@ -142,6 +184,11 @@ def main() -> None:
                         "bsame": case not in theirs}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
+    if args.old:
+        print("| posts | case | code | s | peak MB | runs |\n|---:|---|---|---:|---:|---:|")
+        for r in sorted(rows, key=lambda r: (r["n"], CASES.index(r["case"]), r["variant"])):
+            print(f"| {r['n']:,} | {r['case']} | {r['variant']} | {r['s']:.2f} | {r['mb']:.0f} | {r['runs']} |")
+        return
     print("| posts | case | feedwright s | feedwright peak RSS MB | baseline s | baseline peak RSS MB | time ratio |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:

@@ -13,6 +13,7 @@ import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ import feedwright.pipeline.collect as collect_module
 from conftest import FUTURE, NOW, SEED, make_site, output_files, run_build, write_post
 from feedwright.build import BuildReport
 from feedwright.config import load_site
+from feedwright.incremental import parallel
 from feedwright.incremental.store import (
     _MAGIC,
     CACHE_DIR,
@@ -281,9 +283,19 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
     expected = run_build(sequential)
     monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
-    monkeypatch.setattr(collect_module, "_workers", lambda: 2)
-    monkeypatch.setattr(build_module, "_workers", lambda: 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    pools: list[set[int]] = []
+    run = parallel.Workers.run
+
+    def counted(self: parallel.Workers, *args: Any) -> list[Any]:
+        results = run(self, *args)
+        pools.append({worker.proc.pid for worker in self.live})
+        return results
+
+    monkeypatch.setattr(parallel.Workers, "run", counted)
     report = run_build(example_site)
+    # Parsed and rendered on worker processes (the work really was spread), the same ones: started once.
+    assert len(pools) == 2 and pools[0] <= pools[1], pools
     assert output_files(example_site / "output") == output_files(sequential / "output")
     state = ".feedwright/state.json"
     assert (example_site / state).read_bytes() == (sequential / state).read_bytes()

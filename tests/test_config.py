@@ -54,6 +54,7 @@ def test_full_config_is_applied(tmp_path: Path) -> None:
                 "tag_feeds": True,
                 "permalink": "/:year/:slug/",
                 "max_file_size": 1000,
+                "render_timeout": 0.5,
             },
             "schedule": {"every": "5m"},
         },
@@ -70,6 +71,7 @@ def test_full_config_is_applied(tmp_path: Path) -> None:
     assert (site.full_content, site.category_feeds, site.tag_feeds) == (False, False, True)
     assert site.permalink == "/:year/:slug/"
     assert site.max_file_size == 1000
+    assert site.render_timeout == 0.5
     assert site.url_configured and site.schedule is not None and site.schedule.describe() == "every 5m"
 
 
@@ -137,6 +139,9 @@ def test_bad_timezone(tmp_path: Path, tz: str) -> None:
         ("build", "permalink", ":path/"),
         ("build", "permalink", "/:year/:month/"),
         ("build", "max_file_size", 0),
+        ("build", "render_timeout", 0),
+        ("build", "render_timeout", "2s"),
+        ("build", "render_timeout", True),
     ],
 )
 def test_every_key_is_validated_and_named(tmp_path: Path, section: str, key: str, value: Any) -> None:

@@ -43,7 +43,7 @@ GENERATED: dict[str, str] = {
     "generated/crlf.md": "published",
     "generated/cr-only.md": "published",
     "generated/mixed-line-ends.md": "published",
-    "generated/huge.md": "rejected: larger than build.max_file_size (10,485,760)",
+    "generated/huge.md": "rejected: larger than build.max_file_size (1,048,576)",
     "generated/long-title.md": "rejected: title is 100,000 characters long; at most 1,000 are allowed",
     "generated/deep-html.md": "published",
     "generated/link-inside.md": "published",
@@ -79,7 +79,7 @@ def _generate(content: Path, outside: Path) -> None:
     (gen / "mixed-line-ends.md").write_bytes(b"---\r\ntitle: Mixed line ends\n---\r\rBody\r\nmore\n")
     with (gen / "huge.md").open("wb") as fh:
         fh.write(b"---\ntitle: Huge\n---\n")
-        fh.truncate(10 * 1024 * 1024 + 1)  # one byte over the default cap; sparse, so cheap
+        fh.truncate(1024 * 1024 + 1)  # one byte over the default cap; sparse, so cheap
     (gen / "long-title.md").write_text(f"---\ntitle: {'x' * 100_000}\n---\nBody.\n", encoding="utf-8")
     (gen / "deep-html.md").write_text("---\ntitle: Deep HTML\n---\n" + "<div>" * 20_000 + "deep text", encoding="utf-8")
     (outside / "secret.md").write_text("---\ntitle: Outside content, must not be published\n---\nSecret.\n")

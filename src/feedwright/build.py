@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import threading
 import time
@@ -17,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Site
 from .errors import ConfigError, ContentError, PostError
+from .incremental import parallel
+from .incremental.parallel import Stopped
 from .incremental.store import Cache, digest_bytes, hash_parts
-from .pipeline.collect import Collection, Post, _workers, collect
+from .pipeline.collect import Collection, Post, collect
 from .pipeline.history import State
 from .pipeline.keep import Group, groups, hold
 from .pipeline.keys import describe
@@ -32,8 +32,11 @@ if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when some
     from .pipeline.render import Entry
 
 STATE_FILE = "state.json"
-# Rendering is spread over every core only when there is this much of it (a post takes ~3 ms).
+# Rendering is spread over every core only when there is this much of it (a post takes ~2 ms; starting the
+# workers ~0.2 s).
 PARALLEL_MIN_RENDERS = 100
+# More "[" and "<" than this in a Markdown body and it is rendered in a worker that its budget can stop.
+RISKY_OPENERS = 256
 
 
 def current_time() -> datetime:
@@ -86,46 +89,63 @@ def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
     return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
 
 
-Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]  # parts, fingerprint, warnings, liquid
+# (html, summary, image url), fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid
+Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]
 
 
-def _render_chunk(site: Site, posts: list[Post], links: Links | None = None) -> list[Rendered]:
-    from .pipeline.render import post_body, render_post
+def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Links) -> Rendered:
+    from .pipeline.render import render_post
 
-    links = links if links is not None else _worker_links
-    out = []
+    rendered = render_post(post, site, body, links)
+    return rendered.parts, fingerprint, rendered.warnings, rendered.liquid
+
+
+def _render_chunk(common: tuple[Site, Links], posts: list[Post]) -> Iterator[Rendered]:
+    from .pipeline.render import post_body
+
+    site, links = common
     for post in posts:
+        yield _render_one(site, post, *post_body(post, site), links)
+
+
+def _may_be_slow(post: Post, body: str) -> bool:
+    # Python-Markdown scans to the end of the block for each unmatched "[" (and "<a "): quadratic. Below this many
+    # such characters a post renders in well under its budget; above it, it goes to a worker that can be stopped.
+    return post.markup == "markdown" and body.count("[") + body.count("<") > RISKY_OPENERS
+
+
+def _render_all(
+    site: Site, posts: list[Post], links: Links, pool: parallel.Workers | None = None
+) -> list[Rendered | Stopped]:
+    """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
+
+    Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
+    costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
+    """
+    budget = site.render_timeout
+    if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
+        size = max(8, len(posts) // (parallel.workers() * 6) + 1)
+        return parallel.fan_out(
+            _render_chunk, (site, links), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget, pool=pool
+        )
+    from .pipeline.render import post_body
+
+    out: list[Rendered | Stopped | None] = [None] * len(posts)
+    risky: list[int] = []
+    for i, post in enumerate(posts):
         body, fingerprint = post_body(post, site)
-        rendered = render_post(post, site, body, links)
-        out.append((rendered.parts, fingerprint, rendered.warnings, rendered.liquid))
-    return out
-
-
-_worker_links: Links | None = None
-
-
-def _start_worker(links: Links) -> None:
-    # Each render worker gets the build's Links once, not once per chunk of posts.
-    global _worker_links
-    from .ops.lock import exit_with_parent
-
-    exit_with_parent()
-    _worker_links = links
-
-
-def _render_all(site: Site, posts: list[Post], links: Links) -> list[Rendered]:
-    workers = _workers()
-    if len(posts) >= PARALLEL_MIN_RENDERS and workers > 1:
-        size = max(8, len(posts) // (workers * 6) + 1)
-        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
-        try:
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(links,)) as pool:
-                return [item for chunk in pool.map(_render_chunk, [site] * len(chunks), chunks) for item in chunk]
-        except (OSError, RuntimeError):  # no processes to be had: render here instead
-            pass
-    return _render_chunk(site, posts, links)
+        if _may_be_slow(post, body):
+            risky.append(i)
+        else:
+            out[i] = _render_one(site, post, body, fingerprint, links)
+    if risky:
+        slow = parallel.fan_out(
+            _render_chunk, (site, links), [posts[i] for i in risky], min_items=1, chunk=1, budget=budget,
+            processes=min(len(risky), parallel.workers()), pool=pool,
+        )
+        for i, result in zip(risky, slow, strict=True):
+            out[i] = result
+    return out  # type: ignore[return-value]  # every slot is filled
 
 
 def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
@@ -143,12 +163,15 @@ def render_members(
     feeds: list[Feed],
     cache: Cache | None = None,
     unread: list[tuple[str, str]] | None = None,
+    done: dict[str, Entry] | None = None,
+    pool: parallel.Workers | None = None,
     links: Callable[[], Links] | None = None,
     warnings: list[str] | None = None,
-) -> dict[str, Entry]:
+) -> dict[str, Entry | Stopped]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
-    when the post's bytes and fields are unchanged). A post whose body could not be read back since it was
-    collected is appended to ``unread`` as (content-relative path, reason): its feeds must not publish it empty.
+    when the post's bytes and fields are unchanged, or from ``done``). A post whose body could not be read back
+    since it was collected is appended to ``unread`` as (content-relative path, reason): its feeds must not
+    publish it empty. A post whose rendering was stopped (over its budget) maps to a :class:`Stopped`.
     Rendering's warnings (Liquid) are added to ``warnings``.
 
     ``links`` makes the build's :class:`~feedwright.pipeline.liquid.Links`; it is called only when a post must
@@ -173,8 +196,12 @@ def render_members(
     for feed in feeds:
         for post in feed.posts:
             members.setdefault(post.id, post)
+    done = done or {}
     todo: list[Post] = []
+    stopped: dict[str, Stopped] = {}
     for post in members.values():
+        if post.id in done:
+            continue
         key = _render_key(site, post)
         found = (cache.entry(key) or cache.entry((*key, build_context()[1]))) if post.fingerprint else None
         if found is None:
@@ -182,8 +209,12 @@ def render_members(
         else:
             parts[post.id] = found
     seen: dict[str, None] = {}
-    results = _render_all(site, todo, build_context()[0]) if todo else []
-    for post, (rendered, fingerprint, said, liquid) in zip(todo, results, strict=True):
+    results = _render_all(site, todo, build_context()[0], pool) if todo else []
+    for post, result in zip(todo, results, strict=True):
+        if isinstance(result, Stopped):
+            stopped[post.id] = result
+            continue
+        rendered, fingerprint, said, liquid = result
         parts[post.id] = rendered
         seen.update(dict.fromkeys(said))
         if not fingerprint and post.body is None and unread is not None:
@@ -194,10 +225,15 @@ def render_members(
             key = _render_key(site, post)
             cache.put_entry((*key, build_context()[1]) if liquid else key, rendered)
     if warnings is not None:
-        warnings.extend(seen)
+        warnings.extend(w for w in seen if w not in warnings)
     images: dict[str, Any] = {}
-    entries: dict[str, Entry] = {}
+    entries: dict[str, Entry | Stopped] = dict(stopped)
     for key, post in members.items():
+        if key in done:
+            entries[key] = done[key]
+            continue
+        if key in stopped:
+            continue
         html, summary, url = parts[key]
         if url and url not in images:
             images[url] = image(site, url)
@@ -207,8 +243,7 @@ def render_members(
 
 def _prepare_rendering() -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
-    site (this process would only wait): the render workers forked next inherit them, and serialising does not
-    wait for its imports (~0.1 s)."""
+    site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
     from .pipeline.render import _markdown
 
@@ -293,24 +328,36 @@ def _plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> tu
     return feeds, counts
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A build makes hundreds of thousands of objects and almost no cycles: the cyclic collector would rescan
-    # the growing heap again and again (a third of a cold build), and in worker processes it would touch, and
-    # so copy, every page inherited from the parent.
-    # Afterwards the survivors are frozen rather than scanned once (0.3 s for 100,000 posts); a long-running
-    # process (the daemon) unfreezes them at its next build and collects whatever cycles they left.
-    if gc.get_freeze_count():
-        gc.unfreeze()
-        gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
+def _plan_and_render(
+    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str]
+) -> tuple[list[Feed], Counts, dict[str, Entry]]:
+    """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
+    post, and the feeds are planned again without it (another post takes its place, and is rendered in turn)."""
+    feeds, counts = _plan(site, collection, now, cache)
+    done: dict[str, Entry] = {}
+    while True:
+        rendered = render_members(
+            site, feeds, cache, collection.unreadable, done, pool, lambda: build_links(site, collection.posts, now),
+            warnings,
+        )
+        stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
+        done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
+        if not stopped:
+            return feeds, counts, done
+        for post in collection.posts:
+            if post.id in stopped:
+                collection.rejected.append(PostError(site.content / post.source, _not_rendered(site, stopped[post.id])))
+        collection.posts = [post for post in collection.posts if post.id not in stopped]
+        feeds, counts = plan_with_counts(site, collection.posts, now)
+
+
+def _not_rendered(site: Site, stopped: Stopped) -> str:
+    if not stopped.overran:
+        return f"not rendered: {stopped.reason}"
+    return (
+        f"not rendered: {stopped.reason} (build.render_timeout = {site.render_timeout:g}); Markdown is this slow "
+        "on many unmatched '[' or '<': escape them (\\[) or put them in code"
+    )
 
 
 def build(
@@ -327,8 +374,7 @@ def build(
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
     clock = time.monotonic()
-    with _gc_paused():
-        report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
+    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
     report.duration = time.monotonic() - clock
     return report
 
@@ -352,16 +398,16 @@ def _build(
     now = now or current_time()
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
-    collection = collect(site, now, state, cache, while_waiting=_prepare_rendering)
     manifest = site.state_dir / MANIFEST
-    previous_files, previous = read_manifest(manifest)
-    if not allow_empty:
-        _refuse_empty(site, collection, state, previous)
-    feeds, (published, drafts, scheduled, next_publish) = _plan(site, collection, now, cache)
-    render_warnings: list[str] = []
-    entries = render_members(
-        site, feeds, cache, collection.unreadable, lambda: build_links(site, collection.posts, now), render_warnings
-    )
+    with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
+        collection = collect(site, now, state, cache, while_waiting=_prepare_rendering, pool=pool)
+        previous_files, previous = read_manifest(manifest)
+        if not allow_empty:
+            _refuse_empty(site, collection, state, previous)
+        render_warnings: list[str] = []
+        feeds, (published, drafts, scheduled, next_publish), entries = _plan_and_render(
+            site, collection, now, cache, pool, render_warnings
+        )
     files = serialise_all(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working

@@ -14,6 +14,7 @@ from pathlib import Path
 from .build import BuildReport, build
 from .config import STATE_DIR, Site, load_site, require_url, with_base_url
 from .errors import FeedwrightError
+from .ops.heap import collector_paused
 from .ops.lock import daemon_lock, lock_wait
 from .ops.runs import recorded_build, unreadable_summary
 from .ops.status import describe, read_status, status_path
@@ -138,7 +139,8 @@ def _build(args: argparse.Namespace) -> int:
     if args.base_url is not None:
         site = with_base_url(site, args.base_url)
     require_url(site)
-    report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
+    with collector_paused():
+        report = recorded_build(site, strict=args.strict, wait=lock_wait(args.wait), allow_empty=args.allow_empty)
     if report.source and not args.quiet:
         print(report.source)
     _report_problems(report, args.strict)
@@ -167,7 +169,8 @@ def _check(args: argparse.Namespace) -> int:
     if not site.url_configured:
         _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
              'add url = "https://your.site/" under [site]')
-    report = build(site, write=False)
+    with collector_paused():
+        report = build(site, write=False)
     if report.source:
         print(report.source)
     _report_problems(report, args.strict)

@@ -43,7 +43,10 @@ class Site:
     category_feeds: bool = True
     tag_feeds: bool = False
     permalink: str = DEFAULT_PERMALINK
-    max_file_size: int = 10 * 1024 * 1024
+    # A post is text: 1 MiB is twenty times the longest article in the test corpora. Bigger files are rejected
+    # from their size, unread, so that nothing large is parsed or held in memory by mistake (a log, a dump).
+    max_file_size: int = 1024 * 1024
+    render_timeout: float = 2.0  # seconds one post may take to render before it is rejected
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
@@ -172,6 +175,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
     ("build", "known_keys"): ("known_keys", _keys),
+    ("build", "render_timeout"): ("render_timeout", _seconds),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
 }

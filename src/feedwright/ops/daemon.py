@@ -29,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from ..config import CONFIG_NAME, Site, load_site, require_url
 from ..errors import ConfigError, FeedwrightError, LockTimeout
+from .heap import collector_paused
 from .lock import DEFAULT_WAIT, daemon_lock, site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule
@@ -122,7 +123,7 @@ class Daemon:
                 return
             site = self._site
             try:
-                with site_lock(site.state_dir, self._lock_wait, stop=self._stop):
+                with site_lock(site.state_dir, self._lock_wait, stop=self._stop), collector_paused():
                     run = timed_build(site, stop=self._stop)
                     self._record(site, run, why)
             except LockTimeout as exc:

@@ -2,7 +2,8 @@
 
 The lock is ``flock(2)`` on that file, so the kernel releases it when its holder exits, however it exits: a
 ``kill -9`` or a crash never leaves a stale lock. The file itself stays; deleting it would let two processes
-lock two different files of the same name.
+lock two different files of the same name. The descriptors are close-on-exec and feedwright never forks without
+exec (its workers are fresh interpreters), so no child process can hold a lock after its holder is gone.
 """
 
 from __future__ import annotations
@@ -23,36 +24,7 @@ DAEMON_LOCK_NAME = "daemon.lock"  # held for a daemon's whole life: one daemon p
 DEFAULT_WAIT = 30.0
 WAIT_ENV = "FEEDWRIGHT_LOCK_TIMEOUT"
 _POLL = 0.05
-# Lock descriptors this process holds. A forked child (a pool worker) inherits them, and with them the flock:
-# killed with SIGKILL, a build's orphaned workers would hold the site's lock for ever. Children close them.
-_held: set[int] = set()
 _daemons: set[Path] = set()  # daemon locks this process holds (daemon_lock is re-entrant within a process)
-
-
-def _release_in_child() -> None:
-    for fd in _held:
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    _held.clear()
-
-
-os.register_at_fork(after_in_child=_release_in_child)
-
-
-def exit_with_parent() -> None:
-    """Initializer for worker processes: exit as soon as the process that started them is gone.
-
-    A pool worker waits on a pipe that its siblings also hold open, so it never sees its killed parent go and
-    would wait for ever.
-    """
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def lock_wait(value: float | None = None) -> float:
@@ -92,7 +64,6 @@ def _claim(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    _held.add(fd)
 
 
 @contextlib.contextmanager
@@ -118,7 +89,6 @@ def daemon_lock(state_dir: Path) -> Iterator[Path]:
         yield path
     finally:
         _daemons.discard(path)
-        _held.discard(fd)
         os.close(fd)
 
 
@@ -150,5 +120,4 @@ def site_lock(state_dir: Path, wait: float, stop: threading.Event | None = None)
         _claim(fd)
         yield path
     finally:
-        _held.discard(fd)
         os.close(fd)

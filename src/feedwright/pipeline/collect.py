@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -20,6 +20,7 @@ from typing import Any
 
 from ..config import Site
 from ..errors import PostError
+from ..incremental import parallel
 from ..incremental.store import (
     FINGERPRINT,
     OUTCOME,
@@ -38,7 +39,7 @@ from .normalise import Reject, Source, normalise
 from .text import xml_safe
 
 HTML_SUFFIXES = {".html", ".htm"}
-# Parsing is spread over every core only when there is this much of it: starting workers costs ~0.1 s.
+# Parsing is spread over every core only when there is this much of it: starting workers costs ~0.2 s.
 PARALLEL_MIN_FILES = 2000
 _BOM = b"\xef\xbb\xbf"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -410,42 +411,45 @@ def _entry(state: State, rel: str) -> dict[str, str] | None:
     return dict(entry) if entry is not None else None
 
 
-def _read_chunk(
-    site: Site, now: datetime, started_ns: int, tasks: list[_Task]
-) -> tuple[list[tuple[Outcome, Record | None]], dict[str, dict[str, str]], bool]:
-    """Read a run of files against a private state holding only their entries (so a worker process can)."""
-    state = State(Path(), posts={task[0]: dict(task[3]) for task in tasks if task[3] is not None})
-    outcomes = [_read_one(task, site, now, state, started_ns) for task in tasks]
-    return outcomes, state.posts, state.dirty
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+def _read_many(
+    common: tuple[Site, datetime, int], tasks: list[_Task]
+) -> Iterator[tuple[Outcome, Record | None, dict[str, str] | None, bool]]:
+    """Read a run of files, each against a private state holding only its entry (so that a worker process can):
+    per file its outcome, its record, its state entry afterwards and whether that changed."""
+    site, now, started_ns = common
+    for task in tasks:
+        rel, entry = task[0], task[3]
+        state = State(Path(), posts={rel: dict(entry)} if entry is not None else {})
+        outcome, record = _read_one(task, site, now, state, started_ns)
+        yield outcome, record, state.posts.get(rel), state.dirty
 
 
 def _read_all(
-    site: Site, now: datetime, tasks: list[_Task], started_ns: int, while_waiting: Callable[[], object] | None = None
+    site: Site,
+    now: datetime,
+    tasks: list[_Task],
+    started_ns: int,
+    while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> list[tuple[list[tuple[Outcome, Record | None]], dict[str, dict[str, str]], bool]]:
-    workers = _workers()
-    if len(tasks) >= PARALLEL_MIN_FILES and workers > 1:
-        size = max(64, min(512, len(tasks) // (workers * 8) + 1))
-        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-        try:
-            from concurrent.futures import ProcessPoolExecutor
-
-            from ..ops.lock import exit_with_parent
-
-            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
-                results = pool.map(_read_chunk, *zip(*((site, now, started_ns, c) for c in chunks), strict=True))
-                if while_waiting is not None:  # the workers are started: this process would only wait
-                    while_waiting()
-                return list(results)
-        except (OSError, RuntimeError):  # no processes to be had (a sandbox, a broken pool): read here instead
-            pass
-    return [_read_chunk(site, now, started_ns, tasks)]
+    size = max(64, min(512, len(tasks) // (parallel.workers() * 8) + 1))
+    results = parallel.fan_out(
+        _read_many, (site, now, started_ns), tasks, min_items=PARALLEL_MIN_FILES, chunk=size,
+        while_waiting=while_waiting, pool=pool,
+    )
+    outcomes: list[tuple[Outcome, Record | None]] = []
+    entries: dict[str, dict[str, str]] = {}
+    dirty = False
+    for task, result in zip(tasks, results, strict=True):
+        if isinstance(result, parallel.Stopped):  # its worker died (killed, out of memory): not a verdict
+            outcomes.append((Unreadable(f"cannot read: {result.reason}"), None))
+            continue
+        outcome, record, entry, changed = result
+        outcomes.append((outcome, record))
+        if entry is not None:
+            entries[task[0]] = entry
+        dirty |= changed
+    return [(outcomes, entries, dirty)]
 
 
 def collect(
@@ -455,12 +459,13 @@ def collect(
     cache: Cache | None = None,
     *,
     while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
 ) -> Collection:
     """Read every post under the site's content folder; bad posts are rejected, never fatal.
 
     With a ``cache``, files whose stat key (or, failing that, content hash) is unchanged are not parsed again;
-    many files to parse are parsed on every core, and ``while_waiting`` is called meanwhile. The result is the
-    same either way.
+    many files to parse are parsed on every core (on ``pool``'s workers, if given), and ``while_waiting`` is called
+    meanwhile. The result is the same either way.
     """
     started_ns = now_ns()
     cache = cache or Cache.disabled()
@@ -495,7 +500,7 @@ def collect(
     unchanged = bool(cache.folder) and len(files) == len(records)
     tasks: list[_Task] = [(r, p, cache.record(r), state.entry(r)) for r, p in (files[i] for i in todo)]
     done, known_records = iter(todo), iter(task[2] for task in tasks)
-    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns, while_waiting):
+    for chunk_outcomes, entries, dirty in _read_all(site, now, tasks, started_ns, while_waiting, pool):
         state.posts.update(entries)
         state.dirty |= dirty
         for outcome, record in chunk_outcomes:

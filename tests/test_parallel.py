@@ -1,0 +1,121 @@
+"""The one fan-out (``incremental/parallel.py``): order kept, a budget per item, workers that hold nothing of the
+caller's and die with it, and the same result in this process when no worker can be had."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import make_site, write_post
+from feedwright.incremental import parallel
+from feedwright.incremental.parallel import Stopped, fan_out
+from test_crash import live_members
+from work_items import descriptors, square_or_misbehave
+
+TESTS = str(Path(__file__).resolve().parent)
+
+
+@pytest.fixture
+def importable_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers import ``work_items`` by name: put tests/ on their path."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")])))
+
+
+def test_results_keep_their_order_and_match_this_process(importable_here: None) -> None:
+    items = list(range(100))
+    here = fan_out(square_or_misbehave, 1, items, min_items=1000, chunk=7)
+    there = fan_out(square_or_misbehave, 1, items, min_items=1, chunk=7, processes=2)
+    assert [r[1] for r in there] == [r[1] for r in here] == [i * i + 1 for i in items]  # type: ignore[index]
+    assert {r[0] for r in here} == {os.getpid()}  # type: ignore[index]
+    assert os.getpid() not in {r[0] for r in there}  # type: ignore[index]  # (one worker may do it all)
+
+
+def test_an_item_over_budget_is_stopped_and_the_rest_go_on(importable_here: None) -> None:
+    started = time.monotonic()
+    results = fan_out(square_or_misbehave, 0, [1, 2, -1, 3, 4], min_items=1, chunk=5, budget=0.5, processes=1)
+    assert time.monotonic() - started < 10
+    assert results[2] == Stopped("took longer than 0.5 s", overran=True)
+    assert [r[1] for i, r in enumerate(results) if i != 2] == [1, 4, 9, 16]  # type: ignore[index]
+
+
+def test_a_worker_that_dies_costs_only_its_item(importable_here: None) -> None:
+    results = fan_out(square_or_misbehave, 0, [1, -2, 3], min_items=1, chunk=3, processes=1)
+    assert isinstance(results[1], Stopped) and not results[1].overran
+    assert "exit status 3" in results[1].reason
+    assert [results[0][1], results[2][1]] == [1, 9]  # type: ignore[index]
+
+
+def test_without_workers_the_work_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.sys, "executable", "")
+    results = fan_out(square_or_misbehave, 0, [1, 2, 3], min_items=1, chunk=1, processes=2)
+    assert results == [(os.getpid(), 1), (os.getpid(), 4), (os.getpid(), 9)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+def test_a_worker_holds_nothing_of_the_caller(importable_here: None, tmp_path: Path) -> None:
+    # An open file of the caller's (as the site lock is) and its stdout/stderr must not reach the worker.
+    with open(tmp_path / "held", "w") as held:
+        os.set_inheritable(held.fileno(), True)
+        (fds,) = fan_out(descriptors, None, [0], min_items=1, chunk=1, processes=1)
+    assert isinstance(fds, dict)
+    assert fds[0] == fds[1] == fds[2] == "/dev/null"
+    others = {fd: target for fd, target in fds.items() if fd > 2}
+    assert len(others) == 2 and all(target.startswith("pipe:") for target in others.values()), fds
+
+
+# The parent is killed (os._exit) at a chosen moment of starting its workers, by patching the fan-out, not by
+# timing: "started" right after a worker process is created (it has not yet set its parent-death signal),
+# "working" right after a worker was handed a post that takes ~40 s to render.
+KILLED_PARENT = textwrap.dedent("""
+    import os, sys
+    import feedwright.pipeline.collect as collect
+    from feedwright.incremental import parallel
+    from feedwright.cli import main
+
+    moment = sys.argv[1]
+    collect.PARALLEL_MIN_FILES = 1
+    parallel.workers = lambda: 2
+    start, give = parallel._Worker.__init__, parallel.Workers._give
+
+    def started(self):
+        start(self)
+        os._exit(9)
+
+    def working(self, worker, task, fn, common):
+        give(self, worker, task, fn, common)
+        if fn.__name__ == "_render_chunk":
+            os._exit(9)
+
+    if moment == "started":
+        parallel._Worker.__init__ = started
+    else:
+        parallel.Workers._give = working
+    sys.exit(main(["build", "--site", sys.argv[2]]))
+""")
+
+
+@pytest.mark.parametrize("moment", ["started", "working"])
+def test_a_parent_killed_as_its_workers_start_leaves_no_process_and_closes_its_pipes(
+    tmp_path: Path, moment: str
+) -> None:
+    site = make_site(tmp_path / "site", "[build]\nrender_timeout = 60\n")
+    for i in range(5):
+        write_post(site, f"p{i}.md", {"title": f"Post {i}", "date": f"2024-01-0{i + 1}"})
+    write_post(site, "bomb.md", {"title": "Bomb", "date": "2024-02-01"}, "[" * 20_000 + "\n")
+    started = time.monotonic()
+    # What subprocess.run(capture_output=True) does: read both pipes to their end. Any process left holding the
+    # build's stdout/stderr would make this hang until the timeout.
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_PARENT, moment, str(site)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 9, err
+    assert time.monotonic() - started < 20
+    # Every process the build started is in its session's process group: none may be left.
+    strays = live_members(proc.pid, wait=3.0)
+    assert not strays, f"processes left behind: {strays}"

@@ -1,0 +1,29 @@
+"""Work for the fan-out's workers in ``test_parallel.py``: a module they can import quickly (no test imports)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+
+def square_or_misbehave(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
+    for item in items:
+        if item == -1:  # over any budget
+            ends = time.monotonic() + 60
+            while time.monotonic() < ends:
+                pass
+        if item == -2:
+            os._exit(3)  # a worker that dies (out of memory, killed)
+        yield os.getpid(), item * item + common
+
+
+def descriptors(common: None, items: list[int]) -> Iterator[dict[int, str]]:
+    for _ in items:
+        fds = {}
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                fds[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+            except OSError:  # the listing's own descriptor, closed already
+                continue
+        yield fds
