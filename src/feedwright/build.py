@@ -91,7 +91,8 @@ def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
             site.markdown)
 
 
-Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]  # parts, fingerprint, warnings, liquid
+# (html, summary, image url), fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid
+Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]
 
 
 def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Links) -> Rendered:
@@ -102,13 +103,11 @@ def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Link
 
 
 def _render_chunk(common: tuple[Site, Links], posts: list[Post]) -> Iterator[Rendered]:
-    # The build's Links travel with each chunk (they pickle without their indexes): workers are not forked.
     from .pipeline.render import post_body
 
     site, links = common
     for post in posts:
-        body, fingerprint = post_body(post, site)
-        yield _render_one(site, post, body, fingerprint, links)
+        yield _render_one(site, post, *post_body(post, site), links)
 
 
 def _may_be_slow(post: Post, body: str) -> bool:
@@ -166,10 +165,10 @@ def render_members(
     feeds: list[Feed],
     cache: Cache | None = None,
     unread: list[tuple[str, str]] | None = None,
-    links: Callable[[], Links] | None = None,
-    warnings: list[str] | None = None,
     done: dict[str, Entry] | None = None,
     pool: parallel.Workers | None = None,
+    links: Callable[[], Links] | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Entry | Stopped]:
     """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
     when the post's bytes and fields are unchanged, or from ``done``). A post whose body could not be read back
@@ -228,7 +227,7 @@ def render_members(
             key = _render_key(site, post)
             cache.put_entry((*key, build_context()[1]) if liquid else key, rendered)
     if warnings is not None:
-        warnings.extend(seen)
+        warnings.extend(w for w in seen if w not in warnings)
     images: dict[str, Any] = {}
     entries: dict[str, Entry | Stopped] = dict(stopped)
     for key, post in members.items():
@@ -340,8 +339,10 @@ def _plan_and_render(
     feeds, counts = _plan(site, collection, now, cache)
     done: dict[str, Entry] = {}
     while True:
-        links = partial(build_links, site, collection.posts, now)
-        rendered = render_members(site, feeds, cache, collection.unreadable, links, warnings, done, pool)
+        rendered = render_members(
+            site, feeds, cache, collection.unreadable, done, pool, lambda: build_links(site, collection.posts, now),
+            warnings,
+        )
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
@@ -401,13 +402,13 @@ def _build(
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
     manifest = site.state_dir / MANIFEST
-    render_warnings: list[str] = []
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
         collection = collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
                              pool=pool)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
+        render_warnings: list[str] = []
         feeds, (published, drafts, scheduled, next_publish), entries = _plan_and_render(
             site, collection, now, cache, pool, render_warnings
         )
