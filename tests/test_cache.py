@@ -6,11 +6,11 @@ without, at the same moment, and compares every output file and the state.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
 import shutil
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,22 +18,15 @@ from typing import Any
 import pytest
 
 import feedwright.build as build_module
+import feedwright.incremental.memo as memo_module
 import feedwright.pipeline.collect as collect_module
+import feedwright.pipeline.plan as plan_module
 from conftest import FUTURE, NOW, SEED, make_site, output_files, run_build, write_post
 from feedwright.build import BuildReport
 from feedwright.config import load_site
 from feedwright.incremental import parallel
-from feedwright.incremental.store import (
-    _MAGIC,
-    CACHE_DIR,
-    POST_SHARDS,
-    RACY_NS,
-    Cache,
-    _checksum,
-    code_stamp,
-    config_key,
-    shard,
-)
+from feedwright.incremental.cache import POST_SHARDS, Cache, shard
+from feedwright.incremental.store import CACHE_DIR, KEY_FILE, MANIFEST, _opened, _sealed
 
 LATER = NOW + timedelta(days=365 * 7)  # after the example site's scheduled 2031 post
 
@@ -63,7 +56,7 @@ def build_both(site: Path, tmp: Path, now=NOW) -> BuildReport:
 def counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts of files parsed, posts rendered and feed files serialised by the builds that follow."""
     counts = {"parsed": 0, "rendered": 0, "serialised": 0}
-    parse, render_all, serialiser = collect_module._parse, build_module._render_all, build_module._serialiser
+    parse, render_all, serialiser = collect_module._parse, build_module._render_all, memo_module._serialiser
 
     def counting_parse(*args, **kwargs):
         counts["parsed"] += 1
@@ -79,7 +72,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     monkeypatch.setattr(collect_module, "_parse", counting_parse)
     monkeypatch.setattr(build_module, "_render_all", counting_render)
-    monkeypatch.setattr(build_module, "_serialiser", counting_serialiser)
+    monkeypatch.setattr(memo_module, "_serialiser", counting_serialiser)
     return counts
 
 
@@ -167,11 +160,12 @@ def test_delete_and_rename(example_site: Path, tmp_path: Path) -> None:
 
 
 def _cache_files(site: Path) -> list[Path]:
-    files = sorted((site / ".feedwright" / CACHE_DIR).glob("*.pickle"))
-    names = [f.name for f in files]
-    assert names[:2] == ["entries.pickle", "feeds.pickle"] and names[2] == "plan.pickle" and names[3:]
-    assert all(re.fullmatch(r"posts-\d\d\.pickle", name) for name in names[3:])
-    return files
+    """The manifest and every part file it names (posts shards, entries, feeds, plan)."""
+    folder = site / ".feedwright" / CACHE_DIR
+    names = sorted(f.name for f in folder.iterdir())
+    assert MANIFEST in names and {"entries", "feeds", "plan"} <= {n.split(".")[0] for n in names}
+    assert all(re.fullmatch(r"(posts-\d\d|entries|feeds|plan)\.\d+\.pickle", n) for n in names if n != MANIFEST)
+    return [folder / name for name in names]
 
 
 @pytest.mark.parametrize(
@@ -190,15 +184,37 @@ def test_corrupt_cache_is_ignored(example_site: Path, tmp_path: Path, damage) ->
     for path in _cache_files(example_site):
         path.write_bytes(damage(path.read_bytes()))
     report = build_both(example_site, tmp_path)
-    assert all("cache" not in w or "unreadable" in w or "cannot" in w for w in report.warnings)
+    assert all("cache" not in w or "authentication" in w or "unreadable" in w for w in report.warnings)
     build_both(example_site, tmp_path)  # and the rewritten cache is good again
 
 
+def _key(site: Path) -> bytes:
+    return (site / ".feedwright" / KEY_FILE).read_bytes()
+
+
+def _manifest(site: Path) -> dict:
+    raw = (site / ".feedwright" / CACHE_DIR / MANIFEST).read_bytes()
+    body = _opened(_key(site), raw)
+    assert body is not None
+    return json.loads(body.tobytes())
+
+
 def _forge(site: Path, name: str, payload: bytes) -> None:
-    """A cache file with a valid header and checksum around ``payload``."""
-    stamp, config = code_stamp(), config_key(load_site(site))
-    header = _MAGIC + stamp.encode() + b"\n" + config.encode() + b"\n"
-    (site / ".feedwright" / CACHE_DIR / f"{name}.pickle").write_bytes(header + _checksum(payload) + payload)
+    """Part ``name`` replaced by ``payload``, sealed with the site's key and named by its manifest: what only
+    someone holding the key (outside the cache folder) can do."""
+    key, folder = _key(site), site / ".feedwright" / CACHE_DIR
+    sealed, mac = _sealed(key, payload)
+    (folder / f"{name}.999.pickle").write_bytes(sealed)
+    manifest = _manifest(site)
+    manifest["parts"][name] = [f"{name}.999.pickle", mac.hex()]
+    (folder / MANIFEST).write_bytes(_sealed(key, json.dumps(manifest).encode())[0])
+
+
+def _part(site: Path, name: str) -> object:
+    file, mac = _manifest(site)["parts"][name]
+    body = _opened(_key(site), (site / ".feedwright" / CACHE_DIR / file).read_bytes(), bytes.fromhex(mac))
+    assert body is not None
+    return pickle.loads(body)
 
 
 class _Evil:
@@ -213,12 +229,13 @@ def test_a_tampered_cache_cannot_run_code(example_site: Path, tmp_path: Path, mo
     _forge(example_site, "entries", pickle.dumps(["a list, not a dict"]))
     report = build_both(example_site, tmp_path)
     assert not (tmp_path / "pwned").exists()
-    assert any(f"posts-{shard('x'):02d}.pickle: cache unreadable" in w for w in report.warnings)
+    assert any(f"posts-{shard('x'):02d}.999.pickle: cache unreadable" in w for w in report.warnings)
 
 
 def test_an_old_cache_version_is_ignored(example_site: Path, tmp_path: Path, monkeypatch) -> None:
     run_build(example_site)
     monkeypatch.setattr("feedwright.incremental.store.CACHE_VERSION", 999)
+    assert Cache.load(load_site(example_site)).warnings == []  # quietly
     assert Cache.load(load_site(example_site)).records == {}
     build_both(example_site, tmp_path)
 
@@ -306,30 +323,32 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
 
 
 def _shard_bytes(site: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (site / ".feedwright" / CACHE_DIR).glob("posts-*.pickle")}
+    """Each posts shard's file, as the manifest names it (a rewritten shard gets a new file)."""
+    return {name: file for name, (file, _) in _manifest(site)["parts"].items() if name.startswith("posts-")}
 
 
-def test_an_edit_or_a_deletion_rewrites_only_its_shard(example_site: Path, tmp_path: Path) -> None:
+def test_an_edit_or_a_deletion_rewrites_only_its_shard(
+    example_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # os.utime sets ctime to now, so aged files are still "racy" for RACY_NS, and one that stops being racy
+    # between two builds has its record (and shard) rewritten: how long a build takes must not decide this test.
+    monkeypatch.setattr(collect_module, "RACY_NS", 0)
     _age(example_site / "content")
-    # _age cannot move ctimes back: wait until they are out of the racy window, or a first build that happens
-    # inside it records every file as racy and a later build (slower on a busy machine) rewrites every shard.
-    time.sleep(RACY_NS / 1e9)
     build_both(example_site, tmp_path)
     before = _shard_bytes(example_site)
     assert 1 < len(before) <= POST_SHARDS
     path = example_site / "content" / SEED
     path.write_text(path.read_text(encoding="utf-8") + "\nA correction.\n", encoding="utf-8")
-    time.sleep(RACY_NS / 1e9)  # as above: the edited file is not racy when it is built
     build_both(example_site, tmp_path)
     after = _shard_bytes(example_site)
-    assert {name for name in before if before[name] != after[name]} == {f"posts-{shard(SEED):02d}.pickle"}
+    assert {name for name in before if before[name] != after[name]} == {f"posts-{shard(SEED):02d}"}
     other = next(p for p in (example_site / "content").rglob("*.md") if shard(str(p.relative_to(
         example_site / "content"))) != shard(SEED))
     rel = other.relative_to(example_site / "content").as_posix()
     other.unlink()
     build_both(example_site, tmp_path)
     gone = _shard_bytes(example_site)
-    assert {name for name in after if after[name] != gone[name]} == {f"posts-{shard(rel):02d}.pickle"}
+    assert {name for name in after if after[name] != gone[name]} == {f"posts-{shard(rel):02d}"}
     assert rel not in Cache.load(load_site(example_site)).records
     build_both(example_site, tmp_path)
 
@@ -339,13 +358,15 @@ def test_a_record_in_the_wrong_shard_or_an_old_single_file_is_harmless(example_s
     cache = Cache.load(load_site(example_site))
     wrong = (shard(SEED) + 1) % POST_SHARDS
     _forge(example_site, f"posts-{wrong:02d}", pickle.dumps({SEED: cache.records[SEED]}, protocol=5))
-    _forge(example_site, "posts", pickle.dumps(cache.records, protocol=5))  # the cache format before shards
+    (example_site / ".feedwright" / CACHE_DIR / "posts.pickle").write_bytes(b"version 1 kept every record here")
     build_both(example_site, tmp_path)
-    assert not (example_site / ".feedwright" / CACHE_DIR / "posts.pickle").exists()
-    assert SEED not in pickle.loads(  # the stray record is gone from the shard it did not belong to
-        (example_site / ".feedwright" / CACHE_DIR / f"posts-{wrong:02d}.pickle").read_bytes()[
-            len(_MAGIC + code_stamp().encode() + config_key(load_site(example_site)).encode()) + 2 + 16 :])
+    assert not (example_site / ".feedwright" / CACHE_DIR / "posts.pickle").exists()  # swept
+    assert SEED not in _part(example_site, f"posts-{wrong:02d}")  # the stray record is gone from that shard
     build_both(example_site, tmp_path)
+
+
+def _compact(data: object) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
 
 
 def test_state_is_written_as_json_dumps_writes_it(tmp_path: Path) -> None:
@@ -363,15 +384,14 @@ def test_state_is_written_as_json_dumps_writes_it(tmp_path: Path) -> None:
     for _ in range(500):
         posts = {text(): {text(): text() for _ in range(rng.randint(0, 3))} for _ in range(rng.randint(0, 5))}
         posts |= {text(): {"digest": text()} for _ in range(rng.randint(0, 3))}
-        expected = json.dumps({"version": STATE_VERSION, "posts": posts}, ensure_ascii=False, indent=0, sort_keys=True)
-        assert State(tmp_path, posts=posts).to_bytes() == (expected + "\n").encode("utf-8")
+        assert State(tmp_path, posts=posts).to_bytes() == _compact({"version": STATE_VERSION, "posts": posts})
     many = {f"{i:05d}-{text()}.md": {"digest": text()} if i % 3 else {text(): text()} for i in range(10_000)}
-    expected = json.dumps({"version": STATE_VERSION, "posts": many}, ensure_ascii=False, indent=0, sort_keys=True)
-    assert State(tmp_path, posts=many).to_bytes() == (expected + "\n").encode("utf-8")  # written in runs
+    assert State(tmp_path, posts=many).to_bytes() == _compact({"version": STATE_VERSION, "posts": many})
     damaged = {"a.md": {"digest": 1}, "b.md": {"first_seen": "yesterday"}, "c.md": 7, "d.md": {"digest": "x"}}
-    assert State(tmp_path, posts=damaged).to_bytes() == (  # type: ignore[arg-type]
-        json.dumps({"version": STATE_VERSION, "posts": {"d.md": {"digest": "x"}}}, indent=0, sort_keys=True) + "\n"
-    ).encode()
+    assert State(tmp_path, posts=damaged).to_bytes() == _compact(  # type: ignore[arg-type]
+        {"version": STATE_VERSION, "posts": {"d.md": {"digest": "x"}}}
+    )
+    assert json.loads(State(tmp_path, posts=many).to_bytes())["posts"] == many
 
 
 def _report_view(report: BuildReport) -> tuple:
@@ -385,8 +405,8 @@ def test_the_plan_is_reused_only_while_posts_and_the_live_set_are_the_same(
     example_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[object] = []
-    plan = build_module.plan_with_counts
-    monkeypatch.setattr(build_module, "plan_with_counts", lambda *args: calls.append(args[2]) or plan(*args))
+    plan = plan_module.plan
+    monkeypatch.setattr(plan_module, "plan", lambda *args: calls.append(args[2]) or plan(*args))
     _age(example_site / "content")
     first = build_both(example_site, tmp_path)
     assert len(calls) == 2  # the site and its cache-less twin

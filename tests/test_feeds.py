@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feedwright.config import Site, parse_config
+from feedwright.pipeline import plan as planning
 from feedwright.pipeline.collect import Post
-from feedwright.pipeline.plan import assign_slugs, newest_first, plan
+from feedwright.pipeline.plan import Feed, assign_slugs
 from feedwright.pipeline.text import short_hash, slugify
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
@@ -42,6 +43,11 @@ def titles(posts: tuple[Post, ...] | list[Post]) -> list[str]:
     return [p.title for p in posts]
 
 
+def plan(site: Site, posts: list[Post], now: datetime) -> list[Feed]:
+    """The feeds of the plan the build makes."""
+    return planning.plan(site, posts, now).feeds
+
+
 def days_ago(n: float) -> datetime:
     return NOW - timedelta(days=n)
 
@@ -69,6 +75,14 @@ def test_future_post_appears_once_its_time_comes(tmp_path: Path) -> None:
     assert titles(plan(site, posts, when + timedelta(days=1))[0].posts) == ["scheduled", "old"]
 
 
+def test_the_plan_counts_live_drafts_and_scheduled_posts(tmp_path: Path) -> None:
+    soon, later = NOW + timedelta(hours=1), NOW + timedelta(days=3)
+    posts = [make_post("a", days_ago(1)), make_post("d", days_ago(1), draft=True), make_post("s", later),
+             make_post("t", soon), make_post("b", days_ago(2))]
+    made = planning.plan(make_site(tmp_path), posts, NOW)
+    assert (made.live, made.drafts, made.scheduled, made.next_due) == (2, 1, 2, soon)
+
+
 def test_a_draft_never_appears(tmp_path: Path) -> None:
     posts = [make_post("d", days_ago(10), draft=True)]
     assert plan(make_site(tmp_path), posts, NOW + timedelta(days=1000))[0].posts == ()
@@ -81,13 +95,13 @@ def test_site_feed_is_newest_first(tmp_path: Path) -> None:
     assert titles(site_feed.posts) == ["c", "b", "a"]
 
 
-def test_dates_in_different_zones_are_compared_as_instants() -> None:
+def test_dates_in_different_zones_are_compared_as_instants(tmp_path: Path) -> None:
     # 09:00 in Seoul is 00:00 UTC: earlier than 01:00 UTC although its wall clock reads later.
     posts = [
         make_post("seoul", datetime(2024, 6, 1, 9, tzinfo=ZoneInfo("Asia/Seoul"))),
         make_post("utc", datetime(2024, 6, 1, 1, tzinfo=UTC)),
     ]
-    assert titles(newest_first(posts)) == ["utc", "seoul"]
+    assert titles(plan(make_site(tmp_path), posts, NOW)[0].posts) == ["utc", "seoul"]
 
 
 def test_ties_are_broken_by_id_whatever_the_input_order(tmp_path: Path) -> None:

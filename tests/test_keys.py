@@ -10,7 +10,8 @@ from conftest import CORPORA, NOW, output_files, write_post
 from feedwright.build import build
 from feedwright.cli import main
 from feedwright.config import Site, load_site
-from feedwright.pipeline.collect import collect
+from feedwright.incremental import memo
+from feedwright.incremental.cache import Cache
 from feedwright.pipeline.history import State
 from feedwright.pipeline.keys import near_misses
 from feedwright.pipeline.normalise import FEEDWRIGHT_KEYS
@@ -74,6 +75,6 @@ def test_real_corpora_give_no_false_warnings(corpus: str) -> None:
     if not folder.is_dir():
         pytest.skip(f"corpus {folder} not found (the ../shared folder beside the repo is absent)")
     site = Site(root=folder.parent, content=Path(corpus))
-    collection = collect(site, NOW, State(folder.parent / "no-state.json"))
+    collection = memo.collect(site, NOW, State(folder.parent / "no-state.json"), Cache.load(site))  # as a build
     assert collection.posts
     assert [(p.source, p.key_typos) for p in collection.posts if p.key_typos] == []

@@ -11,7 +11,7 @@ import pytest
 
 from feedwright.config import Site, parse_config
 from feedwright.pipeline.collect import Post
-from feedwright.pipeline.render import image, render, sanitise, summarise, to_html
+from feedwright.pipeline.render import Entry, image, render, sanitise, summarise, to_html
 
 SITE_URL = "https://ex.org/blog/"
 POST_URL = SITE_URL + "news/hello/"
@@ -193,8 +193,13 @@ def test_image_cannot_reach_outside_content(site: Site) -> None:
 # --- render --------------------------------------------------------------------------------------------------
 
 
+def rendered(post: Post, site: Site) -> Entry:
+    """The entry the build makes of ``post``: rendered, then its image looked up."""
+    return render(post, site)
+
+
 def test_render_picks_first_img_when_post_has_no_image(site: Site) -> None:
-    entry = render(make_post("Intro\n\n![one](pics/one.png)\n\n![two](https://cdn.ex/two.jpg)\n"), site)
+    entry = rendered(make_post("Intro\n\n![one](pics/one.png)\n\n![two](https://cdn.ex/two.jpg)\n"), site)
     assert entry.image is not None
     assert entry.image.url == POST_URL + "pics/one.png"
     assert entry.image.type == "image/png"
@@ -202,18 +207,18 @@ def test_render_picks_first_img_when_post_has_no_image(site: Site) -> None:
 
 def test_render_front_matter_image_wins(site: Site) -> None:
     post = make_post("![one](pics/one.png)", image="https://cdn.ex/cover.jpg")
-    entry = render(post, site)
+    entry = rendered(post, site)
     assert entry.image is not None and entry.image.url == "https://cdn.ex/cover.jpg"
 
 
 def test_render_no_image(site: Site) -> None:
-    assert render(make_post("Just text."), site).image is None
+    assert rendered(make_post("Just text."), site).image is None
 
 
 def test_render_summary_from_body_unless_given(site: Site) -> None:
-    assert render(make_post("![x](x.png)\n\nBody **text**.\n"), site).summary == "Body text."
-    assert render(make_post("Body.", summary="Given"), site).summary == "Given"
-    assert render(make_post(""), site).summary == "Hello"
+    assert rendered(make_post("![x](x.png)\n\nBody **text**.\n"), site).summary == "Body text."
+    assert rendered(make_post("Body.", summary="Given"), site).summary == "Given"
+    assert rendered(make_post(""), site).summary == "Hello"
 
 
 def test_render_html_is_safe_and_absolute(site: Site) -> None:
@@ -221,13 +226,13 @@ def test_render_html_is_safe_and_absolute(site: Site) -> None:
         "{% include ad.html %}\n\n[About]({{ '/about/' | relative_url }})\n\n"
         "<script>steal()</script>\n\n[note](#fn1)\n"
     )
-    html = render(make_post(body), site).html
+    html = rendered(make_post(body), site).html
     assert "steal" not in html and "{%" not in html
     assert 'href="https://ex.org/blog/about/"' in html
     assert f'href="{POST_URL}#fn1"' in html
 
 
 def test_render_html_markup_post(site: Site) -> None:
-    html = render(make_post("<p>Hi <em>there</em></p><img src='a.png'>", markup="html"), site).html
+    html = rendered(make_post("<p>Hi <em>there</em></p><img src='a.png'>", markup="html"), site).html
     assert "<p>Hi <em>there</em></p>" in html
     assert f'src="{POST_URL}a.png"' in html

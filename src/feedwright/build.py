@@ -1,4 +1,7 @@
-"""The whole pipeline in one call: config -> collect -> render -> feeds -> serialise -> publish.
+"""The whole pipeline in one call: collect -> plan -> render -> serialise -> publish -> announce.
+
+Each stage is a pure function of :mod:`feedwright.pipeline`, run through :mod:`feedwright.incremental.memo`,
+which reuses what the cache (``.feedwright/cache/``) knows; the cache is saved after publishing.
 
 :func:`build` is what the CLI, cron and the daemon run. It returns a :class:`BuildReport` and prints nothing.
 """
@@ -8,23 +11,24 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .config import Site
 from .errors import ConfigError, ContentError, PostError
-from .incremental import parallel
+from .incremental import memo, parallel
+from .incremental.cache import Cache
 from .incremental.parallel import Stopped
-from .incremental.store import Cache, digest_bytes, hash_parts
-from .pipeline.collect import Collection, Post, collect
+from .pipeline import plan as planning
+from .pipeline.collect import Collection, Post
 from .pipeline.history import State
 from .pipeline.keep import Group, groups, hold
 from .pipeline.keys import describe
 from .pipeline.pages import pages
-from .pipeline.plan import Feed, plan_with_counts
+from .pipeline.plan import Feed, Plan
 from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest, write_error
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
@@ -84,13 +88,6 @@ class BuildReport:
                       key=lambda p: (p.published, p.source))
 
 
-def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
-    # Everything render_post reads: the body (by its fingerprint) and these fields. A body with Liquid also
-    # depends on the build's Links (other posts, includes, data): its entry is kept under this key plus theirs.
-    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
-            site.markdown)
-
-
 # (html, summary, image url), fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid
 Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]
 
@@ -103,6 +100,7 @@ def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Link
 
 
 def _render_chunk(common: tuple[Site, Links], posts: list[Post]) -> Iterator[Rendered]:
+    # The build's Links travel with each chunk (they pickle without their indexes): workers are not forked.
     from .pipeline.render import post_body
 
     site, links = common
@@ -160,89 +158,6 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     return Links(refs, now, site_files_digest(site.root))
 
 
-def render_members(
-    site: Site,
-    feeds: list[Feed],
-    cache: Cache | None = None,
-    unread: list[tuple[str, str]] | None = None,
-    done: dict[str, Entry] | None = None,
-    pool: parallel.Workers | None = None,
-    links: Callable[[], Links] | None = None,
-    warnings: list[str] | None = None,
-) -> dict[str, Entry | Stopped]:
-    """Render each post that some feed carries, once, keyed by post id (rendered HTML comes from ``cache``
-    when the post's bytes and fields are unchanged, or from ``done``). A post whose body could not be read back
-    since it was collected is appended to ``unread`` as (content-relative path, reason): its feeds must not
-    publish it empty. A post whose rendering was stopped (over its budget) maps to a :class:`Stopped`.
-    Rendering's warnings (Liquid) are added to ``warnings``.
-
-    ``links`` makes the build's :class:`~feedwright.pipeline.liquid.Links`; it is called only when a post must
-    be rendered or a post with Liquid is looked up in the cache (a warm build of a large site skips it).
-    """
-    from .pipeline.liquid import Links
-    from .pipeline.render import Entry, image
-
-    cache = cache or Cache.disabled()
-    made: list[Any] = []
-
-    def build_context() -> tuple[Links, str]:
-        if not made:
-            found = links() if links else Links()
-            # site.time is left out: a post showing the build time would otherwise never come from the cache.
-            made.extend((found, hash_parts(([(p.source, p.url, p.title) for p in found.posts], found.files,
-                                            repr(site.variables)))))
-        return made[0], made[1]
-
-    parts: dict[str, tuple[str, str, str | None]] = {}
-    members: dict[str, Post] = {}
-    for feed in feeds:
-        for post in feed.posts:
-            members.setdefault(post.id, post)
-    done = done or {}
-    todo: list[Post] = []
-    stopped: dict[str, Stopped] = {}
-    for post in members.values():
-        if post.id in done:
-            continue
-        key = _render_key(site, post)
-        found = (cache.entry(key) or cache.entry((*key, build_context()[1]))) if post.fingerprint else None
-        if found is None:
-            todo.append(post)
-        else:
-            parts[post.id] = found
-    seen: dict[str, None] = {}
-    results = _render_all(site, todo, build_context()[0], pool) if todo else []
-    for post, result in zip(todo, results, strict=True):
-        if isinstance(result, Stopped):
-            stopped[post.id] = result
-            continue
-        rendered, fingerprint, said, liquid = result
-        parts[post.id] = rendered
-        seen.update(dict.fromkeys(said))
-        if not fingerprint and post.body is None and unread is not None:
-            unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
-        # Kept only when rendered from the bytes the post was read from, and without warnings (so they are
-        # given again by the next build, until fixed).
-        if fingerprint and fingerprint == post.fingerprint and not said:
-            key = _render_key(site, post)
-            cache.put_entry((*key, build_context()[1]) if liquid else key, rendered)
-    if warnings is not None:
-        warnings.extend(w for w in seen if w not in warnings)
-    images: dict[str, Any] = {}
-    entries: dict[str, Entry | Stopped] = dict(stopped)
-    for key, post in members.items():
-        if key in done:
-            entries[key] = done[key]
-            continue
-        if key in stopped:
-            continue
-        html, summary, url = parts[key]
-        if url and url not in images:
-            images[url] = image(site, url)
-        entries[key] = Entry(post, html, summary, images[url] if url else None)
-    return entries
-
-
 def _prepare_rendering(dialect: str = "markdown") -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
@@ -252,106 +167,30 @@ def _prepare_rendering(dialect: str = "markdown") -> None:
     _markdown(dialect)
 
 
-def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
-    from .pipeline.serialise import SERIALISERS
-
-    return SERIALISERS[fmt]
-
-
-def serialise_all(
-    site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache | None = None
-) -> dict[str, bytes]:
-    """Every feed in every configured format, as output-relative path -> bytes.
-
-    A feed file whose inputs (site, feed, entries) hash as they did when ``cache`` last saw it is not
-    serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
-    """
-    cache = cache or Cache.disabled()
-    output = site.root / site.output
-    files: dict[str, bytes] = {}
-    known: dict[str, str] = {}  # post id -> hash of its entry, computed once however many feeds carry it
-    site_key = repr(site)
-    for feed in feeds:
-        items = [entries[p.id] for p in feed.posts]
-        for entry in items if cache.folder else ():
-            if entry.post.id not in known:
-                known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
-        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known.get(p.id) for p in feed.posts])
-        for fmt in site.formats:
-            path = feed.path(fmt)
-            key = hash_parts((*identity, fmt)) if cache.folder else ""
-            digest = cache.feed(path, key)
-            data = _published(output / path, digest)
-            if data is None:
-                data, digest = _serialiser(fmt)(site, feed, items), None
-            cache.put_feed(path, key, data, digest)
-            files[path] = data
-    return files
-
-
-def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
-    if digest is None:
-        return None
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    return data if digest_bytes(data) == digest else None
-
-
-# published, drafts, scheduled, next_publish: what the report counts
-Counts = tuple[int, int, int, datetime | None]
-
-
-def _plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> tuple[list[Feed], Counts]:
-    """:func:`~feedwright.pipeline.plan.plan` and the report's counts; the last build's, from the cache, when its posts
-    are this build's (every file as it saw it) and no post became due since (100,000 posts: 0.4 s saved)."""
-    posts, key = collection.posts, repr(site)
-    last = cache.plan()
-    try:
-        if (
-            collection.unchanged
-            and last.get("site") == key
-            and last["posts"] == len(posts)
-            and last["now"] <= now  # a clock set back may make posts scheduled again
-            and (last["counts"][3] is None or now < last["counts"][3])
-        ):
-            feeds = [Feed(*shape, tuple(posts[i] for i in members)) for *shape, members in last["feeds"]]
-            return feeds, last["counts"]
-    except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan: make it again
-        pass
-    feeds, counts = plan_with_counts(site, posts, now)
-    if cache.folder:
-        members = {id(post) for feed in feeds for post in feed.posts}
-        place = {id(post): i for i, post in enumerate(posts) if id(post) in members}
-        shapes = [(f.kind, f.name, f.title, f.folder, [place[id(p)] for p in f.posts]) for f in feeds]
-        cache.put_plan({"site": key, "now": now, "posts": len(posts), "counts": counts, "feeds": shapes})
-    return feeds, counts
-
-
 def _plan_and_render(
     site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str]
-) -> tuple[list[Feed], Counts, dict[str, Entry]]:
+) -> tuple[Plan, dict[str, Entry]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``."""
-    feeds, counts = _plan(site, collection, now, cache)
+    plan = memo.plan(site, collection, now, cache)
     done: dict[str, Entry] = {}
+
+    def render_many(site: Site, posts: list[Post], links: Links) -> list[Rendered | Stopped]:
+        return _render_all(site, posts, links, pool)
+
     while True:
-        rendered = render_members(
-            site, feeds, cache, collection.unreadable, done, pool, lambda: build_links(site, collection.posts, now),
-            warnings,
-        )
+        links = partial(build_links, site, collection.posts, now)
+        rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done, links, warnings)
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
-            return feeds, counts, done
+            return plan, done
         for post in collection.posts:
             if post.id in stopped:
                 collection.rejected.append(PostError(site.content / post.source, _not_rendered(site, stopped[post.id])))
         collection.posts = [post for post in collection.posts if post.id not in stopped]
-        feeds, counts = plan_with_counts(site, collection.posts, now)
+        plan = planning.plan(site, collection.posts, now)
 
 
 def _not_rendered(site: Site, stopped: Stopped) -> str:
@@ -403,16 +242,15 @@ def _build(
     cache = Cache.load(site)
     manifest = site.state_dir / MANIFEST
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
-        collection = collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
-                             pool=pool)
+        collection = memo.collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
+                                  pool=pool)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
-        feeds, (published, drafts, scheduled, next_publish), entries = _plan_and_render(
-            site, collection, now, cache, pool, render_warnings
-        )
-    files = serialise_all(site, feeds, entries, cache)
+        plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings)
+    feeds = plan.feeds
+    files = memo.serialise(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
         from .jekyll.feeds import atom_aliases
@@ -426,10 +264,10 @@ def _build(
         collection=collection,
         feeds=feeds,
         files=files,
-        published=published,
-        drafts=drafts,
-        scheduled=scheduled,
-        next_publish=next_publish,
+        published=plan.live,
+        drafts=plan.drafts,
+        scheduled=plan.scheduled,
+        next_publish=plan.next_due,
         warnings=[*collection.warnings, *render_warnings, *cache.warnings],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)

@@ -10,7 +10,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one, as json.dumps uses
 from pathlib import Path
 
 STATE_VERSION = 1
@@ -38,29 +37,19 @@ def _valid_entry(entry: object) -> bool:
     return True
 
 
+def _common(entry: object) -> bool:
+    # Most entries: a post dated by its front matter, unchanged since first seen.
+    return type(entry) is dict and len(entry) == 1 and type(entry.get("digest")) is str
+
+
 def _dumps(posts: dict[str, dict[str, str]]) -> bytes:
-    """``json.dumps`` of the state's valid entries with ``indent=0, sort_keys=True, ensure_ascii=False``, plus a
-    newline, in UTF-8, byte for byte, with the C string encoder: the indenting encoder is pure Python (0.5 s for
-    100,000 posts). Encoded in runs, so that the 8 MB of a large site's state are not held four times over."""
-    quote = encode_basestring
-    items: list[str] = []
-    runs: list[bytes] = []
-    for key in sorted(posts):
-        if len(items) == 4096:
-            runs.append(",\n".join(items).encode("utf-8"))
-            items.clear()
-        entry = posts[key]
-        if type(entry) is dict and len(entry) == 1 and type(entry.get("digest")) is str:  # most: dated, unchanged
-            items.append(f'{quote(key)}: {{\n"digest": {quote(entry["digest"])}\n}}')
-            continue
-        if not _valid_entry(entry):  # as loaded from a damaged file: dropped, as State.load() used to
-            continue
-        fields = [f"{quote(name)}: {quote(entry[name])}" for name in sorted(entry)]
-        items.append(f"{quote(key)}: {{\n" + ",\n".join(fields) + "\n}" if fields else f"{quote(key)}: {{}}")
-    if items:
-        runs.append(",\n".join(items).encode("utf-8"))
-    body = b"{\n" + b",\n".join(runs) + b"\n}" if runs else b"{}"
-    return b'{\n"posts": ' + body + f',\n"version": {STATE_VERSION}\n}}\n'.encode()
+    """The state as compact JSON (the C encoder: as fast as a hand-made one, where ``indent`` would take the
+    pure-Python encoder, 0.5 s for 100,000 posts), keys sorted, damaged entries left out."""
+    damaged = {key for key, entry in posts.items() if not _common(entry) and not _valid_entry(entry)}
+    if damaged:  # as loaded from a damaged file: dropped, never written back
+        posts = {key: entry for key, entry in posts.items() if key not in damaged}
+    data = {"posts": posts, "version": STATE_VERSION}
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode()
 
 
 @dataclass

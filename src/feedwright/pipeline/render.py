@@ -1,6 +1,7 @@
 """Post body -> safe, self-contained HTML for feed readers, plus the summary and image derived from it.
 
-Rendering is the costly step, so the feed builder calls :func:`render` only for posts that reach a feed.
+Rendering is the costly step, so the build calls :func:`render` only for posts that reach a feed (and
+:mod:`~feedwright.incremental.memo` only for those whose rendering is not cached).
 """
 
 from __future__ import annotations
@@ -141,6 +142,10 @@ def image(site: Site, url: str) -> Image:
     return Image(url, image_type(url), size)
 
 
+# What rendering a post gives, before its image file is looked up: sanitised HTML, summary, image URL.
+Parts = tuple[str, str, "str | None"]
+
+
 @dataclass(frozen=True)
 class Rendered:
     """One post rendered: what the cache keeps (HTML, summary, image URL), the warnings, and whether the body had
@@ -158,8 +163,7 @@ def render(post: Post, site: Site, links: Links | None = None) -> Entry:
 
 
 def post_body(post: Post, site: Site) -> tuple[str, str]:
-    """The post's body (read back from its file if :func:`~feedwright.pipeline.collect.collect` left it out) and the
-    fingerprint of the bytes it came from."""
+    """The post's body, read back from its file if it was left out, and the fingerprint of those bytes."""
     if post.body is not None:
         return post.body, post.fingerprint
     try:
@@ -230,3 +234,16 @@ def close_liquid_blocks(head: str) -> str:
         elif m.group(2) in open_blocks:
             del open_blocks[len(open_blocks) - 1 - open_blocks[::-1].index(m.group(2))]
     return head + "".join(f"\n{{% end{name} %}}" for name in reversed(open_blocks))
+
+
+def entries(site: Site, members: dict[str, Post], parts: dict[str, Parts]) -> dict[str, Entry]:
+    """The feed entries of ``members`` (by post id) from their rendered ``parts``; each image file is looked up
+    once, however many posts show it (enclosure sizes are never cached)."""
+    images: dict[str, Image] = {}
+    out: dict[str, Entry] = {}
+    for key, post in members.items():
+        html, summary, url = parts[key]
+        if url and url not in images:
+            images[url] = image(site, url)
+        out[key] = Entry(post, html, summary, images[url] if url else None)
+    return out

@@ -1,0 +1,248 @@
+"""The pipeline's stages, each wrapped by what the cache knows: the only code that decides what to reuse.
+
+Each function gives what its stage gives, byte for byte, with or without a cache (``tests/test_cache.py``
+builds every case both ways):
+
+- :func:`collect`: files whose stat key is the one recorded (and not "racy") are not read; the others are read by
+  :func:`feedwright.pipeline.collect.read`, with the recorded outcome as a hint (a touched file whose bytes hash
+  as before is not parsed);
+- :func:`plan`: the last build's plan, when every file is as that build saw it, the settings are the same, the
+  clock has not gone back and no post has become due since; posts are found again by their content-relative
+  path;
+- :func:`render`: rendered HTML of a post whose bytes and fields are unchanged;
+- :func:`serialise`: the bytes in ``output/`` of a feed file whose inputs hash as before (checked by digest).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..config import Site
+from ..pipeline import plan as planning
+from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, read
+from ..pipeline.history import State
+from ..pipeline.plan import Feed, Plan
+from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes, hash_parts
+from .parallel import Stopped, Workers
+
+if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
+    from ..pipeline.liquid import Links
+    from ..pipeline.render import Entry, Parts
+
+# Renders posts in order: (parts, fingerprint of the bytes rendered) per post, or Stopped (over its budget).
+# (parts, fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid) or Stopped, per post
+RenderMany = Callable[[Site, list[Post], "Links"], "list[tuple[Parts, str, tuple[str, ...], bool] | Stopped]"]
+
+
+def collect(
+    site: Site,
+    now: datetime,
+    state: State,
+    cache: Cache,
+    *,
+    while_waiting: Callable[[], object] | None = None,
+    pool: Workers | None = None,
+) -> Collection:
+    """Every post under the site's content folder, bad ones rejected; only files that changed are read."""
+    started_ns = time.time_ns()
+    files, found = find(site, list(state.warnings))
+    outcomes, todo = _unchanged(files, cache, state)
+    records = cache.records
+    tasks: list[Task] = []
+    for rel, path in (files[i] for i in todo):
+        known = records.get(rel)
+        # The recorded outcome holds for the same bytes only while the post's history is the one it was read with.
+        hint = (known[FINGERPRINT], known[OUTCOME]) if known is not None and known[STATE] == state.entry(rel) else None
+        tasks.append((rel, path, hint, state.entry(rel)))
+    # The same files as the cache knows, each with the outcome it knows: the posts of the build that saved it.
+    unchanged = len(files) == len(records)
+    for i, task, (outcome, facts) in zip(todo, tasks, read(site, now, state, tasks, started_ns, while_waiting, pool),
+                                         strict=True):
+        outcomes[i] = outcome
+        known = records.get(task[0])
+        if facts is not None:
+            cache.learn(task[0], (*facts, outcome))
+        unchanged = unchanged and known is not None and known[OUTCOME] == outcome
+    cache.same_posts = unchanged
+    return assemble(site, files, outcomes, found)
+
+
+def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
+    """The recorded outcome of each file whose stat key is unchanged; the places of the others, to be read."""
+    outcomes: list[Outcome] = [None] * len(files)
+    todo: list[int] = []
+    # The warm path, once per file (100,000 times on a large site): kept lean on purpose.
+    records, kept, entries, stat = cache.records, cache.kept, state.posts, os.stat
+    for i, (rel, path) in enumerate(files):
+        known = records.get(rel)
+        if known is not None and not known[RACY] and known[STATE] == entries.get(rel):
+            try:
+                st = stat(path)
+            except OSError:
+                todo.append(i)
+                continue
+            if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == known[STAT]:
+                outcomes[i] = known[OUTCOME]
+                kept[rel] = known
+                continue
+        todo.append(i)
+    return outcomes, todo
+
+
+def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Plan:
+    """:func:`feedwright.pipeline.plan.plan` of the collection; the last build's when it still holds (on a large
+    site, sorting and grouping 100,000 posts again would cost more than everything else a warm build does)."""
+    key = repr(site)
+    last = _last_plan(cache, collection, now, key)
+    if last is not None:
+        return last
+    made = planning.plan(site, collection.posts, now)
+    shapes = [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts]) for f in made.feeds]
+    counts = (made.live, made.drafts, made.scheduled, made.next_due)
+    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes})
+    return made
+
+
+def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) -> Plan | None:
+    posts, last = collection.posts, cache.plans
+    try:
+        if not (
+            cache.same_posts
+            and last.get("site") == key
+            and last["posts"] == len(posts)
+            and last["now"] <= now  # a clock set back may make posts scheduled again
+            and (last["counts"][3] is None or now < last["counts"][3])
+        ):
+            return None
+        by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
+        feeds = [
+            Feed(kind, name, title, folder, tuple(by_source[s] for s in members))
+            for kind, name, title, folder, members in last["feeds"]
+        ]
+        live, drafts, scheduled, due = last["counts"]
+        return Plan(feeds, live, drafts, scheduled, due)
+    except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan, or one naming other posts: make it again
+        return None
+
+
+def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
+    # Everything render() reads: the body (by its fingerprint) and these fields. A body with Liquid also
+    # depends on the build's Links (other posts, includes, data): its entry is kept under this key plus theirs.
+    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
+            site.markdown)
+
+
+def render(
+    site: Site,
+    feeds: list[Feed],
+    cache: Cache,
+    render_many: RenderMany,
+    unread: list[tuple[str, str]] | None = None,
+    done: dict[str, Entry] | None = None,
+    links: Callable[[], Links] | None = None,
+    warnings: list[str] | None = None,
+) -> dict[str, Entry | Stopped]:
+    """The entry of each post that some feed carries, by post id: from ``done``, from the cache, or rendered by
+    ``render_many``; a post whose rendering was stopped (over its budget) maps to its :class:`Stopped`.
+
+    A post whose body could not be read back since it was collected is appended to ``unread`` as
+    (content-relative path, reason): its feeds must not publish it empty. ``links`` makes the build's
+    :class:`~feedwright.pipeline.liquid.Links`, called only when a post must be rendered or a post with Liquid is
+    looked up in the cache (a warm build of a large site skips it); Liquid's warnings are added to ``warnings``."""
+    from ..pipeline.liquid import Links
+    from ..pipeline.render import entries
+
+    made: list[Any] = []
+
+    def context() -> tuple[Links, str]:
+        if not made:
+            found = links() if links else Links()
+            # site.time is left out: a post showing the build time would otherwise never come from the cache.
+            made.extend((found, hash_parts(([(p.source, p.url, p.title) for p in found.posts], found.files,
+                                            repr(site.variables)))))
+        return made[0], made[1]
+
+    done = done or {}
+    members: dict[str, Post] = {}
+    for feed in feeds:
+        for post in feed.posts:
+            if post.id not in done:
+                members.setdefault(post.id, post)
+    parts: dict[str, Parts] = {}
+    todo: list[Post] = []
+    for post in members.values():
+        key = _render_key(site, post)
+        found = (cache.entry(key) or cache.entry((*key, context()[1]))) if post.fingerprint else None
+        if found is None:
+            todo.append(post)
+        else:
+            parts[post.id] = found
+    stopped: dict[str, Stopped] = {}
+    seen: dict[str, None] = {}
+    for post, result in zip(todo, render_many(site, todo, context()[0]) if todo else [], strict=True):
+        if isinstance(result, Stopped):
+            stopped[post.id] = result
+            del members[post.id]
+            continue
+        rendered, fingerprint, said, liquid = result
+        parts[post.id] = rendered
+        seen.update(dict.fromkeys(said))
+        if not fingerprint and post.body is None and unread is not None:
+            unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
+        # Kept only when rendered from the bytes the post was read from, and without warnings (so they are
+        # given again by the next build, until fixed).
+        if fingerprint and fingerprint == post.fingerprint and not said:
+            key = _render_key(site, post)
+            cache.put_entry((*key, context()[1]) if liquid else key, rendered)
+    if warnings is not None:
+        warnings.extend(w for w in seen if w not in warnings)
+    return {**done, **stopped, **entries(site, members, parts)}
+
+
+def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
+    from ..pipeline.serialise import SERIALISERS  # feedgen and lxml: only when a feed must be serialised
+
+    return SERIALISERS[fmt]
+
+
+def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache) -> dict[str, bytes]:
+    """Every feed in every configured format, as output-relative path -> bytes.
+
+    A feed file whose inputs (site, feed, entries) hash as they did when the cache last saw it is not
+    serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
+    """
+    output = site.root / site.output
+    files: dict[str, bytes] = {}
+    known: dict[str, str] = {}  # post id -> hash of its entry, computed once however many feeds carry it
+    site_key = repr(site)
+    for feed in feeds:
+        items = [entries[p.id] for p in feed.posts]
+        for entry in items:
+            if entry.post.id not in known:
+                known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
+        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known[p.id] for p in feed.posts])
+        for fmt in site.formats:
+            path = feed.path(fmt)
+            key = hash_parts((*identity, fmt))
+            digest = cache.feed(path, key)
+            data = _published(output / path, digest)
+            if data is None:
+                data, digest = _serialiser(fmt)(site, feed, items), None
+            cache.put_feed(path, key, data, digest)
+            files[path] = data
+    return files
+
+
+def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
+    if digest is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return data if digest_bytes(data) == digest else None

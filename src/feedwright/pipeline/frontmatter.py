@@ -1,0 +1,157 @@
+"""Front matter: split a post's text into its front matter (YAML between ``---``, or TOML between ``+++``,
+as Jekyll and Hugo write them) and its body, and load the front matter into a mapping.
+
+Text that does not open with front matter is not a post; front matter that does not load rejects the post.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from typing import Any
+
+from .normalise import Reject
+from .text import xml_safe
+
+BOM = b"\xef\xbb\xbf"
+_STR_TAG = "tag:yaml.org,2002:str"
+_C0_ILLEGAL = bytes(c for c in range(32) if c not in b"\t\n\r")
+
+
+@functools.cache
+def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
+    """The front-matter handlers, and the errors loading one may raise.
+
+    PyYAML and python-frontmatter are imported here, when the first file is parsed: a warm build that parses
+    nothing does not pay for them.
+    """
+    import yaml
+    from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+    class TOMLHandler(BaseHandler):
+        """``+++`` TOML front matter, read with the standard library's ``tomllib``."""
+
+        # python-frontmatter ships one only when the third-party toml package is installed.
+        FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+        START_DELIMITER = END_DELIMITER = "+++"
+
+        def load(self, fm: str) -> dict[str, Any]:
+            return tomllib.loads(fm)
+
+    class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """The safe loader (no tag constructs an object), except that a timestamp YAML cannot build stays
+        text.
+
+        ``date: 2024-13-45`` then reaches the date normaliser, which rejects it naming the key, instead of
+        failing the whole front matter with PyYAML's "month must be in 1..12".
+        """
+
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            # Most front-matter values are plain strings, and constructing one is only ``node.value``: skip the
+            # generic path (cache, recursion guard, constructor look-up; a fifth of loading a front matter).
+            if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+                return node.value
+            return super().construct_object(node, deep)
+
+    def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+        except (ValueError, OverflowError, AttributeError, TypeError):
+            return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+    _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+    class JekyllYAMLHandler(YAMLHandler):
+        """``---`` YAML front matter, closed by ``---`` or by YAML's document end marker ``...`` as Jekyll
+        allows."""
+
+        FM_BOUNDARY = re.compile(r"^(?:-{3,}|\.{3})\s*$", re.MULTILINE)
+
+        def detect(self, text: str) -> bool:
+            return text.startswith("---") and super().detect(text)
+
+        def load(self, fm: str, **kwargs: Any) -> Any:
+            kwargs.setdefault("Loader", _SafeLoader)
+            return super().load(fm, **kwargs)
+
+    # PyYAML's constructors let some errors out unwrapped (ValueError, TypeError, AttributeError).
+    errors = (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, TypeError, AttributeError)
+    return (JekyllYAMLHandler(), TOMLHandler()), errors
+
+
+def has_front_matter(head: bytes) -> bool:
+    head = head.removeprefix(BOM)
+    return head.startswith((b"---", b"+++"))
+
+
+def split(text: str) -> tuple[dict[str, Any], str] | None:
+    """Front matter and body of a post's text; None if the text does not open with front matter."""
+    handlers, errors = _handlers()
+    for handler in handlers:
+        if handler.detect(text):
+            try:
+                fm, body = handler.split(text)
+            except ValueError:
+                raise Reject("front matter is not closed") from None
+            try:
+                meta = handler.load(fm)
+            # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
+            except errors as exc:
+                reason = " ".join(str(exc).split())
+                raise Reject(f"front matter is not valid: {reason}") from None
+            except RecursionError:
+                raise Reject("front matter is not valid: nested too deeply") from None
+            if meta is None:
+                meta = {}
+            if not isinstance(meta, dict):
+                raise Reject("front matter must be a mapping of keys to values")
+            return meta, body
+    return None
+
+
+def body_of(text: str) -> str:
+    """The body of a post's text whose front matter was loaded before: split off, not loaded again."""
+    for handler in _handlers()[0]:
+        if handler.detect(text):
+            try:
+                return handler.split(text)[1]  # type: ignore[no-any-return]
+            except ValueError:
+                break
+    raise Reject("no longer has front matter")
+
+
+def _legacy_encoding(data: bytes) -> str | None:
+    """The likely encoding of text that is not UTF-8, only to name it in the rejection: never used to decode.
+
+    Korean newsrooms' older files are CP949/EUC-KR; Western ones Latin-1 or its Windows superset.
+    """
+    if b"\0" in data:
+        return None
+    try:
+        text = data.decode("cp949")
+        if sum("\uac00" <= ch <= "\ud7a3" for ch in text) >= sum(ord(ch) > 0x7F for ch in text) / 2:
+            return "CP949/EUC-KR"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return "Latin-1/Windows-1252"
+
+
+def decode(data: bytes) -> str:
+    try:
+        text = data.removeprefix(BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        guess = _legacy_encoding(data)
+        looks = f"; it looks like {guess}" if guess else ""
+        raise Reject(f"not UTF-8 text (bad byte at offset {exc.start}{looks}); save the file as UTF-8") from None
+    if b"\r" in data:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Decoded UTF-8 holds no lone surrogate: what XML forbids can only come from a C0 control byte or from
+    # U+FFFE/U+FFFF (EF BF BE/BF). Looking for those bytes is three times faster than xml_safe on the text.
+    if len(data.translate(None, _C0_ILLEGAL)) == len(data) and b"\xef\xbf" not in data:
+        return text
+    return xml_safe(text)
