@@ -153,7 +153,9 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     build's time and the state of ``_includes/`` and ``_data/``."""
     from .pipeline.liquid import Links, PostRef, site_files_digest
 
-    live = sorted((p for p in posts if p.is_live(now)), key=lambda p: (p.published, p.source), reverse=True)
+    # Published: neither a draft nor dated in the future.
+    live = sorted((p for p in posts if not p.draft and p.published <= now), key=lambda p: (p.published, p.source),
+                  reverse=True)
     refs = tuple(PostRef(p.source, p.url, p.title, p.published, p.categories, p.tags) for p in live)
     return Links(refs, now, site_files_digest(site.root))
 

@@ -34,10 +34,10 @@ def has_liquid(text: str) -> bool:
 
 def front_matter(site: Site, post: Any) -> tuple[dict[str, Any], int]:
     """The post's raw front matter (``page``) and the number of lines above its body."""
-    from ..collect import _decode, split
+    from ..frontmatter import decode, split
 
     try:
-        text = _decode((site.root / site.content / post.source).read_bytes())
+        text = decode((site.root / site.content / post.source).read_bytes())
         parts = split(text)
     except Exception:  # noqa: BLE001 - changed or gone since collect: page.* from the Post alone
         return {}, 0
