@@ -37,11 +37,13 @@ FUTURE = "news/2031-03-01-scheduled-spring-issue.md"
 
 
 def copy_example_site(folder: Path) -> Path:
-    """``folder/site``: a private copy of the bundled example site (feedwright.toml + content/, no state, no output)."""
+    """``folder/site``: a private copy of the bundled example site (feedwright.toml, content/, _includes/; no state,
+    no output)."""
     site = folder / "site"
     site.mkdir()
     shutil.copy2(REPO / "feedwright.toml", site / "feedwright.toml")
     shutil.copytree(REPO / "content", site / "content")
+    shutil.copytree(REPO / "_includes", site / "_includes")  # Liquid's {% include %} reads from here
     return site
 
 

@@ -179,7 +179,7 @@ def test_check_writes_nothing(example_site: Path) -> None:
     report = run_build(example_site, write=False)
     assert len(report.rejected) == 3 and report.published == 9
     assert "rss.xml" in report.files
-    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+    assert sorted(p.name for p in example_site.iterdir()) == ["_includes", "content", "feedwright.toml"]
 
 
 def test_corrupt_state_is_a_warning_and_dated_posts_keep_their_dates(example_site: Path) -> None:

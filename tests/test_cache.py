@@ -64,9 +64,9 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["parsed"] += 1
         return parse(*args, **kwargs)
 
-    def counting_render(site, posts, pool=None):
+    def counting_render(site, posts, *args):
         counts["rendered"] += len(posts)
-        return render_all(site, posts, pool)
+        return render_all(site, posts, *args)
 
     def counting_serialiser(fmt):
         counts["serialised"] += 1

@@ -80,7 +80,7 @@ def test_bad_config_exits_2_naming_file_and_key(example_site: Path, config: str,
     assert len(lines) == 1, proc.stderr
     assert "feedwright.toml" in lines[0] and key in lines[0]
     assert proc.stdout == ""
-    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+    assert sorted(p.name for p in example_site.iterdir()) == ["_includes", "content", "feedwright.toml"]
 
 
 def test_missing_site_folder_exits_2(tmp_path: Path) -> None:
@@ -109,14 +109,14 @@ def test_check_exits_1_listing_every_bad_file_and_writes_nothing(example_site: P
     _clean(proc)
     assert proc.returncode == 1
     assert sorted(line.split(": ", 1)[0] for line in proc.stderr.splitlines()) == sorted(BAD)
-    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+    assert sorted(p.name for p in example_site.iterdir()) == ["_includes", "content", "feedwright.toml"]
 
 
 def test_check_on_a_clean_site_exits_0_and_writes_nothing(example_site: Path) -> None:
     proc = feedwright(example_site, "check")
     _clean(proc)
     assert proc.returncode == 0 and proc.stderr == ""
-    assert sorted(p.name for p in example_site.iterdir()) == ["content", "feedwright.toml"]
+    assert sorted(p.name for p in example_site.iterdir()) == ["_includes", "content", "feedwright.toml"]
 
 
 def test_strict_exits_1_and_leaves_output_untouched(example_site: Path) -> None:

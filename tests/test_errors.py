@@ -27,8 +27,10 @@ SRC = REPO / "src" / "feedwright"
 # PermalinkError (a ValueError of the Jekyll permalink engine) becomes a Reject in jekyll/posts.py;
 # WorkersUnavailable makes incremental/parallel.py do the work in this process instead; Stale (the cache on
 # disk cannot be used) becomes a warning and a cache-less build in incremental/cache.py.
+# python-liquid's errors are raised inside filters and tags as its extension API requires; the Liquid stage
+# catches them (pipeline/liquid) and the post is rejected or keeps its text.
 INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError", "PermalinkError",
-            "WorkersUnavailable", "Stale"}
+            "WorkersUnavailable", "Stale", "FilterError", "LiquidError", "TemplateNotFoundError", "LiquidSyntaxError"}
 
 
 def _nodes() -> dict[str, type[FeedwrightError]]:

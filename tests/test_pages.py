@@ -266,6 +266,19 @@ def test_browser_view_off_and_on_again(tmp_path: Path) -> None:
     assert (site / "output" / "rss.xml").read_bytes().split(b"\n")[1].startswith(b"<?xml-stylesheet")
 
 
+def test_browser_view_shows_an_rss_description_as_its_text(tmp_path: Path) -> None:
+    # RSS <description> holds the summary HTML-escaped once; the page shows the summary's own text.
+    site = make_site(tmp_path / "site")
+    summary = "Use <iframe> & <b>bold</b> &amp; AT&T; x &lt; y"
+    write_post(site, "a.md", {"title": "A", "date": "2024-01-01", "excerpt": "ignored"}, "Body.\n")
+    write_post(site, "b.md", "title: B\ndate: 2024-01-02\n", f"`{summary}`\n")
+    run_build(site)
+    output = site / "output"
+    page = _view(etree.XSLT(etree.parse(str(output / STYLESHEET))), output / "rss.xml")
+    shown = [_text(p) for p in page.iterfind(".//p[@class='excerpt']")]
+    assert summary in shown
+
+
 # --- templates -------------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Unit tests for feedwright.pipeline.render: Liquid stripping, Markdown, sanitising, summaries and images."""
+"""Unit tests for feedwright.pipeline.render: Markdown, sanitising, summaries and images."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from feedwright.config import Site, parse_config
 from feedwright.pipeline.collect import Post
-from feedwright.pipeline.render import Entry, entries, image, render, sanitise, strip_liquid, summarise, to_html
+from feedwright.pipeline.render import Entry, image, render, sanitise, summarise, to_html
 
 SITE_URL = "https://ex.org/blog/"
 POST_URL = SITE_URL + "news/hello/"
@@ -30,68 +30,6 @@ def make_post(body: str, **changes: object) -> Post:
         categories=(), tags=(), summary=None, image=None, authors=(), draft=False, body=body, markup="markdown",
     )
     return replace(post, **changes)  # type: ignore[arg-type]
-
-
-# --- strip_liquid --------------------------------------------------------------------------------------------
-
-
-def test_strip_liquid_removes_tags(site: Site) -> None:
-    out = strip_liquid("a {% include figure.html src='x' %} b {%- assign x = 1 -%} c", site)
-    assert "{%" not in out and "include" not in out and "assign" not in out
-    assert out.split() == ["a", "b", "c"]
-
-
-def test_strip_liquid_keeps_text_between_block_tags(site: Site) -> None:
-    out = strip_liquid("{% highlight python %}\nprint(1)\n{% endhighlight %}", site)
-    assert out.strip() == "print(1)"
-
-
-def test_strip_liquid_keeps_raw_blocks_literally(site: Site) -> None:
-    out = strip_liquid("before {% raw %}{{ x }} and {% if y %}{% endraw %} after {{ page.x }}", site)
-    assert out == "before {{ x }} and {% if y %} after "
-
-
-def test_strip_liquid_several_raw_blocks(site: Site) -> None:
-    out = strip_liquid("{% raw %}{{ a }}{% endraw %}{{ gone }}{%raw%}{{ b }}{%endraw%}", site)
-    assert out == "{{ a }}{{ b }}"
-
-
-def test_strip_liquid_site_url_and_baseurl(site: Site) -> None:
-    # Jekyll's site.url is the origin only; baseurl is the path part of our site url, without the last slash.
-    out = strip_liquid("{{ site.url }}{{ site.baseurl }}/about/ | {{site.baseurl}}/x", site)
-    assert out == "https://ex.org/blog/about/ | /blog/x"
-
-
-def test_strip_liquid_root_site_has_empty_baseurl(tmp_path: Path) -> None:
-    root = parse_config({"site": {"url": "https://ex.org/"}}, tmp_path)
-    assert strip_liquid("[a]({{ site.baseurl }}/about/)", root) == "[a](/about/)"
-
-
-@pytest.mark.parametrize(
-    ("liquid", "expected"),
-    [
-        ('{{ "/about/" | relative_url }}', "/blog/about/"),
-        ("{{ 'about/' | relative_url }}", "/blog/about/"),
-        ('{{ "/about/" | absolute_url }}', "https://ex.org/blog/about/"),
-    ],
-)
-def test_strip_liquid_url_filters(site: Site, liquid: str, expected: str) -> None:
-    assert strip_liquid(liquid, site) == expected
-
-
-def test_strip_liquid_removes_unknown_variables(site: Site) -> None:
-    assert strip_liquid("x{{ page.title }}y{{- page.date | date: '%Y' -}}z", site) == "xyz"
-
-
-def test_strip_liquid_removes_comments_with_their_text(site: Site) -> None:
-    out = strip_liquid("keep {% comment %}secret {{ x }} note{% endcomment %} this", site)
-    assert "secret" not in out and "note" not in out
-    assert out.split() == ["keep", "this"]
-
-
-def test_strip_liquid_leaves_plain_text_alone(site: Site) -> None:
-    text = "No liquid here: {braces} and 100% sure {#x}"
-    assert strip_liquid(text, site) == text
 
 
 # --- to_html -------------------------------------------------------------------------------------------------
@@ -213,8 +151,21 @@ def test_image_mime_type_from_extension(site: Site, name: str, mime: str) -> Non
     assert image(site, "https://cdn.example/" + name).type == mime
 
 
-def test_image_unknown_extension(site: Site) -> None:
-    assert image(site, "https://cdn.example/picture").type == "application/octet-stream"
+@pytest.mark.parametrize(
+    "url", ["https://cdn.example/picture", "https://cdn.example/photo?id=3.jpg", "https://cdn.example/page.php"]
+)
+def test_image_type_omitted_when_the_url_names_none(site: Site, url: str) -> None:
+    # Never application/octet-stream: a reader would not show it as an image.
+    assert image(site, url).type is None
+
+
+@pytest.mark.parametrize(
+    ("url", "mime"),
+    [("https://cdn.example/a.webp", "image/webp"), ("https://cdn.example/a.AVIF", "image/avif"),
+     ("https://cdn.example/a.svg", "image/svg+xml"), ("https://cdn.example/a.JPG?w=3", "image/jpeg")],
+)
+def test_image_type_from_the_extension(site: Site, url: str, mime: str) -> None:
+    assert image(site, url).type == mime
 
 
 def test_image_length_of_a_site_file(site: Site) -> None:
@@ -244,7 +195,7 @@ def test_image_cannot_reach_outside_content(site: Site) -> None:
 
 def rendered(post: Post, site: Site) -> Entry:
     """The entry the build makes of ``post``: rendered, then its image looked up."""
-    return entries(site, {post.id: post}, {post.id: render(post, site)[0]})[post.id]
+    return render(post, site)
 
 
 def test_render_picks_first_img_when_post_has_no_image(site: Site) -> None:

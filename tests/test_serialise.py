@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -181,3 +182,76 @@ def test_guid_is_permalink_only_when_id_is_the_url(out: Path) -> None:
     assert pinned.get("isPermaLink") == "false"
     assert pinned.text == "tag:example.org,2024:my-post"
     assert _entries(out)[1].findtext(f"{ATOM}id") == "tag:example.org,2024:my-post"
+
+
+# --- what readers show: HTML descriptions, decoded titles, no empty content, image types, footnotes ---------
+
+
+@pytest.fixture(scope="module")
+def items(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = make_site(tmp_path_factory.mktemp("items") / "site", url=SITE_URL)
+    write_post(site, "iframe.md", {"title": "Embeds", "date": "2024-01-01"},
+               "Never paste an `<iframe>` tag & a `<script>` in a post.\n\nSecond paragraph.\n")
+    write_post(site, "amp.md", {"title": "Tom &amp; Jerry &lt;3", "date": "2024-01-02"})
+    write_post(site, "empty.md", {"title": "Nothing inside", "date": "2024-01-03"}, "")
+    write_post(site, "photo.md", {"title": "Photo", "date": "2024-01-04", "image": "https://cdn.ex/photo?id=3"})
+    write_post(site, "notes.md", {"title": "Notes", "date": "2024-01-05"}, "Claim.[^1]\n\n[^1]: Source.\n")
+    run_build(site)
+    return site / "output"
+
+
+def _parsed(items: Path, name: str) -> dict[str, object]:
+    import feedparser
+
+    return {e.title: e for e in feedparser.parse(str(items / name)).entries}
+
+
+def test_rss_description_is_html_and_text_in_it_survives(items: Path) -> None:
+    rss = _parsed(items, "rss.xml")
+    # The summary is text; escaped once for RSS, a reader parsing it as HTML shows "<iframe>" as words.
+    assert rss["Embeds"].summary == "Never paste an &lt;iframe&gt; tag &amp; a &lt;script&gt; in a post."
+    atom = _parsed(items, "atom.xml")  # Atom's summary is type="text": feedparser gives the text itself
+    assert atom["Embeds"].summary == "Never paste an <iframe> tag & a <script> in a post."
+    feed = json.loads((items / "feed.json").read_text())
+    summary = {i["title"]: i["summary"] for i in feed["items"]}["Embeds"]
+    assert summary == "Never paste an <iframe> tag & a <script> in a post."
+
+
+def test_title_entities_are_decoded_once(items: Path) -> None:
+    feed = json.loads((items / "feed.json").read_text())
+    assert "Tom & Jerry <3" in {i["title"] for i in feed["items"]}
+    assert "Tom & Jerry <3" in _parsed(items, "rss.xml")
+    assert "Tom & Jerry <3" in _parsed(items, "atom.xml")
+
+
+def test_bodyless_post_has_no_empty_content(items: Path) -> None:
+    rss, atom = _xml(items, "rss.xml"), _xml(items, "atom.xml")
+    item = next(i for i in rss.findall("channel/item") if i.findtext("title") == "Nothing inside")
+    assert item.find("{http://purl.org/rss/1.0/modules/content/}encoded") is None
+    entry = next(e for e in atom.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == "Nothing inside")
+    assert entry.find(f"{ATOM}content") is None and entry.findtext(f"{ATOM}summary") == "Nothing inside"
+    feed = json.loads((items / "feed.json").read_text())
+    data = next(i for i in feed["items"] if i["title"] == "Nothing inside")
+    assert "content_html" not in data and data["summary"] == "Nothing inside"
+    for name in ("rss.xml", "atom.xml", "feed.json"):
+        validate_feed(items / name)
+
+
+def test_extensionless_image_has_no_made_up_type(items: Path) -> None:
+    rss, atom = _xml(items, "rss.xml"), _xml(items, "atom.xml")
+    assert b"octet-stream" not in (items / "rss.xml").read_bytes() + (items / "atom.xml").read_bytes()
+    item = next(i for i in rss.findall("channel/item") if i.findtext("title") == "Photo")
+    assert item.find("enclosure") is None  # RSS requires a type on <enclosure>: Media RSS carries the image
+    content = item.find(f"{MEDIA}content")
+    assert content.get("url") == "https://cdn.ex/photo?id=3" and content.get("type") is None
+    entry = next(e for e in atom.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == "Photo")
+    link = entry.find(f"{ATOM}link[@rel='enclosure']")
+    assert link.get("href") == "https://cdn.ex/photo?id=3" and link.get("type") is None
+
+
+def test_footnote_links_keep_their_targets(items: Path) -> None:
+    feed = json.loads((items / "feed.json").read_text())
+    html = next(i for i in feed["items"] if i["title"] == "Notes")["content_html"]
+    for target in re.findall(r'href="[^"#]*#([^"]+)"', html):
+        assert f'id="{target}"' in html
+    assert len(re.findall(r'href="[^"#]*#', html)) == 2

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .config import Site
@@ -30,6 +31,7 @@ from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, re
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .pipeline.announce import Ping
+    from .pipeline.liquid import Links
     from .pipeline.render import Entry
 
 STATE_FILE = "state.json"
@@ -73,14 +75,24 @@ class BuildReport:
                       key=lambda p: (p.published, p.source))
 
 
-Rendered = tuple[tuple[str, str, str | None], str]  # (html, summary, image url), fingerprint of the bytes read
+# (html, summary, image url), fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid
+Rendered = tuple[tuple[str, str, str | None], str, tuple[str, ...], bool]
 
 
-def _render_chunk(site: Site, posts: list[Post]) -> Iterator[Rendered]:
-    from .pipeline.render import render
+def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Links) -> Rendered:
+    from .pipeline.render import render_post
 
+    rendered = render_post(post, site, body, links)
+    return rendered.parts, fingerprint, rendered.warnings, rendered.liquid
+
+
+def _render_chunk(common: tuple[Site, Links], posts: list[Post]) -> Iterator[Rendered]:
+    # The build's Links travel with each chunk (they pickle without their indexes): workers are not forked.
+    from .pipeline.render import post_body
+
+    site, links = common
     for post in posts:
-        yield render(post, site)
+        yield _render_one(site, post, *post_body(post, site), links)
 
 
 def _may_be_slow(post: Post, body: str) -> bool:
@@ -89,7 +101,9 @@ def _may_be_slow(post: Post, body: str) -> bool:
     return post.markup == "markdown" and body.count("[") + body.count("<") > RISKY_OPENERS
 
 
-def _render_all(site: Site, posts: list[Post], pool: parallel.Workers | None = None) -> list[Rendered | Stopped]:
+def _render_all(
+    site: Site, posts: list[Post], links: Links, pool: parallel.Workers | None = None
+) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
 
     Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
@@ -99,9 +113,9 @@ def _render_all(site: Site, posts: list[Post], pool: parallel.Workers | None = N
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
         size = max(8, len(posts) // (parallel.workers() * 6) + 1)
         return parallel.fan_out(
-            _render_chunk, site, posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget, pool=pool
+            _render_chunk, (site, links), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget, pool=pool
         )
-    from .pipeline.render import post_body, render_parts
+    from .pipeline.render import post_body
 
     out: list[Rendered | Stopped | None] = [None] * len(posts)
     risky: list[int] = []
@@ -110,10 +124,10 @@ def _render_all(site: Site, posts: list[Post], pool: parallel.Workers | None = N
         if _may_be_slow(post, body):
             risky.append(i)
         else:
-            out[i] = (render_parts(post, site, body), fingerprint)
+            out[i] = _render_one(site, post, body, fingerprint, links)
     if risky:
         slow = parallel.fan_out(
-            _render_chunk, site, [posts[i] for i in risky], min_items=1, chunk=1, budget=budget,
+            _render_chunk, (site, links), [posts[i] for i in risky], min_items=1, chunk=1, budget=budget,
             processes=min(len(risky), parallel.workers()), pool=pool,
         )
         for i, result in zip(risky, slow, strict=True):
@@ -121,28 +135,42 @@ def _render_all(site: Site, posts: list[Post], pool: parallel.Workers | None = N
     return out  # type: ignore[return-value]  # every slot is filled
 
 
-def _prepare_rendering() -> None:
+def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
+    """What Liquid in any post may refer to: the live posts (``post_url``, ``link``, ``site.posts``), the
+    build's time and the state of ``_includes/`` and ``_data/``."""
+    from .pipeline.liquid import Links, PostRef, site_files_digest
+
+    # Published: neither a draft nor dated in the future.
+    live = sorted((p for p in posts if not p.draft and p.published <= now), key=lambda p: (p.published, p.source),
+                  reverse=True)
+    refs = tuple(PostRef(p.source, p.url, p.title, p.published, p.categories, p.tags) for p in live)
+    return Links(refs, now, site_files_digest(site.root))
+
+
+def _prepare_rendering(dialect: str = "markdown") -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
     from .pipeline.render import _markdown
 
-    _markdown()
+    _markdown(dialect)
 
 
 def _plan_and_render(
-    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers
+    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str]
 ) -> tuple[Plan, dict[str, Entry]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
-    post, and the feeds are planned again without it (another post takes its place, and is rendered in turn)."""
+    post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
+    Rendering's warnings (Liquid) are added to ``warnings``."""
     plan = memo.plan(site, collection, now, cache)
     done: dict[str, Entry] = {}
 
-    def render_many(site: Site, posts: list[Post]) -> list[Rendered | Stopped]:
-        return _render_all(site, posts, pool)
+    def render_many(site: Site, posts: list[Post], links: Links) -> list[Rendered | Stopped]:
+        return _render_all(site, posts, links, pool)
 
     while True:
-        rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done)
+        links = partial(build_links, site, collection.posts, now)
+        rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done, links, warnings)
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
@@ -203,11 +231,13 @@ def _build(
     cache = Cache.load(site)
     manifest = site.state_dir / MANIFEST
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
-        collection = memo.collect(site, now, state, cache, while_waiting=_prepare_rendering, pool=pool)
+        collection = memo.collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
+                                  pool=pool)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
-        plan, entries = _plan_and_render(site, collection, now, cache, pool)
+        render_warnings: list[str] = []
+        plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings)
     feeds = plan.feeds
     files = memo.serialise(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
@@ -227,7 +257,7 @@ def _build(
         drafts=plan.drafts,
         scheduled=plan.scheduled,
         next_publish=plan.next_due,
-        warnings=[*collection.warnings, *cache.warnings],
+        warnings=[*collection.warnings, *render_warnings, *cache.warnings],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],

@@ -166,7 +166,8 @@ def _build(args: argparse.Namespace, env: Environment) -> int:
 def _check(args: argparse.Namespace, env: Environment) -> int:
     site = load_site(args.site)
     if not site.url_configured:
-        _err(f"warning: no [site] url in {site.root / 'feedwright.toml'}: `build` will refuse to publish; "
+        where = "_config.yml" if site.jekyll is not None else "feedwright.toml"
+        _err(f"warning: no [site] url in {site.root / where}: `build` will refuse to publish; "
              'add url = "https://your.site/" under [site]')
     with collector_paused():
         report = build(site, now=env.now(), write=False)

@@ -22,6 +22,7 @@ CONFIG_NAME = "feedwright.toml"
 STATE_DIR = ".feedwright"
 DEFAULT_PERMALINK = "/:path/"
 PERMALINK_TOKENS = (":path", ":dir", ":slug", ":year", ":month", ":day", ":category")
+MARKDOWN_DIALECTS = ("markdown", "kramdown")  # the rows of feedwright.pipeline.markdown.DIALECTS
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Site:
     browser_view: bool = True  # feed.xsl + its <?xml-stylesheet?>, index.html, feeds.opml (pages.py)
     hubs: tuple[str, ...] = ()  # WebSub hubs, announced in every feed and pinged when a feed changes
     hub_timeout: float = 5.0  # seconds per ping attempt
+    markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
     known_keys: tuple[str, ...] = ()  # sorted; site-specific front-matter keys: never reported as typos
     # False while url is the placeholder default: nothing may be published under it (require_url).
     url_configured: bool = False
@@ -147,6 +149,12 @@ def _seconds(key: str, value: Any) -> float:
     return float(value)
 
 
+def _dialect(key: str, value: Any) -> str:
+    if value not in MARKDOWN_DIALECTS:
+        raise ConfigError(f"{key} must be one of {list(MARKDOWN_DIALECTS)}, got {value!r}")
+    return value
+
+
 def _permalink(key: str, value: Any) -> str:
     value = _nonempty_str(key, value)
     if not value.startswith("/"):
@@ -174,6 +182,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
+    ("build", "markdown"): ("markdown", _dialect),
     ("build", "known_keys"): ("known_keys", _keys),
     ("build", "render_timeout"): ("render_timeout", _seconds),
     ("websub", "hubs"): ("hubs", _hubs),
@@ -251,6 +260,9 @@ def with_base_url(site: Site, url: str, key: str = "--base-url") -> Site:
 
 def require_url(site: Site) -> None:
     """Refuse to publish under the placeholder url: ids that feed readers stored can never be taken back."""
+    if not site.url_configured and site.jekyll is not None:
+        raise ConfigError(f"{site.root / '_config.yml'}: no url, so every link and id would point at {site.url}; "
+                          'add url: "https://your.site" to it, or pass --base-url URL')
     if not site.url_configured:
         raise ConfigError(
             f"{site.root / CONFIG_NAME}: no [site] url, so every link and id would point at {site.url}; "

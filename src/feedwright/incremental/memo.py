@@ -33,10 +33,12 @@ from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes,
 from .parallel import Stopped, Workers
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
+    from ..pipeline.liquid import Links
     from ..pipeline.render import Entry, Parts
 
 # Renders posts in order: (parts, fingerprint of the bytes rendered) per post, or Stopped (over its budget).
-RenderMany = Callable[[Site, list[Post]], "list[tuple[Parts, str] | Stopped]"]
+# (parts, fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid) or Stopped, per post
+RenderMany = Callable[[Site, list[Post], "Links"], "list[tuple[Parts, str, tuple[str, ...], bool] | Stopped]"]
 
 
 def collect(
@@ -131,8 +133,10 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
 
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
-    # Everything render() reads: the body (by its fingerprint) and these fields.
-    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url)
+    # Everything render() reads: the body (by its fingerprint) and these fields. A body with Liquid also
+    # depends on the build's Links (other posts, includes, data): its entry is kept under this key plus theirs.
+    return (post.fingerprint, post.source, post.markup, post.url, post.title, post.summary, post.image, site.url,
+            site.markdown)
 
 
 def render(
@@ -142,13 +146,28 @@ def render(
     render_many: RenderMany,
     unread: list[tuple[str, str]] | None = None,
     done: dict[str, Entry] | None = None,
+    links: Callable[[], Links] | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Entry | Stopped]:
     """The entry of each post that some feed carries, by post id: from ``done``, from the cache, or rendered by
     ``render_many``; a post whose rendering was stopped (over its budget) maps to its :class:`Stopped`.
 
     A post whose body could not be read back since it was collected is appended to ``unread`` as
-    (content-relative path, reason): its feeds must not publish it empty."""
+    (content-relative path, reason): its feeds must not publish it empty. ``links`` makes the build's
+    :class:`~feedwright.pipeline.liquid.Links`, called only when a post must be rendered or a post with Liquid is
+    looked up in the cache (a warm build of a large site skips it); Liquid's warnings are added to ``warnings``."""
+    from ..pipeline.liquid import Links
     from ..pipeline.render import entries
+
+    made: list[Any] = []
+
+    def context() -> tuple[Links, str]:
+        if not made:
+            found = links() if links else Links()
+            # site.time is left out: a post showing the build time would otherwise never come from the cache.
+            made.extend((found, hash_parts(([(p.source, p.url, p.title) for p in found.posts], found.files,
+                                            repr(site.variables)))))
+        return made[0], made[1]
 
     done = done or {}
     members: dict[str, Post] = {}
@@ -159,23 +178,31 @@ def render(
     parts: dict[str, Parts] = {}
     todo: list[Post] = []
     for post in members.values():
-        found = cache.entry(_render_key(site, post)) if post.fingerprint else None
+        key = _render_key(site, post)
+        found = (cache.entry(key) or cache.entry((*key, context()[1]))) if post.fingerprint else None
         if found is None:
             todo.append(post)
         else:
             parts[post.id] = found
     stopped: dict[str, Stopped] = {}
-    for post, result in zip(todo, render_many(site, todo), strict=True):
+    seen: dict[str, None] = {}
+    for post, result in zip(todo, render_many(site, todo, context()[0]) if todo else [], strict=True):
         if isinstance(result, Stopped):
             stopped[post.id] = result
             del members[post.id]
             continue
-        rendered, fingerprint = result
+        rendered, fingerprint, said, liquid = result
         parts[post.id] = rendered
+        seen.update(dict.fromkeys(said))
         if not fingerprint and post.body is None and unread is not None:
             unread.append((post.source, "cannot read it back to render it (unreadable, or changed since read)"))
-        if fingerprint and fingerprint == post.fingerprint:  # rendered from the bytes the post was read from
-            cache.put_entry(_render_key(site, post), rendered)
+        # Kept only when rendered from the bytes the post was read from, and without warnings (so they are
+        # given again by the next build, until fixed).
+        if fingerprint and fingerprint == post.fingerprint and not said:
+            key = _render_key(site, post)
+            cache.put_entry((*key, context()[1]) if liquid else key, rendered)
+    if warnings is not None:
+        warnings.extend(w for w in seen if w not in warnings)
     return {**done, **stopped, **entries(site, members, parts)}
 
 

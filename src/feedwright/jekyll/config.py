@@ -139,6 +139,9 @@ def translate(path: Path, config: dict[str, Any]) -> tuple[dict[str, dict[str, A
         build["full_content"] = False
     if feed.get("tags"):
         build["tag_feeds"] = True
+    # Jekyll's default converter is kramdown; other converters (jekyll-commonmark, ...) are closer to
+    # Python-Markdown's own dialect than to kramdown's.
+    build["markdown"] = "kramdown" if str(config.get("markdown") or "kramdown").lower() == "kramdown" else "markdown"
     permalink = _permalink(config)
     categories = feed.get("categories")
     markdown_ext = str(config.get("markdown_ext") or ",".join(DEFAULT_MARKDOWN_EXT))

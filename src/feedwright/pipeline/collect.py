@@ -201,6 +201,8 @@ def _parse(
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
         fields[name] = tuple(map(sys.intern, fields[name]))
     markup = "html" if rel.suffix.lower() in HTML_SUFFIXES else "markdown"
+    if site.jekyll is not None and rel.suffix.lower()[1:] not in site.jekyll.markdown_ext:
+        markup = "html"  # Jekyll converts only markdown_ext files; any other post is published as written
     return Post(source=str(rel), body=body if keep_body else None, markup=markup, fingerprint=fingerprint, **fields)
 
 

@@ -6,6 +6,7 @@ and the fields normalised before it, and returns its field's value or raises :cl
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -151,6 +152,8 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
 
 def _title(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     title = _text(meta, "title")
+    if title and "&" in title:  # as the site shows it: "&amp;" in front matter is "&" on the page
+        title = html.unescape(title).strip()
     if not title:
         raise Reject("title is missing")
     if len(title) > MAX_TITLE_LENGTH:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from html import escape, unescape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -20,17 +20,11 @@ import nh3
 from ..config import Site
 from ..errors import Reject
 from .collect import Post, read_body
+from .liquid import Links, front_matter, has_liquid, render_liquid
+from .markdown import SAFE_ATTRIBUTES, keep_attribute
 from .normalise import uri_encoded
 from .text import html_to_text, strip_tags, too_deep, truncate, xml_safe
 
-if TYPE_CHECKING:
-    import markdown
-
-_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
-_COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
-_TAG = re.compile(r"{%.*?%}", re.S)
-_VAR = re.compile(r"{{-?\s*(.*?)\s*-?}}", re.S)
-_URL_FILTER = re.compile(r"""^["']([^"']*)["']\s*\|\s*(relative_url|absolute_url)$""")
 _PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
 _FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
@@ -38,6 +32,8 @@ _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 _ATTRIBUTES.setdefault("a", set()).update({"title"})
 _ATTRIBUTES.setdefault("img", set()).update({"title"})
 _ATTRIBUTES.setdefault("abbr", set()).update({"title"})
+for _tag, _names in SAFE_ATTRIBUTES.items():  # heading and footnote ids, code languages
+    _ATTRIBUTES.setdefault(_tag, set()).update(_names)
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class Image:
     """An enclosure: absolute URL, MIME type, and size in bytes (0 when unknown)."""
 
     url: str
-    type: str
+    type: str | None  # None: the URL names no image type (then RSS gets no <enclosure>, which requires one)
     length: int
 
 
@@ -59,54 +55,18 @@ class Entry:
     image: Image | None
 
 
-def strip_liquid(text: str, site: Site) -> str:
-    """Remove Jekyll Liquid so none of it leaks into a feed; ``{% raw %}`` blocks are kept verbatim.
+def _markdown(dialect: str = "markdown") -> Callable[[str], str]:
+    from .markdown import converter  # ~20 ms: only builds that render something pay for it
 
-    ``{{ site.url }}``, ``{{ site.baseurl }}`` and ``{{ "/x" | relative_url }}`` become real URLs; any other
-    ``{{ ... }}`` and every ``{% ... %}`` tag is removed (the text between block tags stays).
-    """
-    parts = urlsplit(site.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    baseurl = parts.path.rstrip("/")
-
-    def variable(m: re.Match[str]) -> str:
-        expr = m.group(1).strip()
-        if expr == "site.url":
-            return origin
-        if expr == "site.baseurl":
-            return baseurl
-        f = _URL_FILTER.match(expr)
-        if f:
-            path = baseurl + "/" + f.group(1).lstrip("/")
-            return origin + path if f.group(2) == "absolute_url" else path
-        return ""
-
-    def outside_raw(chunk: str) -> str:
-        return _VAR.sub(variable, _TAG.sub("", _COMMENT.sub("", chunk)))
-
-    out: list[str] = []
-    last = 0
-    for m in _RAW.finditer(text):
-        out += [outside_raw(text[last : m.start()]), m.group(1)]
-        last = m.end()
-    out.append(outside_raw(text[last:]))
-    return "".join(out)
+    return converter(dialect)
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> markdown.Markdown:
-    import markdown  # ~20 ms: only builds that render something pay for it
-
-    return markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
-
-
-def to_html(body: str, markup: str) -> str:
-    """Markdown (tables, fenced code, footnotes; raw HTML passes through) or HTML as it is."""
+def to_html(body: str, markup: str, dialect: str = "markdown") -> str:
+    """Markdown in ``dialect`` (see :mod:`feedwright.pipeline.markdown`; raw HTML passes through) or HTML as it is."""
     if markup == "html":
         return body
-    md = _markdown()
     try:
-        return md.reset().convert(body)
+        return _markdown(dialect)(body)
     except RecursionError:
         # Pathologically nested input; fall back to the text itself, which the sanitiser makes safe.
         return body
@@ -126,6 +86,7 @@ def sanitise(fragment: str, base: str) -> str:
         attributes=_ATTRIBUTES,
         url_relative=("rewrite_with_base", base),
         link_rel=None,
+        attribute_filter=keep_attribute,
     ).strip()
 
 
@@ -159,27 +120,47 @@ def site_file(site: Site, url: str) -> Path | None:
         return None
 
 
+# Image types mimetypes may not know on every system; anything not image/* is not an image's type.
+_IMAGE_TYPES = {".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml", ".jfif": "image/jpeg",
+                ".heic": "image/heic", ".heif": "image/heif", ".jxl": "image/jxl"}
+
+
+def image_type(url: str) -> str | None:
+    """The MIME type an image URL's extension names; None when it names none (``/photo?id=3``)."""
+    path = urlsplit(url).path
+    ext = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    mime = _IMAGE_TYPES.get(ext) or (mimetypes.guess_type(path)[0] if ext else None)
+    return mime if mime and mime.startswith("image/") else None
+
+
 def image(site: Site, url: str) -> Image:
     """Enclosure facts for an image URL: MIME type from its extension, size if it is a file of the site."""
-    mime = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
     local = site_file(site, url)
     try:
         size = local.stat().st_size if local else 0
     except OSError:  # gone since site_file looked: not a file of the site after all
         size = 0
-    return Image(url, mime, size)
+    return Image(url, image_type(url), size)
 
 
 # What rendering a post gives, before its image file is looked up: sanitised HTML, summary, image URL.
 Parts = tuple[str, str, "str | None"]
 
 
-def render(post: Post, site: Site) -> tuple[Parts, str]:
-    """Render a post's body (read back from its file when :func:`~feedwright.pipeline.collect.read` left it
-    out) and fill in the summary and image its front matter left open; with the fingerprint of the bytes the
-    body came from ("" if the file changed or vanished since it was read: a later build catches up)."""
-    body, fingerprint = post_body(post, site)
-    return render_parts(post, site, body), fingerprint
+@dataclass(frozen=True)
+class Rendered:
+    """One post rendered: what the cache keeps (HTML, summary, image URL), the warnings, and whether the body had
+    Liquid (then the result depends on more than the post's own bytes: other posts' URLs, includes, data)."""
+
+    parts: tuple[str, str, str | None]
+    warnings: tuple[str, ...] = ()
+    liquid: bool = False
+
+
+def render(post: Post, site: Site, links: Links | None = None) -> Entry:
+    """Render a post's body and fill in the summary and image its front matter left open."""
+    html, summary, url = render_post(post, site, post_body(post, site)[0], links).parts
+    return Entry(post, html, summary, image(site, url) if url else None)
 
 
 def post_body(post: Post, site: Site) -> tuple[str, str]:
@@ -192,16 +173,68 @@ def post_body(post: Post, site: Site) -> tuple[str, str]:
         return "", ""
 
 
-def render_parts(post: Post, site: Site, body: str) -> Parts:
-    """HTML, summary and image URL of ``post`` with ``body`` (what :func:`render` does once the body is read)."""
+def render_parts(post: Post, site: Site, body: str, links: Links | None = None) -> tuple[str, str, str | None]:
+    """HTML, summary and image URL of ``post`` with ``body``: :func:`render` before the image file is looked up."""
+    return render_post(post, site, body, links).parts
+
+
+def _html(post: Post, site: Site, text: str) -> str:
     # xml_safe: a character reference such as &#7; in the body comes out of the sanitiser as a raw control char.
-    html = xml_safe(sanitise(to_html(strip_liquid(body, site), post.markup), post.url))
-    summary = post.summary or summarise(html) or post.title
+    return xml_safe(sanitise(to_html(text, post.markup, site.markdown), post.url))
+
+
+def render_post(post: Post, site: Site, body: str, links: Links | None = None) -> Rendered:
+    """Liquid, then Markdown, then the sanitiser; the summary from the excerpt when the front matter gave none."""
+    links = links or Links()
+    meta, offset = front_matter(site, post) if has_liquid(body) or post.summary is None else ({}, 0)
+    liquid = render_liquid(site, post, body, links, meta, offset)
+    html = _html(post, site, liquid.text)
+    warnings = liquid.warnings
+    summary = post.summary
+    if summary is None:
+        text, more = excerpt(post, site, body, links, meta, offset)
+        summary = text or summarise(html) or post.title
+        warnings += tuple(w for w in more if w not in warnings)
     url = post.image
     if url is None:
         m = _FIRST_IMG.search(html)
         url = _body_image(unescape(m.group(1))) if m else None
-    return html, summary, url
+    return Rendered((html, summary, url), warnings, liquid.used)
+
+
+def excerpt(
+    post: Post, site: Site, body: str, links: Links, meta: Mapping[str, Any], offset: int
+) -> tuple[str, tuple[str, ...]]:
+    """Jekyll's excerpt as plain text: the body up to ``excerpt_separator`` (front matter, then ``_config.yml``,
+    default the first blank line), with the link definitions of the rest, rendered (Liquid, Markdown)."""
+    sep = meta.get("excerpt_separator") or site.variables.get("excerpt_separator") or "\n\n"
+    if not isinstance(sep, str):
+        sep = "\n\n"
+    head, found, tail = body.lstrip("\n").partition(sep)
+    if found:
+        head = close_liquid_blocks(head)
+        refs = _LINK_DEFINITION.findall(tail)
+        if refs:  # reference-style links in the excerpt still resolve, as in Jekyll
+            head += "\n\n" + "\n".join(refs)
+    liquid = render_liquid(site, post, head, links, meta, offset)
+    return truncate(html_to_text(_html(post, site, liquid.text))), liquid.warnings
+
+
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.+$", re.M)
+_BLOCK_TAG = re.compile(r"{%-?\s*(end)?(if|unless|for|case|capture|highlight|raw|comment|tablerow)\b")
+
+
+def close_liquid_blocks(head: str) -> str:
+    """Close the Liquid blocks an excerpt cut leaves open, as Jekyll's ``Excerpt#extract_excerpt`` does."""
+    if "{%" not in head:
+        return head
+    open_blocks: list[str] = []
+    for m in _BLOCK_TAG.finditer(head):
+        if not m.group(1):
+            open_blocks.append(m.group(2))
+        elif m.group(2) in open_blocks:
+            del open_blocks[len(open_blocks) - 1 - open_blocks[::-1].index(m.group(2))]
+    return head + "".join(f"\n{{% end{name} %}}" for name in reversed(open_blocks))
 
 
 def entries(site: Site, members: dict[str, Post], parts: dict[str, Parts]) -> dict[str, Entry]:

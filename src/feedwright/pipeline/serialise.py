@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from html import escape
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -65,7 +66,10 @@ class _EntryExtension(BaseEntryExtension):
         if image is None:
             return
         etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
-        content = etree.SubElement(parent, f"{{{MEDIA_NS}}}content", url=image.url, type=image.type, medium="image")
+        content = etree.SubElement(parent, f"{{{MEDIA_NS}}}content", url=image.url)
+        if image.type:
+            content.set("type", image.type)
+        content.set("medium", "image")
         if image.length:
             content.set("fileSize", str(image.length))
 
@@ -73,7 +77,7 @@ class _EntryExtension(BaseEntryExtension):
         for name in self.entry.post.authors:
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
         image = self.entry.image
-        if image is not None:
+        if image is not None and image.type:  # RSS requires an enclosure's type: without one, Media RSS only
             etree.SubElement(item, "enclosure", url=image.url, length=str(image.length), type=image.type)
         self._media(item)
         return item
@@ -86,10 +90,10 @@ class _EntryExtension(BaseEntryExtension):
         if image is not None:
             # Unqualified like feedgen's own entry elements, so the feed's default (Atom) namespace applies
             # instead of a stray "ns0:" prefix.
-            etree.SubElement(
-                entry, "link", rel="enclosure", href=image.url, type=image.type,
-                length=str(image.length),
-            )
+            link = etree.SubElement(entry, "link", rel="enclosure", href=image.url)
+            if image.type:
+                link.set("type", image.type)
+            link.set("length", str(image.length))
         self._media(entry)
         return entry
 
@@ -139,8 +143,10 @@ def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGe
             fe.author({"name": name})
         for name in (*post.categories, *post.tags):
             fe.category(term=name)
-        fe.summary(item.summary)
-        if site.full_content:
+        # RSS <description> is HTML (readers parse it as such): the plain-text summary is escaped once for it,
+        # so "<iframe>" in a sentence is read as text. Atom's <summary> is declared text and stays as it is.
+        fe.summary(escape(item.summary, quote=False) if fmt == "rss" else item.summary)
+        if site.full_content and item.html:  # a body-less post gets no empty <content/>
             fe.content(item.html, type="html")
         fe.feedwright.entry = item
         fe.feedwright.site_language = site.language
@@ -172,7 +178,7 @@ def json_feed(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
     for item in entries:
         post = item.post
         data: dict[str, object] = {"id": post.id, "url": post.url, "title": post.title}
-        if site.full_content:
+        if site.full_content and item.html:
             data["content_html"] = item.html
         else:
             data["content_text"] = item.summary

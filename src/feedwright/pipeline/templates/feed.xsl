@@ -93,11 +93,35 @@
         </xsl:call-template>
       </xsl:with-param>
       <xsl:with-param name="author" select="dc:creator"/>
-      <xsl:with-param name="excerpt" select="description"/>
+      <xsl:with-param name="excerpt">
+        <!-- RSS <description> is HTML: ours is the plain-text summary escaped once; show that text. -->
+        <xsl:call-template name="unescape"><xsl:with-param name="text" select="description"/></xsl:call-template>
+      </xsl:with-param>
       <xsl:with-param name="image"
           select="(enclosure[starts-with(@type, 'image/')]/@url | media:thumbnail/@url
                    | media:content[@medium = 'image']/@url)[1]"/>
     </xsl:call-template>
+  </xsl:template>
+
+  <xsl:template name="unescape">
+    <xsl:param name="text"/>
+    <xsl:choose>
+      <xsl:when test="contains($text, '&amp;')">
+        <xsl:variable name="rest" select="substring-after($text, '&amp;')"/>
+        <xsl:variable name="skip"
+            select="3 * (starts-with($rest, 'lt;') or starts-with($rest, 'gt;')) + 4 * starts-with($rest, 'amp;')"/>
+        <xsl:value-of select="substring-before($text, '&amp;')"/>
+        <xsl:choose>
+          <xsl:when test="starts-with($rest, 'lt;')">&lt;</xsl:when>
+          <xsl:when test="starts-with($rest, 'gt;')">&gt;</xsl:when>
+          <xsl:otherwise>&amp;</xsl:otherwise>
+        </xsl:choose>
+        <xsl:call-template name="unescape">
+          <xsl:with-param name="text" select="substring($rest, 1 + $skip)"/>
+        </xsl:call-template>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$text"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <xsl:template match="atom:entry">

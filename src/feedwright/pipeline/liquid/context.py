@@ -1,0 +1,196 @@
+"""What a Jekyll template sees: ``site`` (``_config.yml``, ``site.data``, ``site.posts``) and ``page``.
+
+The values passed between processes (:class:`PostRef`, :class:`Links`) are small and picklable: render workers
+get them once, and each process builds the rest (the data files, the environment) itself, once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from ...config import Site
+
+DATA_DIR = "_data"
+INCLUDES_DIR = "_includes"
+_DATA_SUFFIXES = (".yml", ".yaml", ".json", ".csv", ".tsv")
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """One live post as other posts' templates see it (``post_url``, ``link``, ``site.posts``)."""
+
+    source: str  # content-relative POSIX path, as Post.source
+    url: str  # absolute, as Post.url
+    title: str
+    date: datetime
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Links:
+    """Everything one build's templates may look up besides the site's files: its live posts, newest first."""
+
+    posts: tuple[PostRef, ...] = ()
+    now: datetime | None = None  # site.time
+    files: str = ""  # digest of _includes/ and _data/ (names, sizes, times): see :func:`site_files_digest`
+    by_source: Mapping[str, PostRef] = field(default_factory=dict, compare=False, repr=False)
+    by_stem: Mapping[str, tuple[PostRef, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Look-ups by path (link) and by file name without extension (post_url), in constant time.
+        object.__setattr__(self, "by_source", {p.source: p for p in self.posts})
+        stems: dict[str, list[PostRef]] = {}
+        for ref in self.posts:
+            stems.setdefault(PurePosixPath(ref.source).stem, []).append(ref)
+        object.__setattr__(self, "by_stem", {k: tuple(v) for k, v in stems.items()})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to every render worker: the indexes are rebuilt there rather than pickled twice over.
+        return (Links, (self.posts, self.now, self.files))
+
+
+def site_files_digest(root: Path) -> str:
+    """A digest of every file under ``_includes/`` and ``_data/`` (path, size, modification time): when it
+    changes, rendered posts and each process's ``site.data`` are out of date."""
+    h = hashlib.sha1()
+    for folder in (INCLUDES_DIR, DATA_DIR):
+        for dirpath, dirnames, filenames in os.walk(root / folder):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def origin_and_baseurl(site: Site) -> tuple[str, str]:
+    """Jekyll's ``site.url`` (no path) and ``site.baseurl`` (no trailing slash): ``_config.yml`` wins, else
+    they are split from feedwright's ``site.url``."""
+    parts = urlsplit(site.url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    baseurl = parts.path.rstrip("/")
+    url, base = site.variables.get("url"), site.variables.get("baseurl")
+    if isinstance(url, str) and url:
+        origin = url.rstrip("/")
+    if isinstance(base, str):
+        baseurl = base.rstrip("/")
+    return origin, baseurl
+
+
+def relative(site: Site, absolute: str) -> str:
+    """The site-relative form of a feedwright URL, as Jekyll's ``relative_url`` of a document (baseurl kept)."""
+    parts = urlsplit(absolute)
+    return parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _page_url(site: Site, absolute: str) -> str:
+    # Jekyll's page.url / post.url leave the baseurl out; relative_url adds it back.
+    path = relative(site, absolute)
+    baseurl = origin_and_baseurl(site)[1]
+    return path[len(baseurl) :] if baseurl and path.startswith(baseurl + "/") else path
+
+
+def post_drop(site: Site, ref: PostRef) -> dict[str, Any]:
+    """A post of ``site.posts``: the fields templates use on the listing of posts."""
+    return {
+        "url": _page_url(site, ref.url),
+        "title": ref.title,
+        "date": ref.date,
+        "path": ref.source,
+        "categories": list(ref.categories),
+        "tags": list(ref.tags),
+    }
+
+
+def page_drop(site: Site, post: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """``page``: the raw front matter, then what Jekyll computes (url, date, title, categories, tags, path)."""
+    page = dict(meta)
+    page.update(
+        url=_page_url(site, post.url),
+        date=post.published,
+        title=post.title,
+        categories=list(post.categories),
+        tags=list(post.tags),
+        path=post.source,
+        id=_page_url(site, post.url).removesuffix(".html").rstrip("/") or "/",
+    )
+    return page
+
+
+def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    # Jekyll's site.categories / site.tags: each name -> its posts, newest first as in site.posts.
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for post in posts:
+        for name in post[key]:
+            groups.setdefault(name, []).append(post)
+    return groups
+
+
+def site_drop(site: Site, links: Links, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``site``: the ``_config.yml`` values, then url, baseurl, time, data and posts as Jekyll sets them."""
+    origin, baseurl = origin_and_baseurl(site)
+    drop = dict(site.variables)
+    drop.setdefault("title", site.title)
+    drop.setdefault("description", site.description)
+    posts = [post_drop(site, p) for p in links.posts]
+    drop.update(url=origin, baseurl=baseurl, data=data, posts=posts,
+                categories=_grouped(posts, "categories"), tags=_grouped(posts, "tags"))
+    if links.now is not None:
+        drop["time"] = links.now.astimezone(site.timezone)
+    return drop
+
+
+def _load_one(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix in (".csv", ".tsv"):
+        return list(csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ","))
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_data(root: Path, warnings: list[str]) -> dict[str, Any]:
+    """``site.data``: every YAML/JSON/CSV/TSV file under ``_data/``, keyed by folder and file stem as Jekyll does.
+
+    A file that does not parse is left out with a warning; symlinks leading out of ``_data/`` are not followed.
+    """
+    base = root / DATA_DIR
+    data: dict[str, Any] = {}
+    if not base.is_dir():
+        return data
+    resolved = base.resolve()
+    for path in sorted(base.rglob("*")):
+        if path.suffix.lower() not in _DATA_SUFFIXES or any(p.startswith(".") for p in path.parts[len(base.parts) :]):
+            continue
+        try:
+            if resolved not in path.resolve().parents or not path.is_file():
+                continue
+            value = _load_one(path)
+        except Exception as exc:  # noqa: BLE001 - any failure of one data file costs only that file
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            warnings.append(f"{path.relative_to(root)}: data file left out of site.data: {reason}")
+            continue
+        rel = PurePosixPath(path.relative_to(base).as_posix())
+        node = data
+        for folder in rel.parts[:-1]:
+            child = node.get(folder)
+            node = node.setdefault(folder, {}) if not isinstance(child, dict) else child
+        node[rel.stem] = value
+    return data
