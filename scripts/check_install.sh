@@ -13,7 +13,7 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet "$work/dist"/feedwright-*.whl
 "$work/venv/bin/feedwright" --version
 mkdir "$work/site"
-cp -r feedwright.toml content "$work/site/"
+cp -r feedwright.toml content _includes "$work/site/"
 (cd / && "$work/venv/bin/feedwright" build --site "$work/site")
 test -s "$work/site/output/rss.xml" && test -s "$work/site/output/feed.json"
 echo "install check: ok"
