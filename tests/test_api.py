@@ -24,6 +24,6 @@ def test_a_program_builds_a_site_through_the_public_names(tmp_path: Path) -> Non
     site = feedwright.load_site(root)
     assert isinstance(site, feedwright.Site)
     report = feedwright.build(site, now=NOW)
-    assert isinstance(report, feedwright.BuildReport) and report.published == 1
+    assert isinstance(report, feedwright.BuildReport) and report.live == 1
     assert [type(e) for e in report.rejected] == [feedwright.PostError]
     assert (root / "output" / "rss.xml").is_file()

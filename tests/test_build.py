@@ -149,7 +149,7 @@ def test_rejected_posts_are_reported_and_the_rest_published(example_site: Path) 
     assert all(reason.strip() for reason in rejected.values())
     assert "title" in rejected["content/news/list-title.md"]
     assert "month must be in 1..12" in rejected["content/news/impossible-date.md"]
-    assert report.published == 9
+    assert report.live == 9
     assert len(_items(example_site)) == 9
     assert len(_items(example_site, "categories/news/feed.json")) == 5
 
@@ -177,7 +177,7 @@ def test_strict_build_without_rejections_publishes(example_site: Path) -> None:
 def test_check_writes_nothing(example_site: Path) -> None:
     _add_bad_posts(example_site)
     report = run_build(example_site, write=False)
-    assert len(report.rejected) == 3 and report.published == 9
+    assert len(report.rejected) == 3 and report.live == 9
     assert "rss.xml" in report.files
     assert sorted(p.name for p in example_site.iterdir()) == ["_includes", "content", "feedwright.toml"]
 

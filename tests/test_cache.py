@@ -399,7 +399,7 @@ def test_state_is_written_as_json_dumps_writes_it(tmp_path: Path) -> None:
 def _report_view(report: BuildReport) -> tuple:
     return (
         [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts]) for f in report.feeds],
-        report.published, report.drafts, report.scheduled, report.next_publish,
+        report.live, report.drafts, report.scheduled, report.next_publish,
     )
 
 

@@ -49,7 +49,7 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (site / ".feedwright" / "state.json").write_text(json.dumps(state), encoding="utf-8")
     report = run_build(site)
     assert not report.rejected and not report.warnings
-    assert (report.published, report.drafts, report.scheduled) == (9, 1, 1)
+    assert (report.live, report.drafts, report.scheduled) == (9, 1, 1)
     return site / "output"
 
 

@@ -195,7 +195,7 @@ _LINES = st.sampled_from(
     [
         "", "text", "- item", "  - nested", "   1. three", "* star", "1. one", "    code", "  ```", "```", "~~~",
         "{: .x}", "{:ref: .y}", "# head", "#nohead", "| a | b |", "|---|", "> quote", "[^1]: note", "text[^1]",
-        "{::comment}", "{:/comment}", "{::nomarkdown}", "{:/}", "\t- tab", "-", "Term", ": definition",
+        "{::comment}", "{:/comment}", "{:/}", "\t- tab", "-", "Term", ": definition",
         "*[ABBR]: x", "``` {: .z}", "a\\'b \\<c\\>",
     ]
 )
@@ -204,7 +204,8 @@ _LINES = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_LINES, max_size=30))
 def test_any_mix_of_constructs_renders_and_shows_no_attribute_list(lines: list[str]) -> None:
-    """(Raw HTML is left out: inside it kramdown shows an attribute list as text too.)"""
+    """(Raw HTML and ``{::nomarkdown}`` are left out: inside them kramdown shows an attribute list as text too,
+    e.g. ``{::nomarkdown}``/``{: .x}``/``{:/}`` gives ``{: .x}``, found by this test.)"""
     html = sanitise(kramdown_dialect("\n".join(lines) + "\n"), BASE)
     outside_code = re.sub(r"<(pre|code)\b.*?</\1>", "", html, flags=re.S)
     assert not re.search(r"\{:(?!/\}|/comment\}|:)", html_to_text(outside_code))

@@ -39,7 +39,7 @@ def test_a_20_kb_bomb_is_rejected_in_seconds_and_the_other_posts_publish(tmp_pat
     assert [(e.path, e.reason.split(";")[0]) for e in report.rejected] == [
         (str(Path("content/bomb.md")), "not rendered: took longer than 2 s (build.render_timeout = 2)")
     ]
-    assert report.published == 5
+    assert report.live == 5
     assert {p.title for p in report.feeds[0].posts} == {f"Post {i}" for i in range(5)}
     assert "Bomb" not in (site / "output" / "atom.xml").read_text(encoding="utf-8")
     assert took < 15, took  # the 2 s budget, a worker's start and a loaded machine; the bomb alone takes ~40 s
@@ -58,7 +58,7 @@ def test_with_many_posts_every_render_is_timed_and_the_bomb_makes_room(
     assert [e.path for e in report.rejected] == [str(Path("content/bomb.md"))]
     # The bomb was the newest of three; the next post takes its place, rendered in a second round.
     assert [p.title for p in report.feeds[0].posts] == ["Post 4", "Post 3", "Post 2"]
-    assert report.published == 5
+    assert report.live == 5
 
 
 def test_an_ordinary_post_with_many_links_is_not_rejected(tmp_path: Path) -> None:

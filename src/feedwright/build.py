@@ -50,7 +50,7 @@ class BuildReport:
     collection: Collection
     feeds: list[Feed]
     files: dict[str, bytes]
-    published: int
+    live: int  # posts published: neither drafts nor dated in the future
     drafts: int
     scheduled: int
     next_publish: datetime | None
@@ -253,7 +253,7 @@ def _build(
         collection=collection,
         feeds=feeds,
         files=files,
-        published=plan.live,
+        live=plan.live,
         drafts=plan.drafts,
         scheduled=plan.scheduled,
         next_publish=plan.next_due,

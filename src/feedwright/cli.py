@@ -103,7 +103,7 @@ def _report_problems(report: BuildReport, strict: bool = False) -> None:
 
 def _summary(report: BuildReport) -> str:
     parts = [
-        f"{report.published} posts published",
+        f"{report.live} posts published",
         f"{len(report.rejected)} rejected",
     ]
     if report.drafts:

@@ -171,19 +171,9 @@ def render(
 
     done = done or {}
     members: dict[str, Post] = {}
-    for feed in feeds:
-        for post in feed.posts:
-            if post.id not in done:
-                members.setdefault(post.id, post)
-    parts: dict[str, Parts] = {}
-    todo: list[Post] = []
-    for post in members.values():
-        key = _render_key(site, post)
-        found = (cache.entry(key) or cache.entry((*key, context()[1]))) if post.fingerprint else None
-        if found is None:
-            todo.append(post)
-        else:
-            parts[post.id] = found
+    for post in (post for feed in feeds for post in feed.posts if post.id not in done):
+        members.setdefault(post.id, post)  # the first feed to carry a post sets the order of rendering
+    parts, todo = _cached(site, members, cache, lambda: context()[1])
     stopped: dict[str, Stopped] = {}
     seen: dict[str, None] = {}
     for post, result in zip(todo, render_many(site, todo, context()[0]) if todo else [], strict=True):
@@ -204,6 +194,22 @@ def render(
     if warnings is not None:
         warnings.extend(w for w in seen if w not in warnings)
     return {**done, **stopped, **entries(site, members, parts)}
+
+
+def _cached(
+    site: Site, members: dict[str, Post], cache: Cache, liquid_key: Callable[[], str]
+) -> tuple[dict[str, Parts], list[Post]]:
+    """The rendered parts the cache holds for ``members``, and the posts it does not hold, to render."""
+    parts: dict[str, Parts] = {}
+    todo: list[Post] = []
+    for post in members.values():
+        key = _render_key(site, post)
+        found = (cache.entry(key) or cache.entry((*key, liquid_key()))) if post.fingerprint else None
+        if found is None:
+            todo.append(post)
+        else:
+            parts[post.id] = found
+    return parts, todo
 
 
 def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:

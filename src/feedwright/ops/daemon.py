@@ -174,7 +174,7 @@ class Daemon:
                     log.warning("%s", error, extra={"fields": {"path": error.path, "reason": error.reason}})
             self._rejected = current
         retry = next_run.isoformat(timespec="seconds") if next_run else "the next run"
-        if not run.published:
+        if not run.wrote_feeds:
             fields = {"event": "build", "trigger": why, "outcome": "failed", "error": run.reason,
                       "failures": self._failures}
             bug = run.error is not None and not isinstance(run.error, FeedwrightError)
@@ -189,9 +189,9 @@ class Daemon:
             log.info("recovered after %d failed runs", recovered)
         log.info(
             "built %d posts, %d feeds changed, %d rejected in %.2f s",
-            report.published, run.feeds_changed, len(report.rejected), run.duration,
+            report.live, run.feeds_changed, len(report.rejected), run.duration,
             extra={"fields": {
-                "event": "build", "trigger": why, "outcome": "ok", "published": report.published,
+                "event": "build", "trigger": why, "outcome": "ok", "published": report.live,
                 "feeds_changed": run.feeds_changed, "rejected": len(report.rejected),
                 "scheduled": report.scheduled, "duration": round(run.duration, 3),
                 "next_run": next_run.isoformat() if next_run else None,

@@ -30,14 +30,14 @@ class Run:
     error: Exception | None = None
 
     @property
-    def published(self) -> bool:
+    def wrote_feeds(self) -> bool:
         """The feeds were written (possibly without rejected posts)."""
         return self.report is not None and self.report.result is not None
 
     @property
     def ok(self) -> bool:
         """Published, and every content file could be read: nothing is held back."""
-        return self.published and not (self.report is not None and self.report.unreadable)
+        return self.wrote_feeds and not (self.report is not None and self.report.unreadable)
 
     @property
     def feeds_changed(self) -> int:
@@ -54,7 +54,7 @@ class Run:
             return str(self.error) or type(self.error).__name__
         if self.report is not None and self.report.unreadable:
             return unreadable_summary(self.report)
-        if self.report is not None and not self.published:
+        if self.report is not None and not self.wrote_feeds:
             problems = len(self.report.rejected) + len(self.report.near_misses)
             return f"{problems} posts rejected or with near-miss keys, with --strict; output left as it was"
         return None
@@ -71,7 +71,7 @@ class Run:
             duration=round(self.duration, 3),
             outcome="ok" if self.ok else "failed",
             error=self.reason,
-            published=report.published if report else 0,
+            published=report.live if report else 0,
             rejected=len(report.rejected) if report else 0,
             scheduled=report.scheduled if report else 0,
             feeds_changed=self.feeds_changed,

@@ -311,7 +311,7 @@ class Watcher(threading.Thread):
         for error in report.unreadable:
             log.error("%s; the feeds built from it are kept as they were", error)
         changed = len(report.result.written) + len(report.result.removed) if report.result else 0
-        log.info("built %d posts, %d feed files changed, %d rejected", report.published, changed,
+        log.info("built %d posts, %d feed files changed, %d rejected", report.live, changed,
                  len(report.rejected))
 
     def run(self) -> None:

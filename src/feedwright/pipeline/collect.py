@@ -130,18 +130,11 @@ def scan(
             if entry.name.startswith("."):
                 continue
             rel = prefix + entry.name
-            if entry.is_symlink():
-                target = os.path.realpath(entry.path)  # unlike Path.resolve() in 3.11, never raises on a loop
-                if not os.path.isfile(target):
-                    skip(rel, "symlink to nothing (broken, a loop or not a file); not followed")
-                    continue
-                if not target.startswith(real_root):
-                    skip(rel, "symlink to a file outside the content folder; not followed")
-                    continue
-            elif not _regular(entry):
-                skip(rel, "not a regular file (a pipe, socket or device); skipped")
-                continue
-            found.append((rel, entry.path))
+            reason = _unreadable_kind(entry, real_root)
+            if reason:
+                skip(rel, reason)
+            else:
+                found.append((rel, entry.path))
         for entry in sorted(dirs, key=lambda e: e.name):
             if entry.name.startswith("."):
                 continue
@@ -152,6 +145,18 @@ def scan(
 
     visit(os.fspath(root), "")
     return found
+
+
+def _unreadable_kind(entry: os.DirEntry[str], real_root: str) -> str | None:
+    """Why a file entry is not read (a symlink leading nowhere or outside, a pipe...), or None to read it."""
+    if entry.is_symlink():
+        target = os.path.realpath(entry.path)  # unlike Path.resolve() in 3.11, never raises on a loop
+        if not os.path.isfile(target):
+            return "symlink to nothing (broken, a loop or not a file); not followed"
+        if not target.startswith(real_root):
+            return "symlink to a file outside the content folder; not followed"
+        return None
+    return None if _regular(entry) else "not a regular file (a pipe, socket or device); skipped"
 
 
 def _regular(entry: os.DirEntry[str]) -> bool:

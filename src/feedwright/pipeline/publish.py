@@ -154,16 +154,7 @@ def publish(
             sweep_temp_files(output)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
-        changed: list[tuple[str, bytes]] = []
-        for rel, data in sorted(files.items()):
-            target = output / rel
-            if root not in target.resolve().parents:
-                raise PublishError(f"{target}: refusing to write outside {output}")
-            if _same_bytes(target, data):
-                result.unchanged.append(rel)
-            else:
-                changed.append((rel, data))
-        batches = _batches(changed)
+        batches = _batches(_changed(files, output, root, result))
         if len(batches) > 1:  # a failure between batches leaves new files in place: own them before writing any
             atomic_write(manifest, (json.dumps({"files": sorted({*previous, *files})}, indent=0) + "\n").encode())
         for batch in batches:
@@ -192,6 +183,20 @@ def publish(
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
     return result
+
+
+def _changed(files: dict[str, bytes], output: Path, root: Path, result: PublishResult) -> list[tuple[str, bytes]]:
+    """The files whose bytes differ from what ``output`` holds, in path order; the others go to ``result``."""
+    changed: list[tuple[str, bytes]] = []
+    for rel, data in sorted(files.items()):
+        target = output / rel
+        if root not in target.resolve().parents:
+            raise PublishError(f"{target}: refusing to write outside {output}")
+        if _same_bytes(target, data):
+            result.unchanged.append(rel)
+        else:
+            changed.append((rel, data))
+    return changed
 
 
 def _meant(path: Path) -> Path:
