@@ -98,13 +98,11 @@ def relative_url(value: Any, *, context: RenderContext) -> Any:
 
 @with_context
 def absolute_url(value: Any, *, context: RenderContext) -> Any:
-    if value is None or isinstance(value, Undefined):
-        return value
-    text = ruby_str(value.get("url") if isinstance(value, Mapping) else value)
-    if urlsplit(text).scheme:
-        return text
-    origin = origin_and_baseurl(_site(context))[0]
-    return origin + relative_url(text, context=context)
+    # relative_url already passes through nil/undefined and URLs that have a scheme: only a site path gets the origin.
+    path = relative_url(value, context=context)
+    if not isinstance(path, str) or urlsplit(path).scheme:
+        return path
+    return origin_and_baseurl(_site(context))[0] + path
 
 
 def strip_index(value: Any) -> Any:
