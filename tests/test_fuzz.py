@@ -26,8 +26,14 @@ from conftest import NOW, REPO, check_feed_files, make_site
 from feedwright.build import build
 from feedwright.config import load_site
 
-CONTROL = "control.md"
-CONTROL_TEXT = "---\ntitle: Control post\nid: control-post\ndate: 2024-01-01\ncategories: [news]\n---\nStill here.\n"
+# Its path sorts before every generated name, so a fuzz post that claims its id or URL ("control-post", "/control/"
+# among HOSTILE_STRINGS) is the one rejected: the first path keeps a contested id or URL. ("control.md" sorted after
+# "2024-03-04-fuzz.md" and lost to `permalink: control/`, found by this test.)
+CONTROL = "00-control.md"
+CONTROL_TEXT = (
+    "---\ntitle: Control post\nid: control-post\npermalink: /control/\ndate: 2024-01-01\ncategories: [news]\n---\n"
+    "Still here.\n"
+)
 
 # Text with everything a CMS export or an attacker may put in it: controls, NUL, BOM, bidi, surrogate escapes.
 ODD_TEXT = st.text(
