@@ -296,6 +296,10 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
     for i in range(30):
         write_post(example_site, f"extra/2024-02-{i % 28 + 1:02d}-extra-{i}.md",
                    {"title": f"Extra {i}", "categories": ["Extra", f"Group {i % 3}"]}, f"Body *{i}*.\n")
+    # Liquid that looks at other posts: the build's Links must reach the workers (they travel pickled).
+    for i in range(5):
+        write_post(example_site, f"extra/2024-03-0{i + 1}-liquid-{i}.md", {"title": f"Liquid {i}"},
+                   "See [the first]({% post_url 2024-02-01-extra-0 %}), {{ site.posts | size }} posts.\n")
     write_post(example_site, "extra/broken.md", "title: [unclosed\n")
     sequential = tmp_path / "sequential"
     shutil.copytree(example_site, sequential)
@@ -316,6 +320,8 @@ def test_parallel_parsing_and_rendering_give_the_same_bytes(
     # Parsed and rendered on worker processes (the work really was spread), the same ones: started once.
     assert len(pools) == 2 and pools[0] <= pools[1], pools
     assert output_files(example_site / "output") == output_files(sequential / "output")
+    liquid = (example_site / "output" / "feed.json").read_text(encoding="utf-8")
+    assert liquid.count('href=\\"https://news.example.org/extra/2024-02-01-extra-0/\\">the first</a>, 44 posts.') == 5
     state = ".feedwright/state.json"
     assert (example_site / state).read_bytes() == (sequential / state).read_bytes()
     assert [str(e).replace(str(sequential), "") for e in expected.rejected] == [

@@ -124,6 +124,7 @@ class _Worker:
         self.send_end = Connection(parent_writes, readable=False)
         self.recv_end = Connection(parent_reads, writable=False)
         self.ready = False
+        self.common: Any = None  # the ``common`` it holds (sent once per fan-out, not with every chunk)
         self.task: _Task[Any] | None = None
         self.done = 0  # items of ``task`` answered so far
         self.timed = False  # working on its task (which is then timed), not still unpickling it
@@ -155,6 +156,7 @@ class Workers:
 
     def __init__(self) -> None:
         self.live: list[_Worker] = []
+        self._packed: tuple[Any, bytes] | None = None  # (common, its pickle): pickled once per fan-out
 
     def __enter__(self) -> Workers:
         return self
@@ -200,8 +202,16 @@ class Workers:
 
     def _give(self, worker: _Worker, task: _Task[Any], fn: Any, common: Any) -> None:
         worker.task, worker.done, worker.timed = task, 0, False
+        # ``common`` (a render's Links: every live post) can be megabytes: pickled once, sent once per worker.
+        packed = None
+        if worker.common is not common:
+            if self._packed is None or self._packed[0] is not common:
+                import pickle
+
+                self._packed = (common, pickle.dumps(common, pickle.HIGHEST_PROTOCOL))
+            packed, worker.common = self._packed[1], common
         with contextlib.suppress(OSError):  # it died: _answer sees the closed pipe and hands the task on
-            worker.send_end.send((fn, common, task.items, task.stream))
+            worker.send_end.send((fn, packed, task.items, task.stream))
 
     def _answer(self, worker: _Worker, results: list[Any], todo: deque[_Task[Any]], budget: float | None) -> None:
         try:
@@ -280,12 +290,17 @@ def serve() -> None:
     gc.disable()
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     outbox.send((_READY, None))
+    common: Any = None
     while True:
         try:
-            fn, common, items, stream = inbox.recv()
+            fn, packed, items, stream = inbox.recv()
         except (EOFError, OSError):  # the parent is gone, or done with us
             os._exit(0)
         try:
+            if packed is not None:  # a new fan-out's common part; the same one otherwise
+                import pickle
+
+                common = pickle.loads(packed)
             if stream:  # each result as it comes: the parent times every item against the budget
                 outbox.send(("begin", None))  # from here: unpickling the task may have imported fn's modules
                 for result in fn(common, items):
