@@ -144,6 +144,27 @@ def test_summary_has_the_timing_and_names_scheduled_posts(example_site: Path) ->
     ]
 
 
+def test_timings_prints_every_stage_of_the_build(example_site: Path) -> None:
+    stages = ["load state and cache", "scan", "stat", "parse", "plan", "render", "serialise", "pages", "save state",
+              "publish", "save cache"]
+    times = re.compile(r"time: (.+?) +(\d+\.\d{3}) s")
+
+    def timed(*args: str) -> dict[str, float]:
+        proc = feedwright(example_site, "build", "--timings", *args)
+        assert proc.returncode == 0, proc.stderr
+        return {m.group(1): float(m.group(2)) for line in proc.stdout.splitlines() if (m := times.fullmatch(line))}
+
+    cold = timed()
+    assert list(cold) == [*stages, "total"]
+    # The stages are the whole build: they add up to its total (each printed rounded to the millisecond).
+    assert abs(sum(cold.values()) - 2 * cold["total"]) < 0.001 * len(cold)
+    # No post's history changed: no state to write, that stage is not shown; --quiet keeps the timings.
+    warm = timed("--quiet")
+    assert list(warm) == [s for s in stages if s != "save state"] + ["total"]
+    assert "posts published" not in feedwright(example_site, "build", "--quiet", "--timings").stdout
+    assert "time:" not in feedwright(example_site, "build").stdout
+
+
 def test_version_comes_from_the_package_metadata() -> None:
     from importlib.metadata import version
 

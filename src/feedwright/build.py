@@ -64,6 +64,9 @@ class BuildReport:
     unreadable: list[PostError] = field(default_factory=list)
     near_misses: list[PostError] = field(default_factory=list)  # front-matter keys that look like typos
     duration: float = 0.0  # seconds
+    # Wall-clock seconds per stage, in the order the stages ran (``feedwright build --timings``); they add up to
+    # ``duration``. Worker processes' time shows in the stage that waited for them (parse, render).
+    timings: dict[str, float] = field(default_factory=dict)
     source: str | None = None  # what the site's settings were read from (a Jekyll site's _config.yml)
 
     @property
@@ -171,13 +174,29 @@ def _prepare_rendering(dialect: str = "markdown") -> None:
     _markdown(dialect)
 
 
+class Laps:
+    """Wall-clock time per stage: each :meth:`lap` charges the time since the previous one to the stage named."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.times[stage] = self.times.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
 def _plan_and_render(
-    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str]
+    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
+    laps: Laps | None = None,
 ) -> tuple[Plan, dict[str, Entry]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``."""
+    lap = laps.lap if laps is not None else (lambda stage: None)
     plan = memo.plan(site, collection, now, cache)
+    lap("plan")
     done: dict[str, Entry] = {}
 
     def render_many(site: Site, posts: list[Post], links: Links) -> list[Rendered | Stopped]:
@@ -186,6 +205,7 @@ def _plan_and_render(
     while True:
         links = partial(build_links, site, collection.posts, now)
         rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done, links, warnings)
+        lap("render")
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
@@ -195,6 +215,7 @@ def _plan_and_render(
                 collection.rejected.append(PostError(site.content / post.source, _not_rendered(site, stopped[post.id])))
         collection.posts = [post for post in collection.posts if post.id not in stopped]
         plan = planning.plan(site, collection.posts, now)
+        lap("plan")
 
 
 def _not_rendered(site: Site, stopped: Stopped) -> str:
@@ -219,9 +240,10 @@ def build(
     :class:`ContentError` when the content folder holds no posts but the last build published some (unless
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
-    clock = time.monotonic()
-    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
+    clock, laps = time.monotonic(), Laps()
+    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop, laps=laps)
     report.duration = time.monotonic() - clock
+    report.timings = laps.times
     return report
 
 
@@ -239,22 +261,26 @@ def _refuse_empty(site: Site, collection: Collection, state: State, previous: li
 
 
 def _build(
-    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None
+    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None,
+    laps: Laps,
 ) -> BuildReport:
     now = now or datetime.now(UTC)  # the CLI passes SOURCE_DATE_EPOCH in (environment.py)
     state = State.load(site.state_dir / STATE_FILE)
     cache = Cache.load(site)
     manifest = site.state_dir / MANIFEST
+    laps.lap("load state and cache")
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
         collection = memo.collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
-                                  pool=pool)
+                                  pool=pool, lap=laps.lap)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
-        plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings)
+        plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings, laps)
+    laps.lap("render")  # the workers stopping
     feeds = plan.feeds
     files = memo.serialise(site, feeds, entries, cache)
+    laps.lap("serialise")
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
         from .jekyll.feeds import atom_aliases
@@ -263,6 +289,7 @@ def _build(
             files.setdefault(alias, files[path])
     if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
         files.update(memo.pages(site, feeds, cache))
+        laps.lap("pages")
     report = BuildReport(
         now=now,
         collection=collection,
@@ -287,13 +314,17 @@ def _build(
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
+        laps.lap("save state")
     report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
+    laps.lap("publish")
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
+    laps.lap("save cache")
     report.warnings += cache.warnings
     if site.hubs:
         report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]
+        laps.lap("announce")
     return report
 
 

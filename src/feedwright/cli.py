@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="publish even when content/ holds no posts but the last build had some")
     b.add_argument("--wait", type=float, metavar="SECONDS",
                    help="wait this long for another run's lock, then exit 75 (default $FEEDWRIGHT_LOCK_TIMEOUT or 30)")
+    b.add_argument("--timings", action="store_true", help="also print the seconds each stage of the build took")
 
     c = commands.add_parser("check", help="validate the content and list every problem; write nothing")
     site_arg(c)
@@ -160,7 +161,16 @@ def _build(args: argparse.Namespace, env: Environment) -> int:
     if not args.quiet:
         print(_summary(report))
         print(*_scheduled(report, site), sep="\n")
+    if args.timings:
+        print(*_timings(report), sep="\n")
     return PostError.exit_code if report.rejected or report.unreadable else EXIT_OK
+
+
+def _timings(report: BuildReport) -> list[str]:
+    """One line per stage of the build, in the order they ran, with its wall-clock seconds, then the total."""
+    width = max(map(len, report.timings), default=0)
+    lines = [f"time: {stage:<{width}}  {seconds:7.3f} s" for stage, seconds in report.timings.items()]
+    return [*lines, f"time: {'total':<{width}}  {report.duration:7.3f} s"]
 
 
 def _check(args: argparse.Namespace, env: Environment) -> int:

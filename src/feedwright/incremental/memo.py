@@ -49,11 +49,16 @@ def collect(
     *,
     while_waiting: Callable[[], object] | None = None,
     pool: Workers | None = None,
+    lap: Callable[[str], object] | None = None,
 ) -> Collection:
-    """Every post under the site's content folder, bad ones rejected; only files that changed are read."""
+    """Every post under the site's content folder, bad ones rejected; only files that changed are read.
+    ``lap(stage)`` is called as each stage ends ("scan", "stat", "parse"): see ``BuildReport.timings``."""
+    lap = lap or (lambda stage: None)
     started_ns = time.time_ns()
     files, found = find(site, list(state.warnings))
+    lap("scan")
     outcomes, todo = _unchanged(files, cache, state)
+    lap("stat")
     records = cache.records
     tasks: list[Task] = []
     for rel, path in (files[i] for i in todo):
@@ -71,7 +76,9 @@ def collect(
             cache.learn(task[0], (*facts, outcome))
         unchanged = unchanged and known is not None and known[OUTCOME] == outcome
     cache.same_posts = unchanged
-    return assemble(site, files, outcomes, found)
+    collection = assemble(site, files, outcomes, found)
+    lap("parse")
+    return collection
 
 
 def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
