@@ -1,10 +1,17 @@
 """A deterministic benchmark site: N posts of 3-6 KB in Korean and English, 20 categories, tags and images.
 
-    .venv/bin/python benchmarks/generate.py DIR N
+    .venv/bin/python benchmarks/generate.py DIR N [--plain]
 
 Every post has Markdown paragraphs, a table, a raw HTML block and links; most have an image. Dates spread over
 2014-2025; one post in eight has its date only in the file name, about one in 200 is a draft and one in 300 is
 dated in the future. The same N always gives the same bytes (``random.Random`` seeded with N).
+
+By default the site is written as a Jekyll user's posts would be: kramdown-dialect Markdown (``[build] markdown
+= "kramdown"``, what a Jekyll site's ``_config.yml`` selects) and a line of Liquid closing every post (its
+categories and date through filters; one post in five also links an older post with ``{% post_url %}``). Liquid
+is not a setting: any body holding ``{{`` or ``{%`` is rendered by it, in a Jekyll site or not. ``--plain`` gives
+the posts of earlier rounds (Python-Markdown's *extra*, no Liquid). A ``hugo.toml`` beside ``feedwright.toml``
+makes the same folder a Hugo site (see :data:`HUGO_CONFIG`).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import argparse
 import random
 import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # "Now" for every benchmark build (SOURCE_DATE_EPOCH), after every dated post but before the future ones.
 NOW = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)
@@ -79,8 +86,18 @@ def _body(rng: random.Random, n: int, size: int) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def post(n: int, seed: int, *, now: datetime = NOW, edited: int = 0) -> tuple[str, str]:
-    """Relative path and text of post ``n``; ``edited`` changes its body (an editor fixing a typo)."""
+def _liquid(n: int, seed: int) -> str:
+    """What closes a Jekyll-style post: Liquid filters over its own front matter, and a link to an older post."""
+    line = "Filed under {{ page.categories | join: \", \" }} on {{ page.date | date_to_string }}."
+    if n % 5 == 4:
+        first = PurePosixPath(post(3, seed, plain=True)[0]).stem  # dated by its name, as post_url needs
+        line += f" Start with [an early post]({{% post_url {first} %}})."
+    return "\n" + line + "\n"
+
+
+def post(n: int, seed: int, *, now: datetime = NOW, edited: int = 0, plain: bool = False) -> tuple[str, str]:
+    """Relative path and text of post ``n``; ``edited`` changes its body (an editor fixing a typo); ``plain``:
+    without the Liquid line."""
     rng = random.Random(seed * 1_000_003 + n)
     span = (now - datetime(2014, 1, 1, tzinfo=UTC)).total_seconds()
     moment = now - timedelta(seconds=span * (1 - (n + 1) / (seed + 1)) + rng.random() * 3600)
@@ -107,6 +124,8 @@ def post(n: int, seed: int, *, now: datetime = NOW, edited: int = 0) -> tuple[st
     body = _body(rng, n, rng.randint(3000, 5800))
     if edited:
         body += f"\nEdited ({edited}): a correction was added.\n"
+    if not plain:
+        body += _liquid(n, seed)
     return rel, "---\n" + "\n".join(fm) + "\n---\n\n" + body
 
 
@@ -122,19 +141,53 @@ limit = 50
 category_feeds = true
 tag_feeds = false
 """
+JEKYLL_STYLE = 'markdown = "kramdown"\n'
+
+# The same posts as a Hugo site, set up as a user would for feeds only: RSS for the home page, each section, the
+# taxonomies and each of their terms, 50 items each; no HTML page of any kind rendered. Dates from the front
+# matter, else from the file name (one post in eight), as feedwright reads them.
+HUGO_CONFIG = """baseURL = "https://news.example.org/"
+title = "Benchmark News"
+languageCode = "ko"
+timeZone = "Asia/Seoul"
+contentDir = "content"
+disableKinds = ["sitemap", "robotsTXT", "404"]
+
+[outputs]
+home = ["RSS"]
+section = ["RSS"]
+taxonomy = ["RSS"]
+term = ["RSS"]
+page = []
+
+[services.rss]
+limit = 50
+
+[frontmatter]
+date = ["date", ":filename", ":default"]
+
+[taxonomies]
+category = "categories"
+tag = "tags"
+"""
 
 
-def generate(site: Path, n: int) -> Path:
+def config(plain: bool = False) -> str:
+    return CONFIG if plain else CONFIG + JEKYLL_STYLE
+
+
+def generate(site: Path, n: int, plain: bool = False) -> Path:
     """Write a fresh site with ``n`` posts under ``site`` (anything there is removed first)."""
     if site.exists():
         shutil.rmtree(site)
     (site / "content" / "images").mkdir(parents=True)
-    (site / "feedwright.toml").write_text(CONFIG, encoding="utf-8")
+    (site / "feedwright.toml").write_text(config(plain), encoding="utf-8")
+    (site / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
     for i in range(97):
         (site / "content" / "images" / f"photo-{i}.jpg").write_bytes(b"\xff\xd8\xff" + bytes(1000 + i))
     made: set[Path] = set()
     for i in range(n):
-        rel, text = post(i, n)
+        rel, text = post(i, n, plain=plain)
         path = site / "content" / rel
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,17 +196,17 @@ def generate(site: Path, n: int) -> Path:
     return site
 
 
-def edit(site: Path, n: int, which: int, times: int = 1) -> None:
+def edit(site: Path, n: int, which: int, times: int = 1, plain: bool = False) -> None:
     """Edit post ``which`` of an ``n``-post site (its body changes)."""
-    rel, text = post(which, n, edited=times)
+    rel, text = post(which, n, edited=times, plain=plain)
     (site / "content" / rel).write_text(text, encoding="utf-8")
 
 
-def add(site: Path, n: int, count: int) -> list[Path]:
+def add(site: Path, n: int, count: int, plain: bool = False) -> list[Path]:
     """Add ``count`` new posts, dated just before NOW, so they enter the feeds."""
     paths = []
     for i in range(count):
-        rel, text = post(n + i, n + count)
+        rel, text = post(n + i, n + count, plain=plain)
         path = site / "content" / "new" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace("#", "(new) #", 1), encoding="utf-8")
@@ -169,8 +222,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path)
     parser.add_argument("n", type=int)
+    parser.add_argument("--plain", action="store_true", help="Python-Markdown's extra, no Liquid (earlier rounds)")
     args = parser.parse_args()
-    generate(args.site, args.n)
+    generate(args.site, args.n, args.plain)
     print(f"{args.n} posts in {args.site / 'content'}")
 
 

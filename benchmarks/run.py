@@ -1,6 +1,14 @@
-"""Measure ``feedwright build`` against the naive baseline on generated sites of 1,000 to 100,000 posts.
+"""Measure ``feedwright build`` against Hugo and the naive baseline on generated sites of 1,000 to 100,000 posts.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,10000,100000] [--repeats 3] [--baseline-repeats 1]
+                                       [--hugo-max 50000] [--no-hugo] [--plain]
+
+When ``hugo`` is on the PATH, the same posts are also built by Hugo as a peer (``hugo.toml``, written by
+``generate.py``: RSS only, for the home page, sections, taxonomies and terms, 50 items each; no HTML), cold
+(``public`` output, resource cache and ``resources/`` removed first) in the same run, up to ``--hugo-max`` posts;
+the table then gives feedwright's time over Hugo's. Before timing, the run checks that Hugo read the same front
+matter: the titles and dates of its home feed's items against feedwright's site-wide feed (see
+:func:`hugo_agrees`). Hugo does the same work in every case, so its cold build stands for all four (marked †).
 
 For each size, in one run: a cold build (no state, no cache, empty output/), a warm build with nothing changed,
 a build after one post is edited, and a build after 100 new posts; each as the wall time and peak RSS of the
@@ -22,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,6 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 FEEDWRIGHT = [PYTHON, "-m", "feedwright"]
 BASELINE = [PYTHON, str(Path(__file__).with_name("baseline.py"))]
+HUGO_BIN = shutil.which("hugo")
+HUGO_OUT = "output-hugo"
 CASES = ("cold", "warm", "edit", "add100")
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": str(int(generate.NOW.timestamp())), "PYTHONPATH": str(REPO / "src")}
 
@@ -81,12 +92,48 @@ def measure(cmd: list[str], src: Path = REPO / "src") -> dict[str, float]:
 
 
 def _reset(site: Path) -> None:
-    for name in ("output", "output-baseline", ".feedwright"):
+    for name in ("output", "output-baseline", ".feedwright", HUGO_OUT, ".hugo-cache", "resources"):
         shutil.rmtree(site / name, ignore_errors=True)
 
 
+def hugo_command(site: Path) -> list[str]:
+    assert HUGO_BIN is not None
+    return [HUGO_BIN, "--quiet", "--source", str(site), "--destination", str(site / HUGO_OUT),
+            "--cacheDir", str(site / ".hugo-cache")]
+
+
+def hugo_agrees(site: Path) -> str:
+    """Check that Hugo read the posts as feedwright did (after a build by each): every item of Hugo's home feed
+    that feedwright publishes (Hugo's "now" is the machine's clock, not SOURCE_DATE_EPOCH, so posts dated after
+    the benchmark's now but before today are Hugo's alone) has feedwright's title and date, and so do the items
+    of a category feed (``categories`` read from the front matter; dates from ``date:`` or the file name)."""
+    import xml.etree.ElementTree as ET
+    from email.utils import parsedate_to_datetime
+
+    def hugo(path: Path) -> list[tuple[str, datetime]]:
+        items = ET.parse(path).getroot().iter("item")
+        found = [(" ".join((i.findtext("title") or "").split()), parsedate_to_datetime(i.findtext("pubDate") or ""))
+                 for i in items]
+        return [(title, date) for title, date in found if date <= generate.NOW]
+
+    def ours(path: Path) -> list[tuple[str, datetime]]:
+        items = json.loads(path.read_text(encoding="utf-8"))["items"]
+        return [(i["title"], datetime.fromisoformat(i["date_published"])) for i in items]
+
+    lines = []
+    for name, theirs, mine in (("home", "index.xml", "feed.json"),
+                               ("category Culture", "categories/culture/index.xml", "categories/culture/feed.json")):
+        h, f = hugo(site / HUGO_OUT / theirs), ours(site / "output" / mine)
+        same = sum(item in f for item in h)
+        if not h or same != len(h):
+            raise SystemExit(f"Hugo's {name} feed does not hold feedwright's posts: {same} of {len(h)} agree")
+        lines.append(f"{name}: {same} of Hugo's {len(h)} items (feedwright {len(f)}) have feedwright's title and date")
+    return "; ".join(lines)
+
+
 def run_cases(
-    site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...], src: Path = REPO / "src"
+    site: Path, n: int, cmd: list[str], repeats: int, cases: tuple[str, ...], src: Path = REPO / "src",
+    plain: bool = False,
 ) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {case: [] for case in cases}
     newest = n - 1 if (n - 1) % 300 != 299 else n - 2  # the newest post, in the site feed (not a future one)
@@ -97,10 +144,10 @@ def run_cases(
         if "warm" in cases:
             results["warm"].append(measure(cmd, src))
         if "edit" in cases:
-            generate.edit(site, n, newest, times=rep + 1)
+            generate.edit(site, n, newest, times=rep + 1, plain=plain)
             results["edit"].append(measure(cmd, src))
         if "add100" in cases:
-            generate.add(site, n, 100)
+            generate.add(site, n, 100, plain=plain)
             results["add100"].append(measure(cmd, src))
             generate.remove_added(site)
     return results
@@ -113,7 +160,7 @@ _NO_GC_PAUSE = (
 )
 
 
-def compare(n: int, site: Path, old: Path, repeats: int, no_gc: bool) -> list[dict]:
+def compare(n: int, site: Path, old: Path, repeats: int, no_gc: bool, plain: bool) -> list[dict]:
     """Old code (``old``/src, e.g. a ``git archive`` of main) and this tree, and optionally this tree without the
     collector pause, each on its own copy of the site, interleaved run by run."""
     variants = {"old": (site.with_name(site.name + "-old"), [*FEEDWRIGHT], old / "src"), "new": (site, FEEDWRIGHT,
@@ -128,7 +175,7 @@ def compare(n: int, site: Path, old: Path, repeats: int, no_gc: bool) -> list[di
     results: dict[tuple[str, str], list[dict]] = {}
     for _ in range(repeats):
         for name, (copy, cmd, src) in variants.items():
-            runs = run_cases(copy, n, [*cmd, "build", "-q", "--site", str(copy)], 1, CASES, src)
+            runs = run_cases(copy, n, [*cmd, "build", "-q", "--site", str(copy)], 1, CASES, src, plain)
             for case, measured in runs.items():
                 results.setdefault((name, case), []).extend(measured)
     return [{"n": n, "variant": name, "case": case, "s": _median(runs, "seconds"), "mb": _median(runs, "rss_mb"),
@@ -150,30 +197,51 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--old", type=Path, help="also measure this older checkout (its src/), interleaved")
     parser.add_argument("--no-gc-variant", action="store_true", help="with --old: also this tree without gc pause")
+    parser.add_argument("--no-hugo", action="store_true", help="do not measure Hugo even if it is on the PATH")
+    parser.add_argument("--hugo-max", type=int, default=50_000, help="measure Hugo up to this many posts")
+    parser.add_argument("--hugo-repeats", type=int, help="Hugo runs per size (default: --repeats)")
+    parser.add_argument("--plain", action="store_true", help="posts without kramdown and Liquid (earlier rounds)")
     args = parser.parse_args()
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        site = args.work / f"site-{n}"
+        site = args.work / f"site-{n}{'-plain' if args.plain else ''}"
         stamp = site / ".generated"
-        if not stamp.exists() or stamp.read_text() != repr((n, generate.CONFIG)):
+        made = repr((n, generate.config(args.plain), generate.HUGO_CONFIG, generate.post(n - 1, n, plain=args.plain)))
+        if not stamp.exists() or stamp.read_text() != made:
             print(f"generating {n} posts in {site} ...", file=sys.stderr)
-            generate.generate(site, n)
-            stamp.write_text(repr((n, generate.CONFIG)))
+            generate.generate(site, n, args.plain)
+            stamp.write_text(made)
             time.sleep(2.5)  # files written within 2 s of a build are re-hashed by it ("racy"); real ones are older
         if args.old:
             print(f"comparing old and new at {n} ...", file=sys.stderr)
-            for row in compare(n, site, args.old, args.repeats, args.no_gc_variant):
+            for row in compare(n, site, args.old, args.repeats, args.no_gc_variant, args.plain):
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr)
             continue
-        print(f"measuring feedwright at {n} ...", file=sys.stderr)
-        ours = run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], args.repeats, CASES)
+        hugo: list[dict] = []
+        if HUGO_BIN and not args.no_hugo and n <= args.hugo_max:
+            generate.remove_added(site)
+            _reset(site)
+            subprocess.run([*FEEDWRIGHT, "build", "-q", "--site", str(site)], env=ENV, check=False,
+                           stdout=subprocess.DEVNULL)
+            subprocess.run(hugo_command(site), check=True, stdout=subprocess.DEVNULL)
+            print(f"hugo at {n}: {hugo_agrees(site)}", file=sys.stderr)
+        print(f"measuring feedwright{' and Hugo' if HUGO_BIN and not args.no_hugo and n <= args.hugo_max else ''} "
+              f"at {n} ...", file=sys.stderr)
+        ours: dict[str, list[dict]] = {case: [] for case in CASES}
+        for _ in range(args.repeats):  # one repeat of each in turn: both see the same load on a shared machine
+            for case, runs in run_cases(site, n, [*FEEDWRIGHT, "build", "-q", "--site", str(site)], 1, CASES,
+                                        plain=args.plain).items():
+                ours[case] += runs
+            if HUGO_BIN and not args.no_hugo and n <= args.hugo_max and len(hugo) < (args.hugo_repeats or 1 << 30):
+                _reset(site)
+                hugo.append(measure(hugo_command(site)))
         theirs: dict[str, list[dict]] = {}
         if not args.no_baseline:
             print(f"measuring the baseline at {n} ...", file=sys.stderr)
             cases = CASES if n <= args.baseline_cases_max else ("cold",)
-            theirs = run_cases(site, n, [*BASELINE, str(site)], args.baseline_repeats, cases)
+            theirs = run_cases(site, n, [*BASELINE, str(site)], args.baseline_repeats, cases, plain=args.plain)
         generate.remove_added(site)
         for case in CASES:
             row = {"n": n, "case": case, "s": _median(ours[case], "seconds"), "mb": _median(ours[case], "rss_mb"),
@@ -182,6 +250,8 @@ def main() -> None:
             if base:
                 row |= {"bs": _median(base, "seconds"), "bmb": _median(base, "rss_mb"), "bruns": len(base),
                         "bsame": case not in theirs}
+            if hugo:
+                row |= {"hs": _median(hugo, "seconds"), "hmb": _median(hugo, "rss_mb"), "hruns": len(hugo)}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
     if args.old:
@@ -189,15 +259,20 @@ def main() -> None:
         for r in sorted(rows, key=lambda r: (r["n"], CASES.index(r["case"]), r["variant"])):
             print(f"| {r['n']:,} | {r['case']} | {r['variant']} | {r['s']:.2f} | {r['mb']:.0f} | {r['runs']} |")
         return
-    print("| posts | case | feedwright s | feedwright peak RSS MB | baseline s | baseline peak RSS MB | time ratio |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| posts | case | feedwright s | feedwright peak MB | Hugo s | Hugo peak MB | feedwright / Hugo "
+          "| baseline s | baseline peak MB | feedwright / baseline |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        hugo_cols = "– | – | –"
+        if "hs" in r:
+            mark = " †" if r["case"] != "cold" else ""
+            hugo_cols = f"{r['hs']:.2f}{mark} | {r['hmb']:.0f}{mark} | {r['s'] / r['hs']:.2f}"
+        base = "– | – | –"
         if "bs" in r:
             mark = " †" if r["bsame"] else ""
             base = f"{r['bs']:.2f}{mark} | {r['bmb']:.0f}{mark} | {r['s'] / r['bs']:.3f}"
-        else:
-            base = "– | – | –"
-        print(f"| {r['n']:,} | {r['case']} | {r['s']:.2f} | {r['mb']:.0f} | {base} |")
+        print(f"| {r['n']:,} | {r['case']} | {r['s']:.2f} | {r['mb']:.0f} | {hugo_cols} | {base} |")
+    print("\n† Hugo and the baseline rebuild everything every time: their cold build stands for every case.")
 
 
 if __name__ == "__main__":
