@@ -12,8 +12,9 @@ import io
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,16 +45,19 @@ class Links:
     posts: tuple[PostRef, ...] = ()
     now: datetime | None = None  # site.time
     files: str = ""  # digest of _includes/ and _data/ (names, sizes, times): see :func:`site_files_digest`
-    by_source: Mapping[str, PostRef] = field(default_factory=dict, compare=False, repr=False)
-    by_stem: Mapping[str, tuple[PostRef, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        # Look-ups by path (link) and by file name without extension (post_url), in constant time.
-        object.__setattr__(self, "by_source", {p.source: p for p in self.posts})
+    # Look-ups by path (link) and by file name without extension (post_url), in constant time; made on first
+    # use: a process that renders no post_url or link (most, on most sites) never pays for them.
+    @cached_property
+    def by_source(self) -> Mapping[str, PostRef]:
+        return {p.source: p for p in self.posts}
+
+    @cached_property
+    def by_stem(self) -> Mapping[str, tuple[PostRef, ...]]:
         stems: dict[str, list[PostRef]] = {}
         for ref in self.posts:
             stems.setdefault(PurePosixPath(ref.source).stem, []).append(ref)
-        object.__setattr__(self, "by_stem", {k: tuple(v) for k, v in stems.items()})
+        return {k: tuple(v) for k, v in stems.items()}
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to every render worker: the indexes are rebuilt there rather than pickled twice over.
