@@ -165,13 +165,11 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     return Links(refs, now, site_files_digest(site.root))
 
 
-def _prepare_rendering(dialect: str = "markdown") -> None:
-    """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
-    site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
+def _prepare_rendering() -> None:
+    """Import feedgen and lxml while worker processes parse a large site: serialising then does not wait for them.
+    (Not the Markdown instance: after a large parse, the workers render; on two cores, building one here too
+    would only take CPU time from them.)"""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
-    from .pipeline.render import _markdown
-
-    _markdown(dialect)
 
 
 class Laps:
@@ -270,7 +268,7 @@ def _build(
     manifest = site.state_dir / MANIFEST
     laps.lap("load state and cache")
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
-        collection = memo.collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
+        collection = memo.collect(site, now, state, cache, while_waiting=_prepare_rendering,
                                   pool=pool, lap=laps.lap)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
