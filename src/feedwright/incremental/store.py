@@ -34,6 +34,8 @@ import pickle
 import re
 import secrets
 import sys
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,6 +52,7 @@ CACHE_VERSION = 3
 _MAGIC = b"feedwright-cache\n"
 _MAC_SIZE = 32
 _KEY_SIZE = 32
+_WRITERS = 4  # threads writing part files
 _DEPENDENCIES = ("yaml", "frontmatter", "markdown", "nh3", "feedgen", "lxml", "jinja2")
 # What a save may leave behind: part files of any generation, staged temp files, version 2's unversioned parts.
 _OURS = re.compile(r"(?:(?:posts(?:-\d\d)?|entries|feeds|plan)(?:\.\d+)?\.pickle|\..+\.tmp)")
@@ -215,15 +218,23 @@ class Files:
             self.key = self._read_key() or self._new_key()
         generation = max(self.generation, self._highest()) + 1  # never a file some manifest may still name
         parts = dict(self.parts)
-        for name, data in changed.items():
-            body = _pickle(data)
-            try:
-                sealed, mac = _sealed(self.key, body)
-            finally:
-                body.release()
-            file = f"{name}.{generation}.pickle"
-            publish.atomic_write(self.folder / file, sealed)
-            parts[name] = (file, mac)
+        # Pickled here, written (each synced to disk: ~1 ms of waiting) by a few threads, at most a few parts in
+        # flight: a cold save of 35 parts waits for the disk once, not 35 times, and holds 4 parts, not all.
+        with ThreadPoolExecutor(max_workers=_WRITERS) as writers:
+            pending: deque[Future[None]] = deque()
+            for name, data in changed.items():
+                body = _pickle(data)
+                try:
+                    sealed, mac = _sealed(self.key, body)
+                finally:
+                    body.release()
+                file = f"{name}.{generation}.pickle"
+                pending.append(writers.submit(publish.atomic_write, self.folder / file, sealed))
+                parts[name] = (file, mac)
+                while len(pending) >= _WRITERS:
+                    pending.popleft().result()
+            for done in pending:
+                done.result()  # re-raises a failed write's OSError: no manifest names an unwritten part
         manifest = {"version": CACHE_VERSION, "generation": generation, "stamp": self.stamp,
                     "config": self.config, "parts": {n: [f, m.hex()] for n, (f, m) in sorted(parts.items())}}
         publish.atomic_write(self.folder / MANIFEST, _sealed(self.key, json.dumps(manifest).encode())[0])

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ _TEMP_NAME = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp(pref
 # publish again. A site whose changes fit in one batch (most) still changes no feed at all when a write fails.
 BATCH_BYTES = 32 * 1024 * 1024
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+_WRITERS = 8  # threads staging feed files
 
 
 @dataclass
@@ -241,8 +243,7 @@ def _batches(changed: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
 def _stage_batch(batch: list[tuple[str, bytes]], output: Path, staged: list[tuple[str, str]]) -> None:
     """Stage every file of ``batch`` into ``staged``; a full disk raises a :class:`PublishError` with the need."""
     try:
-        for rel, data in batch:
-            staged.append((rel, _stage(output / rel, data)))
+        _stage_all(batch, output, staged)
     except OSError as exc:
         if exc.errno not in _FULL:
             raise
@@ -251,6 +252,26 @@ def _stage_batch(batch: list[tuple[str, bytes]], output: Path, staged: list[tupl
                 os.unlink(tmp)
         staged.clear()
         raise PublishError(_no_space(exc, output, batch)) from None
+
+
+def _stage_all(batch: list[tuple[str, bytes]], output: Path, staged: list[tuple[str, str]]) -> None:
+    """Stage each file of ``batch`` (in its order) into ``staged``; raise the first failure once every write has
+    ended (``staged`` then holds the temp files written, to be removed). Written by a few threads: each file is
+    synced to disk, ~1 ms of waiting each, and 63 feed files need not wait one after the other."""
+    if len(batch) < 2:
+        staged.extend((rel, _stage(output / rel, data)) for rel, data in batch)
+        return
+    with ThreadPoolExecutor(max_workers=min(_WRITERS, len(batch))) as writers:
+        futures = [(rel, writers.submit(_stage, output / rel, data)) for rel, data in batch]
+    failure: BaseException | None = None
+    for rel, future in futures:
+        error = future.exception()
+        if error is None:
+            staged.append((rel, future.result()))
+        elif failure is None:
+            failure = error
+    if failure is not None:
+        raise failure
 
 
 def _no_space(exc: OSError, output: Path, batch: list[tuple[str, bytes]]) -> str:
