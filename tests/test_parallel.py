@@ -16,7 +16,7 @@ from conftest import make_site, write_post
 from feedwright.incremental import parallel
 from feedwright.incremental.parallel import Stopped, fan_out
 from test_crash import live_members
-from work_items import descriptors, square_or_misbehave
+from work_items import descriptors, set_up_then_square, square_or_misbehave
 
 TESTS = str(Path(__file__).resolve().parent)
 
@@ -42,6 +42,12 @@ def test_an_item_over_budget_is_stopped_and_the_rest_go_on(importable_here: None
     assert time.monotonic() - started < 10
     assert results[2] == Stopped("took longer than 0.5 s", overran=True)
     assert [r[1] for i, r in enumerate(results) if i != 2] == [1, 4, 9, 16]  # type: ignore[index]
+
+
+def test_set_up_is_not_charged_to_the_first_item(importable_here: None) -> None:
+    # 1.5 s of CPU in set-up, a budget of 0.5 s: only the items themselves are timed.
+    results = fan_out(set_up_then_square, 1.5, [1, 2, 3], min_items=1, chunk=3, budget=0.5, processes=1)
+    assert [r[1] for r in results] == [1, 4, 9]  # type: ignore[index]
 
 
 def test_a_worker_that_dies_costs_only_its_item(importable_here: None) -> None:

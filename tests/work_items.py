@@ -27,3 +27,16 @@ def descriptors(common: None, items: list[int]) -> Iterator[dict[int, str]]:
             except OSError:  # the listing's own descriptor, closed already
                 continue
         yield fds
+
+
+def set_up_then_square(common: float, items: list[int]) -> Iterator[tuple[int, int]]:
+    """Spins ``common`` seconds of CPU in untimed set-up before its first item (a stand-in for imports and for
+    unpickling a large site's Links), then squares."""
+    from feedwright.incremental.parallel import untimed
+
+    with untimed():
+        ends = time.process_time() + common
+        while time.process_time() < ends:
+            pass
+    for item in items:
+        yield os.getpid(), item * item

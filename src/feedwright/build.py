@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .config import Site
@@ -92,19 +92,30 @@ def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Link
 
 def _render_chunk(common: tuple[Site, bytes], posts: list[Post]) -> Iterator[Rendered]:
     # The build's Links (every live post: ~3 MB for 10,000) travel pickled, once per worker (workers are not
-    # forked), and are unpickled only if a post has Liquid: a body without it never looks at them.
+    # forked), and are unpickled only if a post has Liquid: a body without it never looks at them. Set-up (the
+    # Markdown instance, the Links and their indexes) is not charged to the budget of the post that needs it first.
     from .pipeline.liquid import Links, has_liquid
-    from .pipeline.render import post_body
+    from .pipeline.render import _markdown, post_body
 
     site, packed = common
+    with parallel.untimed():
+        _markdown(site.markdown)
     for post in posts:
         body, fingerprint = post_body(post, site)
         yield _render_one(site, post, body, fingerprint, _unpacked(packed) if has_liquid(body) else Links())
 
 
-@lru_cache(maxsize=1)
+_unpacked_links: dict[bytes, Links] = {}  # in a render worker: the Links of its current build
+
+
 def _unpacked(packed: bytes) -> Links:
-    links: Links = pickle.loads(packed)
+    links = _unpacked_links.get(packed)
+    if links is None:
+        with parallel.untimed():
+            links = pickle.loads(packed)
+            _ = links.by_source, links.by_stem  # the indexes too, while the budget is not counting
+        _unpacked_links.clear()
+        _unpacked_links[packed] = links
     return links
 
 

@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -50,6 +50,25 @@ class Stopped:
 
     reason: str
     overran: bool = False  # over the budget, rather than lost with its worker
+
+
+# In a worker process: its pipe to the parent while it works on a timed (streamed) task, else None.
+_timed_outbox: Any = None
+
+
+@contextlib.contextmanager
+def untimed() -> Iterator[None]:
+    """For ``fn``'s one-off set-up in a worker (imports, unpickling what every item shares): not charged to the
+    item it happens in, whose budget starts again afterwards. A no-op elsewhere."""
+    outbox = _timed_outbox
+    if outbox is None:
+        yield
+        return
+    outbox.send(("pause", None))
+    try:
+        yield
+    finally:
+        outbox.send(("begin", None))
 
 
 class WorkersUnavailable(RuntimeError):
@@ -225,6 +244,8 @@ class Workers:
         elif kind == "begin":
             worker.timed = True
             worker.started_item(budget)
+        elif kind == "pause":  # set-up shared by its items (see untimed)
+            worker.timed = False
         elif kind == "error":
             raise value
         elif task is not None and kind == "item":
@@ -290,6 +311,7 @@ def serve() -> None:
     gc.disable()
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     outbox.send((_READY, None))
+    global _timed_outbox
     common: Any = None
     while True:
         try:
@@ -303,8 +325,10 @@ def serve() -> None:
                 common = pickle.loads(packed)
             if stream:  # each result as it comes: the parent times every item against the budget
                 outbox.send(("begin", None))  # from here: unpickling the task may have imported fn's modules
+                _timed_outbox = outbox
                 for result in fn(common, items):
                     outbox.send(("item", result))
+                _timed_outbox = None
                 outbox.send(("done", None))
             else:
                 outbox.send(("items", list(fn(common, items))))
