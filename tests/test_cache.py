@@ -454,3 +454,27 @@ def test_damaged_state_entries_give_the_same_bytes_with_a_cache(example_site: Pa
     assert "yesterday" not in path.read_text() and "gone.md" not in path.read_text()
     build_both(example_site, tmp_path)
 
+
+
+def test_a_warm_build_with_liquid_posts_does_not_make_the_links_of_every_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path / "site")
+    for i in range(3):
+        write_post(site, f"2024-01-0{i + 1}-post-{i}.md", {"title": f"Post {i}"},
+                   "{{ site.posts | size }} posts; first: [one]({% post_url 2024-01-01-post-0 %}).\n")
+    build_both(site, tmp_path)
+    made: list[int] = []
+    build_links = build_module.build_links
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return build_links(*args)
+
+    monkeypatch.setattr(build_module, "build_links", counted)
+    build_both(site, tmp_path)  # the twin, built without a cache, makes them once
+    assert len(made) == 1
+    # A new post: the last build's plan no longer holds, Liquid sees four posts.
+    write_post(site, "2024-01-04-post-3.md", {"title": "Post 3"}, "Plain.\n")
+    build_both(site, tmp_path)
+    assert "4 posts; first" in (site / "output" / "feed.json").read_text(encoding="utf-8")

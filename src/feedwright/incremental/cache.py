@@ -71,6 +71,7 @@ class Cache:
     # Every content file was found as the cache last saw it: the same posts as the build that saved the cache
     # (set by memo.collect, read by memo.plan).
     same_posts: bool = False
+    plan_reused: bool = False  # memo.plan gave the last build's plan: its live posts are this build's
     _entries_out: dict[tuple[Any, ...], Entry] = field(default_factory=dict)
     _feeds_out: dict[str, tuple[str, str]] = field(default_factory=dict)
     _changed: set[str] = field(default_factory=set)
@@ -141,6 +142,12 @@ class Cache:
 
     def put_plan(self, plan: dict[str, Any]) -> None:
         self._plans_out = plan
+
+    def note_plan(self, key: str, value: Any) -> None:
+        """Add a fact about the plan's posts (what the next build may reuse along with the plan)."""
+        if self._plans_out is None:
+            self._plans_out = dict(self.plans)
+        self._plans_out[key] = value
 
     # --- saving -----------------------------------------------------------------------------------------
 

@@ -108,6 +108,7 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     site, sorting and grouping 100,000 posts again would cost more than everything else a warm build does)."""
     key = repr(site)
     last = _last_plan(cache, collection, now, key)
+    cache.plan_reused = last is not None
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
@@ -161,27 +162,41 @@ def render(
 
     A post whose body could not be read back since it was collected is appended to ``unread`` as
     (content-relative path, reason): its feeds must not publish it empty. ``links`` makes the build's
-    :class:`~feedwright.pipeline.liquid.Links`, called only when a post must be rendered or a post with Liquid is
-    looked up in the cache (a warm build of a large site skips it); Liquid's warnings are added to ``warnings``."""
-    from ..pipeline.liquid import Links
+    :class:`~feedwright.pipeline.liquid.Links`, called only when a post must be rendered, or a post with Liquid is
+    looked up in the cache and the last build's plan does not hold (a warm build of a large site skips it);
+    Liquid's warnings are added to ``warnings``."""
+    from ..pipeline.liquid import Links, site_files_digest
     from ..pipeline.render import entries
 
     made: list[Any] = []
+    # The live posts as Liquid sees them, hashed by the last build: still theirs when its plan is (same files,
+    # no post due since). A warm build then looks up posts with Liquid without making the Links of every post.
+    last_posts = cache.plans.get(_LIQUID_POSTS) if cache.plan_reused else None
+    keyed: list[str] = []
 
     def context() -> tuple[Links, str]:
         if not made:
             found = links() if links else Links()
-            # site.time is left out: a post showing the build time would otherwise never come from the cache.
             # The posts as one string (no field holds a NUL), hashed as bytes: a repr() of 10,000 tuples is slower.
-            posts = "\0".join(f"{p.source}\0{p.url}\0{p.title}" for p in found.posts)
-            made.extend((found, hash_parts((posts, found.files, repr(site.variables)))))
+            posts = last_posts if isinstance(last_posts, str) else hash_parts(
+                ["\0".join(f"{p.source}\0{p.url}\0{p.title}" for p in found.posts)]
+            )
+            cache.note_plan(_LIQUID_POSTS, posts)
+            made.extend((found, _liquid_key(site, posts, found.files)))
         return made[0], made[1]
+
+    def liquid_key() -> str:
+        if made or not isinstance(last_posts, str):
+            return context()[1]
+        if not keyed:  # build_links' Links hold site_files_digest(site.root)
+            keyed.append(_liquid_key(site, last_posts, site_files_digest(site.root) if links else ""))
+        return keyed[0]
 
     done = done or {}
     members: dict[str, Post] = {}
     for post in (post for feed in feeds for post in feed.posts if post.id not in done):
         members.setdefault(post.id, post)  # the first feed to carry a post sets the order of rendering
-    parts, todo = _cached(site, members, cache, lambda: context()[1])
+    parts, todo = _cached(site, members, cache, liquid_key)
     stopped: dict[str, Stopped] = {}
     seen: dict[str, None] = {}
     for post, result in zip(todo, render_many(site, todo, context()[0]) if todo else [], strict=True):
@@ -202,6 +217,14 @@ def render(
     if warnings is not None:
         warnings.extend(w for w in seen if w not in warnings)
     return {**done, **stopped, **entries(site, members, parts)}
+
+
+_LIQUID_POSTS = "liquid posts"
+
+
+def _liquid_key(site: Site, posts: str, files: str) -> str:
+    # site.time is left out: a post showing the build time would otherwise never come from the cache.
+    return hash_parts((posts, files, repr(site.variables)))
 
 
 def _cached(
