@@ -15,6 +15,7 @@ builds every case both ways):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -177,10 +178,7 @@ def render(
     def context() -> tuple[Links, str]:
         if not made:
             found = links() if links else Links()
-            # The posts as one string (no field holds a NUL), hashed as bytes: a repr() of 10,000 tuples is slower.
-            posts = last_posts if isinstance(last_posts, str) else hash_parts(
-                ["\0".join(f"{p.source}\0{p.url}\0{p.title}" for p in found.posts)]
-            )
+            posts = last_posts if isinstance(last_posts, str) else _posts_digest(found)
             cache.note_plan(_LIQUID_POSTS, posts)
             made.extend((found, _liquid_key(site, posts, found.files)))
         return made[0], made[1]
@@ -220,6 +218,18 @@ def render(
 
 
 _LIQUID_POSTS = "liquid posts"
+
+
+def _posts_digest(links: Links) -> str:
+    """A hash of what other posts' Liquid sees of the live posts (in their order): path, URL, title. Hashed a few
+    thousand at a time (no field holds a NUL): a repr() of 100,000 tuples, or one string of them all, costs more
+    time or memory."""
+    h = hashlib.blake2b(digest_size=16)
+    posts = links.posts
+    for start in range(0, len(posts), 4096):
+        text = "".join(f"{p.source}\0{p.url}\0{p.title}\0" for p in posts[start : start + 4096])
+        h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _liquid_key(site: Site, posts: str, files: str) -> str:
