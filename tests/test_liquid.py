@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -508,3 +510,24 @@ def test_error_inside_an_include_names_the_post_line_and_the_include(site: Site)
         "_posts/2024-06-26-here.md:5: Liquid output {{ 'x' | date_to_string }} (in include bad.html, line 2): "
         "invalid date 'x'; left out",
     )
+
+
+@pytest.mark.parametrize(
+    "refs",
+    [
+        (),
+        (PostRef("a.md", URL + "a/", "A", WHEN),),
+        REFS,
+        (PostRef("a.md", URL + "a/", "A", WHEN, ("",), ("x", "")), PostRef("b.md", URL + "b/", "", WHEN, (), ("",))),
+        (PostRef("a.md", URL + "a/", "A \x01 B", WHEN, ("c",)),),  # a separator: sent as it is
+        (PostRef("a.md", URL + "a/", "A", WHEN, ("c\x00d",)),),
+        (PostRef("a\x00.md", URL, "A", datetime(2024, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))),),
+    ],
+)
+def test_links_travel_to_render_workers_unchanged(refs: tuple[PostRef, ...]) -> None:
+    links = Links(refs, WHEN, "digest")
+    back = pickle.loads(pickle.dumps(links, pickle.HIGHEST_PROTOCOL))
+    assert back == links
+    assert [tuple(map(type, r)) for r in back.posts] == [tuple(map(type, r)) for r in refs]
+    assert [r.date.tzinfo for r in back.posts] == [r.date.tzinfo for r in refs]
+    assert back.by_stem == links.by_stem and back.by_source == links.by_source
