@@ -254,7 +254,7 @@ def test_a_stop_signal_during_a_build_finishes_it_and_exits_0(
     trace = [line.split() for line in daemon.trace.read_text().splitlines() if line.endswith(ours)]
     starts = [name for _pid, event, name in trace if event == "start"]
     ends = [name for _pid, event, name in trace if event == "end"]
-    assert starts == ends, "a write was cut"
+    assert sorted(starts) == sorted(ends), "a write was cut"  # (feed files are staged by a few threads at once)
     assert len(ends) == 10 and ends[-1] == "manifest.json", "the build in progress was not finished"
     feeds = _parse_feeds(site / "output")
     assert len(feeds) == 9
