@@ -1,8 +1,8 @@
 """Decide which feeds a site has and which posts each one carries.
 
 One site-wide feed, one per category (and per tag, per author when enabled), one per ``[[feeds]]`` table. Every
-feed holds the newest ``limit`` live posts, newest first, ties broken by id, so the same posts always give the same
-order.
+feed holds the newest ``limit`` live posts it takes (a custom feed: its own limit, if given), newest first, ties
+broken by id, so the same posts always give the same order.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _SORT_KEY, _POST, _FIRST = itemgetter(0, 1), itemgetter(2), itemgetter(0)
 
 @dataclass(frozen=True)
 class Feed:
-    """One feed (in every configured format): where it lives and the posts it carries, newest first."""
+    """One feed (in each of its formats): where it lives and the posts it carries, newest first."""
 
     kind: str  # "site", "category", "tag", "author" or "custom"
     name: str  # the category, tag, author or custom feed's name as written; the site title for the site-wide feed
