@@ -382,3 +382,18 @@ def test_check_shows_the_warnings_and_load_site_reads_the_feeds(example_site: Pa
     assert proc.returncode == 0, proc.stderr
     assert "warning: " in proc.stderr and "feeds[1].tags: no post has the tag 'fedes'; did you mean 'feeds'?" in \
         proc.stderr
+
+
+def test_a_name_with_markup_stays_text_everywhere(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", '[[feeds]]\nname = "<b>Q&A</b> \\"x\\""\n')
+    write_post(site, "a.md", {"title": "A", "date": "2024-01-01"})
+    report = run_build(site)
+    (feed,) = [feed for feed in report.feeds if feed.kind == "custom"]
+    assert feed.folder == "b-q-a-b-x"
+    files = output_files(site / "output")
+    check_feed_files({rel: data for rel, data in files.items() if rel.startswith(feed.folder)})
+    assert validate_feed(site / "output" / feed.folder / "atom.xml").feed.title == 'Test · <b>Q&A</b> "x"'
+    page = lxml_html.document_fromstring(files[INDEX])
+    assert not page.xpath("//b") and '<b>Q&A</b> "x"' in page.text_content()
+    root = etree.fromstring(files[OPML])
+    assert 'Test · <b>Q&A</b> "x"' in [o.get("title") for o in root.iter("outline")]
