@@ -397,3 +397,46 @@ def test_a_name_with_markup_stays_text_everywhere(tmp_path: Path) -> None:
     assert not page.xpath("//b") and '<b>Q&A</b> "x"' in page.text_content()
     root = etree.fromstring(files[OPML])
     assert 'Test · <b>Q&A</b> "x"' in [o.get("title") for o in root.iter("outline")]
+
+
+# --- the filters against the grouped feeds ----------------------------------------------------------------------
+
+_NAMES = st.sampled_from(["News", "news", "Art", "서울"])
+_POSTS = st.lists(st.tuples(st.frozensets(_NAMES, max_size=2), st.frozensets(_NAMES, max_size=2),
+                            st.frozensets(_NAMES, max_size=2)), max_size=12)
+_FILTER = st.none() | st.lists(_NAMES, min_size=1, max_size=2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_POSTS, _FILTER, _FILTER, _FILTER)
+def test_a_custom_feed_is_the_intersection_of_the_unions_of_the_grouped_feeds(
+    posts: list[tuple[frozenset[str], frozenset[str], frozenset[str]]],
+    categories: list[str] | None, tags: list[str] | None, authors: list[str] | None,
+) -> None:
+    from datetime import timedelta
+
+    from feedwright.pipeline import plan as planning
+    from feedwright.pipeline.collect import Post
+
+    table: dict[str, Any] = {"name": "Mix"}
+    for key, value in (("categories", categories), ("tags", tags), ("authors", authors)):
+        if value is not None:
+            table[key] = value
+    site = parse_config({"site": {"url": "https://ex.org/"}, "feeds": [table],
+                         "build": {"tag_feeds": True, "author_feeds": True, "limit": 100}}, Path("/nonexistent"))
+    made = [
+        Post(source=f"{i}.md", title=str(i), published=NOW - timedelta(days=i), updated=NOW - timedelta(days=i),
+             url=f"https://ex.org/{i}/", id=f"https://ex.org/{i}/", categories=tuple(sorted(c)), tags=tuple(sorted(t)),
+             summary=None, image=None, authors=tuple(sorted(a)), draft=False, body="", markup="markdown")
+        for i, (c, t, a) in enumerate(posts)
+    ]
+    feeds = planning.plan(site, made, NOW).feeds
+    by_kind: dict[tuple[str, str], set[str]] = {(f.kind, f.name): {p.id for p in f.posts} for f in feeds}
+
+    def union(kind: str, names: list[str] | None) -> set[str] | None:
+        return None if names is None else set().union(*(by_kind.get((kind, n), set()) for n in names))
+
+    (site_feed,) = [f for f in feeds if f.kind == "site"]
+    (custom,) = [f for f in feeds if f.kind == "custom"]
+    wanted = [u for u in (union("category", categories), union("tag", tags), union("author", authors)) if u is not None]
+    assert [p.id for p in custom.posts] == [p.id for p in site_feed.posts if all(p.id in u for u in wanted)]
