@@ -51,7 +51,7 @@ def unmatched(site: Site, posts: Iterable[Post], feeds: Iterable[Feed]) -> list[
         return []
     posts = list(posts)
     seen = {key: {value for post in posts for value in getattr(post, key)} for key in _NAME_FILTERS}
-    languages = [post.language for post in posts]
+    languages = {post.language for post in posts}  # a handful, however many posts
     where = Path(site.root, CONFIG_NAME)
     carried = {feed.folder: len(feed.posts) for feed in feeds if feed.kind == "custom"}
     warnings: list[str] = []
