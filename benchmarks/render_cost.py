@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feedwright.config import load_site
-from feedwright.pipeline.collect import collect, read_body
+from feedwright.pipeline.collect import assemble, find, read, read_body
 from feedwright.pipeline.history import State
 from feedwright.pipeline.render import render
 
@@ -36,7 +36,8 @@ def _site(n: int, work: Path) -> Path:
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, str(Path(__file__).parent / "generate.py"), str(work), str(n)], check=True)
+    generator = str(Path(__file__).parent / "generate.py")
+    subprocess.run([sys.executable, generator, str(work), str(n), "--plain"], check=True)
     (work / "_includes").mkdir(exist_ok=True)
     (work / "_includes" / "note.html").write_text('<p class="note">{{ include.text }} ({{ include.who }})</p>\n')
     (work / "_data").mkdir(exist_ok=True)
@@ -54,7 +55,11 @@ def main() -> None:
         root = _site(args.posts, Path(tmp) / "site")
         site = load_site(root)
         site = replace(site, variables={"repository": "ruby/ruby"})
-        posts = collect(site, datetime.now(UTC), State.load(root / "none.json")).posts
+        files, found = find(site, [])
+        tasks = [(rel, path, None, None) for rel, path in files]
+        now = datetime.now(UTC)
+        outcomes = read(site, now, State.load(root / "none.json"), tasks, time.time_ns())
+        posts = assemble(site, files, [outcome for outcome, _ in outcomes], found).posts
         bodies = [read_body(site, p)[0] for p in posts]
         kinds = {"plain": posts, "liquid": [replace(p, body=b + LIQUID) for p, b in zip(posts, bodies, strict=True)]}
         for kind, items in kinds.items():
