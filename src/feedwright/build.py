@@ -170,7 +170,8 @@ def _plan_and_render(
 
     while True:
         links = partial(build_links, site, collection.posts, now)
-        rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done, links, warnings)
+        rendered = memo.render(site, [*plan.feeds, *plan.archives], cache, render_many, collection.unreadable, done,
+                               links, warnings)
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
@@ -239,7 +240,7 @@ def _build(
         render_warnings: list[str] = []
         plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings)
     feeds = plan.feeds
-    files = memo.serialise(site, feeds, entries, cache)
+    files = memo.serialise(site, [*feeds, *plan.archives], entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
         from .jekyll.feeds import atom_aliases
@@ -272,7 +273,8 @@ def _build(
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
-    report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
+    report.result = publish(files, site.root / site.output, manifest, groups([*feeds, *plan.archives], site.formats),
+                            keep)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings

@@ -104,9 +104,11 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
-    shapes = [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts]) for f in made.feeds]
+    shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.paging) for f in feeds]
+              for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
-    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes})
+    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes[0],
+                    "archives": shapes[1]})
     return made
 
 
@@ -122,12 +124,13 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
         ):
             return None
         by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
-        feeds = [
-            Feed(kind, name, title, folder, tuple(by_source[s] for s in members))
-            for kind, name, title, folder, members in last["feeds"]
-        ]
+        feeds, archives = (
+            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), paging)
+             for kind, name, title, folder, members, paging in last[part]]
+            for part in ("feeds", "archives")
+        )
         live, drafts, scheduled, due = last["counts"]
-        return Plan(feeds, live, drafts, scheduled, due)
+        return Plan(feeds, live, drafts, scheduled, due, archives)
     except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan, or one naming other posts: make it again
         return None
 
@@ -231,7 +234,8 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
         for entry in items:
             if entry.post.id not in known:
                 known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
-        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known[p.id] for p in feed.posts])
+        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, feed.paging,
+                    [known[p.id] for p in feed.posts])
         for fmt in site.formats:
             path = feed.path(fmt)
             key = hash_parts((*identity, fmt))

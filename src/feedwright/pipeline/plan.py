@@ -1,14 +1,16 @@
 """Decide which feeds a site has and which posts each one carries.
 
 One site-wide feed, one per category (and per tag when enabled). Every feed holds the newest ``limit`` live
-posts, newest first, ties broken by id, so the same posts always give the same order.
+posts, newest first, ties broken by id, so the same posts always give the same order. Each kind of feed is made
+with all its posts; :func:`~feedwright.pipeline.archive.cut` then keeps the newest ``limit`` (or, with
+``[build] archives``, splits the rest into RFC 5005 archive documents), so every kind gets archives alike.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter, itemgetter
 from urllib.parse import quote
@@ -23,6 +25,22 @@ _SORT_KEY, _POST, _FIRST = itemgetter(0, 1), itemgetter(2), itemgetter(0)
 
 
 @dataclass(frozen=True)
+class Paging:
+    """Where a feed document sits in its RFC 5005 archived feed (see :mod:`feedwright.pipeline.archive`)."""
+
+    number: int  # 0: the subscription document; 1, 2, ...: archive documents, the oldest first
+    prev: int  # the archive before this document (the newest one, for the subscription document); 0: none
+    next: int  # the archive after this one; 0: none (the newest archive, or the subscription document)
+
+    def file_name(self, name: str) -> str:
+        """``name`` (a format's file name) for this document: ``archive/atom-3.xml`` for archive 3."""
+        if not self.number:
+            return name
+        stem, dot, ext = name.rpartition(".")
+        return f"archive/{stem}-{self.number}{dot}{ext}"
+
+
+@dataclass(frozen=True)
 class Feed:
     """One feed (in every configured format): where it lives and the posts it carries, newest first."""
 
@@ -31,10 +49,13 @@ class Feed:
     title: str
     folder: str  # output-relative folder, "" for the site-wide feed
     posts: tuple[Post, ...]
+    paging: Paging | None = None  # None: archives are off
 
     def path(self, fmt: str) -> str:
-        """Output-relative path of this feed's file in ``fmt``."""
+        """Output-relative path of this feed's file in ``fmt`` (of its archive document, for an archive)."""
         name = BY_NAME[fmt].file_name
+        if self.paging is not None:
+            name = self.paging.file_name(name)
         return f"{self.folder}/{name}" if self.folder else name
 
     def url(self, site: Site, fmt: str) -> str:
@@ -69,12 +90,9 @@ def _grouped(
     site: Site, ordered: list[Post], kind: str, folder: str, names_of: Callable[[Post], tuple[str, ...]]
 ) -> list[Feed]:
     members: dict[str, list[Post]] = defaultdict(list)
-    limit = site.limit
     for post in ordered:
         for name in names_of(post):
-            feed = members[name]
-            if len(feed) < limit:
-                feed.append(post)
+            members[name].append(post)
     slugs = assign_slugs(members)
     return [
         Feed(kind, name, f"{site.title} · {name}", f"{folder}/{slugs[name]}", tuple(members[name]))
@@ -86,11 +104,12 @@ def _grouped(
 class Plan:
     """Every feed the site publishes at a moment, and what the build report counts."""
 
-    feeds: list[Feed]
+    feeds: list[Feed]  # what subscribers subscribe to
     live: int  # posts published: neither drafts nor dated in the future
     drafts: int
     scheduled: int  # dated in the future
     next_due: datetime | None  # when the first scheduled post is due
+    archives: list[Feed] = field(default_factory=list)  # RFC 5005 archive documents of every feed ([build] archives)
 
 
 def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
@@ -115,7 +134,7 @@ def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
     due = min(future, key=_FIRST)[1].published if future else None
     keyed.sort(key=_SORT_KEY, reverse=True)
     ordered = list(map(_POST, keyed))
-    feeds = [Feed("site", site.title, site.title, "", tuple(ordered[: site.limit]))]
+    feeds = [Feed("site", site.title, site.title, "", tuple(ordered))]
     if site.category_feeds:
         wanted = site.jekyll.feed_categories if site.jekyll is not None else None  # jekyll-feed's feed.categories
         feeds += [
@@ -124,4 +143,7 @@ def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
         ]
     if site.tag_feeds:
         feeds += _grouped(site, ordered, "tag", "tags", attrgetter("tags"))
-    return Plan(feeds, len(ordered), drafts, len(future), due)
+    from .archive import cut  # archive.py builds on Feed and Paging, defined here
+
+    feeds, archives = cut(site, feeds)
+    return Plan(feeds, len(ordered), drafts, len(future), due, archives)
