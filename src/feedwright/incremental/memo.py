@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import astuple
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, 
 from ..pipeline.history import State
 from ..pipeline.pages import PAGES
 from ..pipeline.pages import pages as render_pages
-from ..pipeline.plan import Feed, Plan
+from ..pipeline.plan import Feed, Paging, Plan
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 
@@ -104,8 +105,9 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
-    shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.paging) for f in feeds]
-              for feeds in (made.feeds, made.archives)]
+    # Paging as a plain tuple: the cache unpickles only a few plain classes.
+    shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.paging and astuple(f.paging))
+               for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
     cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes[0],
                     "archives": shapes[1]})
@@ -125,7 +127,7 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
             return None
         by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
         feeds, archives = (
-            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), paging)
+            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), paging and Paging(*paging))
              for kind, name, title, folder, members, paging in last[part]]
             for part in ("feeds", "archives")
         )

@@ -1,0 +1,305 @@
+"""RFC 5005 archives (``[build] archives``): a reader walking ``prev-archive`` back from any subscription document
+finds every post of that feed exactly once; full archives never change when a post is added; every archive file
+is valid; nothing already rendered or serialised is done again."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from conftest import NOW, check_feed_files, make_site, output_files, run_build, validate_feed_bytes, write_post
+from feedwright.config import ConfigError, load_site
+from feedwright.incremental import memo
+from feedwright.pipeline.archive import FH_ARCHIVE, split
+from feedwright.pipeline.plan import Feed, plan
+
+building = importlib.import_module("feedwright.build")  # the module: feedwright.build is the public function
+URL = "https://example.org/"
+FORMATS = ("rss", "atom", "json")
+SUBSCRIPTION = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def archived_site(root: Path, limit: int, size: int, extra: str = "") -> Path:
+    return make_site(root, f"[build]\nlimit = {limit}\narchives = true\narchive_size = {size}\n{extra}")
+
+
+def add_posts(site: Path, first: int, count: int, categories: tuple[str, ...] = (), tags: tuple[str, ...] = ()
+              ) -> None:
+    """Posts ``first`` .. ``first + count - 1``, one day apart (post i is dated START + i days)."""
+    for i in range(first, first + count):
+        fm: dict[str, Any] = {"title": f"Post {i}", "date": (START + timedelta(days=i)).isoformat()}
+        if categories:
+            fm["categories"] = [categories[i % len(categories)]]
+        if tags:
+            fm["tags"] = list(tags)
+        write_post(site, f"p{i:04d}.md", fm, f"Paragraph of post {i}.\n")
+
+
+def post_id(i: int) -> str:
+    return f"{URL}p{i:04d}/"
+
+
+def _documents(output: Path, folder: str, fmt: str) -> list[tuple[str, Any, bytes]]:
+    """Walk from ``folder``'s subscription document in ``fmt`` along ``prev-archive`` (``next_url`` in JSON Feed):
+    (output-relative path, what a reader makes of it, bytes) per document, the subscription document first."""
+    rel = f"{folder}/{SUBSCRIPTION[fmt]}" if folder else SUBSCRIPTION[fmt]
+    docs: list[tuple[str, Any, bytes]] = []
+    while rel is not None:
+        assert rel not in [d[0] for d in docs], f"{rel}: a loop"
+        data = (output / rel).read_bytes()
+        parsed = validate_feed_bytes(data, rel)
+        docs.append((rel, parsed, data))
+        target = _older(parsed, fmt)
+        assert target is None or target.startswith(URL), target
+        rel = target.removeprefix(URL) if target else None
+    return docs
+
+
+def _links(parsed: Any) -> dict[str, str]:
+    links = [(link["rel"], link["href"]) for link in parsed.feed.links]
+    assert len(dict(links)) == len(links), f"a relation twice: {links}"
+    return dict(links)
+
+
+def _older(parsed: Any, fmt: str) -> str | None:
+    if fmt == "json":
+        return parsed.get("next_url")
+    return _links(parsed).get("prev-archive")
+
+
+def _ids(parsed: Any, fmt: str) -> list[str]:
+    return [item["id"] for item in parsed["items"]] if fmt == "json" else [e.id for e in parsed.entries]
+
+
+def walk(output: Path, folder: str, fmt: str) -> list[str]:
+    """Every post id a reader collects walking back from the subscription document, in walking order (newest
+    first), after checking the RFC 5005 markup of each document on the way."""
+    docs = _documents(output, folder, fmt)
+    subscription_url = URL + docs[0][0]
+    ids: list[str] = []
+    for n, (rel, parsed, data) in enumerate(docs):
+        is_archive = n > 0
+        if fmt == "json":
+            assert parsed["feed_url"] == subscription_url, rel
+            assert ("hubs" in parsed) == (not is_archive and "hubs" in docs[0][1]), rel
+        else:
+            root = etree.fromstring(data)
+            marks = root.findall(f".//{FH_ARCHIVE}")
+            assert len(marks) == int(is_archive), f"{rel}: fh:archive only in archive documents"
+            links = _links(parsed)
+            assert links["self"] == URL + rel
+            if is_archive:
+                assert links["current"] == subscription_url, rel
+                # next-archive: the document the walk came from, unless that was the subscription document
+                expected_next = URL + docs[n - 1][0] if n > 1 else None
+                assert links.get("next-archive") == expected_next, rel
+            else:
+                assert "current" not in links and "next-archive" not in links
+            if fmt == "atom":  # one feed: every document has the subscription document's id
+                assert root.findtext("{http://www.w3.org/2005/Atom}id") == URL + docs[0][0].replace(
+                    SUBSCRIPTION[fmt], "atom.xml"
+                )
+        if is_archive:  # numbered from the oldest: the walk meets archive N, N-1, ..., 1
+            assert rel.endswith(f"archive/{SUBSCRIPTION[fmt].split('.')[0]}-{len(docs) - n}."
+                                + SUBSCRIPTION[fmt].split('.')[1]), rel
+        ids += _ids(parsed, fmt)
+    return ids
+
+
+# --- the split itself, over any numbers -------------------------------------------------------------------
+
+
+@given(n=st.integers(0, 400), limit=st.integers(1, 60), size=st.integers(1, 60))
+def test_split_covers_every_post_once_and_never_moves_an_archived_one(n: int, limit: int, size: int) -> None:
+    posts = tuple(range(n, 0, -1))  # newest first, as the plan gives them; ints stand in for posts
+    feed = Feed("site", "t", "t", "", posts)  # type: ignore[arg-type]
+    subscription, archives = split(feed, limit, size)
+    walked = [*subscription.posts, *(p for a in reversed(archives) for p in a.posts)]
+    assert walked == list(posts)  # every post once, newest first along prev-archive
+    assert all(len(a.posts) == size for a in archives)
+    assert len(subscription.posts) == n if n < limit + size else limit <= len(subscription.posts) < limit + size
+    # One more post: every archive keeps its posts and number; at most one new archive.
+    more, more_archives = split(Feed("site", "t", "t", "", (n + 1, *posts)), limit, size)  # type: ignore[arg-type]
+    assert [a.posts for a in more_archives[: len(archives)]] == [a.posts for a in archives]
+    assert len(more_archives) - len(archives) in (0, 1)
+
+
+# --- end to end ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(0, 14), limit=st.integers(1, 4), size=st.integers(1, 4))
+def test_walking_back_finds_every_post_exactly_once(tmp_path_factory: pytest.TempPathFactory, n: int, limit: int,
+                                                    size: int) -> None:
+    site = archived_site(tmp_path_factory.mktemp("walk"), limit, size)
+    add_posts(site, 0, n, categories=("News", "Culture"))
+    report = run_build(site)
+    assert not report.rejected and not report.warnings
+    output = site / "output"
+    expected = {
+        "": [post_id(i) for i in range(n - 1, -1, -1)],
+        "categories/news": [post_id(i) for i in range(n - 1, -1, -1) if i % 2 == 0],
+        "categories/culture": [post_id(i) for i in range(n - 1, -1, -1) if i % 2 == 1],
+    }
+    for folder, ids in expected.items():
+        if not ids and folder:
+            continue  # a category without posts has no feed
+        for fmt in FORMATS:
+            assert walk(output, folder, fmt) == ids, (folder, fmt)
+
+
+def test_every_archive_file_is_valid_and_styled(tmp_path: Path) -> None:
+    site = archived_site(tmp_path / "site", 2, 3, "tag_feeds = true\n")
+    add_posts(site, 0, 11, categories=("News", "서울 소식"), tags=("a", "b"))
+    run_build(site)
+    files = output_files(site / "output")
+    archives = {rel: data for rel, data in files.items() if "/archive/" in f"/{rel}"}
+    # 11 posts, limit 2, size 3: the site and tag feeds have 3 archives, each category (6 and 5 posts) 1.
+    assert len(archives) == 3 * (3 + 1 + 1 + 3 + 3)
+    check_feed_files(archives)
+    assert files["categories/news/archive/atom-1.xml"].splitlines()[1] == (
+        b'<?xml-stylesheet type="text/xsl" href="../../../feed.xsl"?>'
+    )
+    assert files["archive/rss-2.xml"].splitlines()[1] == b'<?xml-stylesheet type="text/xsl" href="../feed.xsl"?>'
+
+
+def test_archives_off_writes_none_and_keeps_the_limit(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", "[build]\nlimit = 2\n")
+    add_posts(site, 0, 5)
+    run_build(site)
+    files = output_files(site / "output")
+    assert not [rel for rel in files if "archive" in rel]
+    assert json.loads(files["feed.json"])["items"][0]["id"] == post_id(4)
+    assert len(json.loads(files["feed.json"])["items"]) == 2 and b"prev-archive" not in files["atom.xml"]
+
+
+def _feed_writes(written: list[str], folder: str, fmt: str) -> set[str]:
+    name = SUBSCRIPTION[fmt]
+    stem, ext = name.split(".")
+    prefix = f"{folder}/" if folder else ""
+    return {rel for rel in written
+            if rel == prefix + name or rel.startswith(f"{prefix}archive/{stem}-") and rel.endswith(f".{ext}")}
+
+
+def test_one_new_post_rewrites_the_subscription_document_and_at_most_the_new_archive(tmp_path: Path) -> None:
+    """Post by post from nothing to 15 (limit 2, archive_size 3): each build rewrites the subscription document;
+    when the post completes a chunk, also the new archive; and in Atom and RSS the archive before it gains its
+    next-archive link (RFC 5005: SHOULD, once a later archive exists), its entries unchanged."""
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    output = site / "output"
+    before: dict[str, bytes] = {}
+    for n in range(1, 16):
+        add_posts(site, n - 1, 1)
+        report = run_build(site, now=NOW + timedelta(hours=n))  # the clock moves on: archives must not care
+        assert report.result is not None
+        count = max(0, (n - 2) // 3)
+        new_archive = count > max(0, (n - 3) // 3)
+        for fmt in FORMATS:
+            stem, ext = SUBSCRIPTION[fmt].split(".")
+            expected = {SUBSCRIPTION[fmt]}
+            if new_archive:
+                expected.add(f"archive/{stem}-{count}.{ext}")
+                if count > 1 and fmt != "json":  # JSON's next_url only points back: the older archive is as it was
+                    expected.add(f"archive/{stem}-{count - 1}.{ext}")
+            assert _feed_writes(report.result.written, "", fmt) == expected, (n, fmt)
+        after = output_files(output)
+        for rel, data in before.items():
+            if "/" in rel and rel in after and data != after[rel]:  # the older archive, once: only its link
+                old, new = etree.fromstring(data), etree.fromstring(after[rel])
+                for root in (old, new):
+                    for link in root.iter("{http://www.w3.org/2005/Atom}link"):
+                        if link.get("rel") == "next-archive":
+                            link.getparent().remove(link)
+                assert etree.tostring(old) == etree.tostring(new), rel
+        before = after
+        assert walk(output, "", "atom") == [post_id(i) for i in range(n - 1, -1, -1)]
+
+
+def test_a_build_without_cache_gives_the_same_archives(tmp_path: Path) -> None:
+    site = archived_site(tmp_path / "site", 3, 4)
+    add_posts(site, 0, 20, categories=("News",))
+    run_build(site)
+    add_posts(site, 20, 3, categories=("News",))
+    run_build(site, now=NOW + timedelta(days=1))
+    warm = output_files(site / "output")
+    for folder in (site / ".feedwright", site / "output"):
+        for path in sorted(folder.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
+    run_build(site, now=NOW + timedelta(days=2))
+    assert output_files(site / "output") == warm
+
+
+def test_an_unchanged_archive_is_neither_rendered_nor_serialised_again(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    site = archived_site(tmp_path / "site", 2, 5, "category_feeds = false\n")
+    add_posts(site, 0, 23)
+    run_build(site)
+    rendered: list[str] = []
+    serialised: list[str] = []
+    render_all, serialiser = building._render_all, memo._serialiser
+
+    def counting_render(site_: Any, posts: list[Any], *args: Any, **kwargs: Any) -> Any:
+        rendered.extend(p.source for p in posts)
+        return render_all(site_, posts, *args, **kwargs)
+
+    def counting_serialiser(fmt: str) -> Any:
+        def serialise(site_: Any, feed: Feed, entries: list[Any]) -> bytes:
+            serialised.append(feed.path(fmt))
+            return serialiser(fmt)(site_, feed, entries)
+        return serialise
+
+    monkeypatch.setattr(building, "_render_all", counting_render)
+    monkeypatch.setattr(memo, "_serialiser", counting_serialiser)
+    add_posts(site, 23, 1)
+    report = run_build(site)
+    assert not report.warnings
+    assert rendered == ["p0023.md"]
+    # 24 posts: 4 archives (posts 0-19), as with 23: only the subscription documents are made again.
+    assert sorted(serialised) == ["atom.xml", "feed.json", "rss.xml"]
+    assert report.result is not None and sorted(report.result.written) == ["atom.xml", "feed.json", "index.html",
+                                                                         "rss.xml"]
+
+
+def test_editing_an_old_post_rewrites_only_its_archive(tmp_path: Path) -> None:
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    add_posts(site, 0, 12)
+    run_build(site)
+    path = site / "content" / "p0004.md"  # in archive 2 (posts 3-5)
+    path.write_text(path.read_text(encoding="utf-8").replace("Paragraph of", "Corrected paragraph of"),
+                    encoding="utf-8")
+    report = run_build(site)
+    assert report.result is not None
+    assert sorted(report.result.written) == ["archive/atom-2.xml", "archive/feed-2.json", "archive/rss-2.xml"]
+
+
+def test_the_plan_from_the_cache_keeps_the_archives(tmp_path: Path) -> None:
+    site = archived_site(tmp_path / "site", 2, 3)
+    add_posts(site, 0, 9, categories=("News",))
+    first = run_build(site)
+    again = run_build(site)  # nothing changed: the plan comes from the cache
+    assert again.result is not None and again.result.written == [] and not again.warnings
+    made = plan(load_site(site), first.collection.posts, NOW)
+    assert [f.path("atom") for f in made.archives] == [
+        "archive/atom-1.xml", "archive/atom-2.xml", "categories/news/archive/atom-1.xml",
+        "categories/news/archive/atom-2.xml",
+    ]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("archive_size = 0", "build.archive_size"),
+    ('archives = "yes"', "build.archives"),
+    ("archive_sise = 10", "did you mean 'build.archive_size'"),
+])
+def test_bad_archive_settings_are_config_errors(tmp_path: Path, line: str, message: str) -> None:
+    site = make_site(tmp_path / "site", f"[build]\n{line}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_site(site)
