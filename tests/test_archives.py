@@ -303,3 +303,21 @@ def test_bad_archive_settings_are_config_errors(tmp_path: Path, line: str, messa
     site = make_site(tmp_path / "site", f"[build]\n{line}\n")
     with pytest.raises(ConfigError, match=message):
         load_site(site)
+
+
+def test_a_feed_and_its_archives_are_one_manifest_group(tmp_path: Path) -> None:
+    """A read error under a post of any archive holds the feed and all its archives (keep.hold works per group):
+    publishing the rest would move every later post to another archive."""
+    from feedwright.pipeline.keep import groups, hold
+
+    site = archived_site(tmp_path / "site", 2, 3)
+    add_posts(site, 0, 9, categories=("News",))
+    made = run_build(site)
+    both = groups([*made.feeds, *plan(load_site(site), made.collection.posts, NOW).archives], ("atom",))
+    assert [g["files"] for g in both] == [
+        ["atom.xml", "archive/atom-1.xml", "archive/atom-2.xml"],
+        ["categories/news/atom.xml", "categories/news/archive/atom-1.xml", "categories/news/archive/atom-2.xml"],
+    ]
+    assert both[0]["sources"] == [f"p{i:04d}.md" for i in range(9)]
+    held = hold([f for g in both for f in g["files"]], both, ["p0001.md"])  # in archive 1 of both feeds
+    assert held.files == frozenset(f for g in both for f in g["files"])
