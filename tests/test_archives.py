@@ -267,6 +267,57 @@ def test_an_unchanged_archive_is_neither_rendered_nor_serialised_again(tmp_path:
     assert sorted(serialised) == ["atom.xml", "feed.json", "rss.xml"]
     assert report.result is not None and sorted(report.result.written) == ["atom.xml", "feed.json", "index.html",
                                                                          "rss.xml"]
+    # Nor read back and compared: the cache vouches for them (their posts, images and the file's stat).
+    assert not [rel for rel in report.files if rel.startswith("archive/")]
+    assert len([rel for rel in report.result.unchanged if rel.startswith("archive/")]) == 4 * 3
+
+
+def _archive_of_post_0(site: Path) -> dict[str, bytes]:
+    return {rel: data for rel, data in output_files(site / "output").items() if rel.startswith("archive/")
+            and rel.split("-")[1].startswith("1.")}
+
+
+def test_an_archive_file_changed_by_hand_is_written_again(tmp_path: Path) -> None:
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    add_posts(site, 0, 9)
+    run_build(site)
+    good = _archive_of_post_0(site)
+    (site / "output" / "archive" / "atom-1.xml").write_bytes(b"<feed/>")
+    report = run_build(site)
+    assert report.result is not None and report.result.written == ["archive/atom-1.xml"]
+    assert _archive_of_post_0(site) == good
+
+
+def test_an_archived_post_image_growing_rewrites_its_archive(tmp_path: Path) -> None:
+    """The enclosure's length is the image file's size: the archive showing it follows the file."""
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    add_posts(site, 0, 9)
+    (site / "content" / "img.png").write_bytes(b"x" * 10)
+    path = site / "content" / "p0000.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("---\n\n", "image: /img.png\n---\n\n"),
+                    encoding="utf-8")
+    run_build(site)
+    (site / "content" / "img.png").write_bytes(b"x" * 20)
+    report = run_build(site)
+    assert report.result is not None
+    assert sorted(report.result.written) == ["archive/atom-1.xml", "archive/rss-1.xml"]  # JSON: the URL only
+    assert b'length="20"' in (site / "output" / "archive" / "atom-1.xml").read_bytes()
+
+
+def test_an_archived_post_with_liquid_follows_the_posts_it_shows(tmp_path: Path) -> None:
+    """Liquid may show other posts: such a post's archive is made again each build, never taken as it was."""
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    add_posts(site, 0, 9)
+    path = site / "content" / "p0000.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThere are {{ site.posts | size }} posts.\n",
+                    encoding="utf-8")
+    run_build(site)
+    assert b"There are 9 posts." in (site / "output" / "archive" / "atom-1.xml").read_bytes()
+    add_posts(site, 9, 1)
+    report = run_build(site)
+    assert report.result is not None and "archive/atom-1.xml" in report.result.written
+    assert b"There are 10 posts." in (site / "output" / "archive" / "atom-1.xml").read_bytes()
+    assert run_build(site).result.written == []  # type: ignore[union-attr]
 
 
 def test_editing_an_old_post_rewrites_only_its_archive(tmp_path: Path) -> None:

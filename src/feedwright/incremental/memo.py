@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from ..pipeline.history import State
 from ..pipeline.pages import PAGES
 from ..pipeline.pages import pages as render_pages
 from ..pipeline.plan import Feed, Paging, Plan
-from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes, hash_parts
+from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
@@ -274,3 +274,104 @@ def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
     except OSError:
         return None
     return data if digest_bytes(data) == digest else None
+
+
+# An archive file's shortcut record in the cache's feed table: (key of what it shows, stat of the file written).
+_ARCHIVE = "{}#archive"
+
+
+def _archive_key(site_key: str, feed: Feed, fmt: str, images: list[Any]) -> str:
+    # The posts by path only: the shortcut also requires each post's record to be the one the cache holds.
+    return hash_parts((site_key, feed.kind, feed.name, feed.title, feed.folder, feed.paging,
+                       [p.source for p in feed.posts], images, fmt))
+
+
+def _stat(path: os.PathLike[str]) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _same_post(known: Record | None, found: Record | None) -> bool:
+    """Whether this build found the post the cache knows (a file read again, being recent, gives an equal one)."""
+    if known is None or found is None:
+        return False
+    if found is known:
+        return True
+    a, b = known[OUTCOME], found[OUTCOME]
+    return isinstance(a, Post) and isinstance(b, Post) and replace(a, body=None) == replace(b, body=None)
+
+
+def _plain_parts(site: Site, feeds: list[Feed], cache: Cache, use: bool) -> dict[str, Parts]:
+    """The rendered parts of the posts of ``feeds`` held in the cache under their plain key (rendered without
+    Liquid, whose output may follow other posts), by post id. ``use`` keeps them in the cache."""
+    lookup = cache.entry if use else cache.rendered
+    parts: dict[str, Parts] = {}
+    for post in (post for feed in feeds for post in feed.posts):
+        found = lookup(_render_key(site, post)) if post.fingerprint else None
+        if found is not None:
+            parts[post.id] = found
+    return parts
+
+
+def _images(site: Site, feeds: list[Feed], parts: dict[str, Parts]) -> dict[str, Any]:
+    """Each post's image as its feed entry shows it (the enclosure's length: the file's size), by post id."""
+    from ..pipeline.render import entries
+
+    posts = {p.id: p for feed in feeds for p in feed.posts}
+    return {key: entry.image for key, entry in entries(site, posts, parts).items()}
+
+
+def archives(site: Site, docs: list[Feed], cache: Cache) -> tuple[list[Feed], dict[str, tuple[str, str]]]:
+    """The archive documents to make, and the files of those that cannot have changed, with their shortcut
+    records: neither rendered, serialised, read back nor compared (on a large site they hold every post: reading
+    and hashing them all would cost seconds per build).
+
+    An archive file is taken as it is when every post of its document has the record the cache holds (the same
+    file, the same post), each post's rendering is cached under its plain key (no Liquid), and the file's key (the
+    site's settings, the feed, its paging, its posts' paths and images) and stat are those recorded when it was
+    written (:func:`remember_archives`)."""
+    records, kept = cache.records, cache.kept
+    candidates = [doc for doc in docs if all(_same_post(records.get(p.source), kept.get(p.source)) for p in doc.posts)]
+    parts = _plain_parts(site, candidates, cache, use=True)
+    candidates = [doc for doc in candidates if all(p.id in parts for p in doc.posts)]
+    if not candidates:
+        return docs, {}
+    images = _images(site, candidates, parts)
+    output, site_key = site.root / site.output, repr(site)
+    same: dict[str, tuple[str, str]] = {}
+    taken: set[int] = set()
+    for doc in candidates:
+        found: dict[str, tuple[str, str]] = {}
+        for fmt in site.formats:
+            path = doc.path(fmt)
+            key = _archive_key(site_key, doc, fmt, [images[p.id] for p in doc.posts])
+            stat = cache.feed(_ARCHIVE.format(path), key)
+            if stat is None or stat != _stat(output / path):
+                break
+            found[path] = (key, stat)
+        else:
+            same.update(found)
+            taken.add(id(doc))
+    return [doc for doc in docs if id(doc) not in taken], same
+
+
+def remember_archives(site: Site, made: list[Feed], entries: dict[str, Entry], same: dict[str, tuple[str, str]],
+                      held: frozenset[str], cache: Cache) -> None:
+    """After publishing: the shortcut record of each archive file, for the next build's :func:`archives`. A file
+    held back by a read error is as an older build wrote it: it gets none."""
+    for path, (key, stat) in same.items():
+        cache.put_feed(_ARCHIVE.format(path), key, b"", stat)
+    parts = _plain_parts(site, made, cache, use=False)
+    output, site_key = site.root / site.output, repr(site)
+    for doc in made:
+        if not all(p.id in parts for p in doc.posts):
+            continue
+        for fmt in site.formats:
+            path = doc.path(fmt)
+            written = None if path in held else _stat(output / path)
+            if written is not None:
+                key = _archive_key(site_key, doc, fmt, [entries[p.id].image for p in doc.posts])
+                cache.put_feed(_ARCHIVE.format(path), key, b"", written)
