@@ -10,7 +10,10 @@ builds every case both ways):
   clock has not gone back and no post has become due since; posts are found again by their content-relative
   path;
 - :func:`render`: rendered HTML of a post whose bytes and fields are unchanged;
-- :func:`serialise`: the bytes in ``output/`` of a feed file whose inputs hash as before (checked by digest).
+- :func:`serialise`: the bytes in ``output/`` of a feed file whose inputs hash as before (checked by digest);
+- :func:`archives`: an RFC 5005 archive document whose posts are the very ones the cache knows, rendered without
+  Liquid, with the same images, and whose files are as written (by stat) is not made at all: not rendered,
+  serialised, read back or compared (:func:`remember_archives` records them after publishing).
 """
 
 from __future__ import annotations
