@@ -283,10 +283,11 @@ def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
 _ARCHIVE = "{}#archive"
 
 
-def _archive_key(site_key: str, feed: Feed, fmt: str, images: list[Any]) -> str:
-    # The posts by path only: the shortcut also requires each post's record to be the one the cache holds.
+def _archive_key(site_key: str, feed: Feed, images: list[Any]) -> str:
+    """What an archive document shows (then keyed per format). The posts by path only: the shortcut also requires
+    each post's record to be the one the cache holds."""
     return hash_parts((site_key, feed.kind, feed.name, feed.title, feed.folder, feed.paging,
-                       [p.source for p in feed.posts], images, fmt))
+                       [p.source for p in feed.posts], images))
 
 
 def _stat(path: os.PathLike[str]) -> str | None:
@@ -348,9 +349,10 @@ def archives(site: Site, docs: list[Feed], cache: Cache) -> tuple[list[Feed], di
     taken: set[int] = set()
     for doc in candidates:
         found: dict[str, tuple[str, str]] = {}
+        shows = _archive_key(site_key, doc, [images[p.id] for p in doc.posts])
         for fmt in site.formats:
             path = doc.path(fmt)
-            key = _archive_key(site_key, doc, fmt, [images[p.id] for p in doc.posts])
+            key = f"{shows}:{fmt}"
             stat = cache.feed(_ARCHIVE.format(path), key)
             if stat is None or stat != _stat(output / path):
                 break
@@ -372,9 +374,9 @@ def remember_archives(site: Site, made: list[Feed], entries: dict[str, Entry], s
     for doc in made:
         if not all(p.id in parts for p in doc.posts):
             continue
+        shows = _archive_key(site_key, doc, [entries[p.id].image for p in doc.posts])
         for fmt in site.formats:
             path = doc.path(fmt)
             written = None if path in held else _stat(output / path)
             if written is not None:
-                key = _archive_key(site_key, doc, fmt, [entries[p.id].image for p in doc.posts])
-                cache.put_feed(_ARCHIVE.format(path), key, b"", written)
+                cache.put_feed(_ARCHIVE.format(path), f"{shows}:{fmt}", b"", written)
