@@ -109,8 +109,8 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
         return last
     made = planning.plan(site, collection.posts, now)
     # Paging as a plain tuple: the cache unpickles only a few plain classes.
-    shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.paging and astuple(f.paging))
-               for f in feeds] for feeds in (made.feeds, made.archives)]
+    shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats,
+                f.paging and astuple(f.paging)) for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
     cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes[0],
                     "archives": shapes[1]})
@@ -130,8 +130,9 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
             return None
         by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
         feeds, archives = (
-            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), paging and Paging(*paging))
-             for kind, name, title, folder, members, paging in last[part]]
+            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
+                  paging and Paging(*paging))
+             for kind, name, title, folder, members, formats, paging in last[part]]
             for part in ("feeds", "archives")
         )
         live, drafts, scheduled, due = last["counts"]
@@ -241,7 +242,7 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
                 known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
         identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, feed.paging,
                     [known[p.id] for p in feed.posts])
-        for fmt in site.formats:
+        for fmt in feed.formats:
             path = feed.path(fmt)
             key = hash_parts((*identity, fmt))
             digest = cache.feed(path, key)
@@ -258,7 +259,7 @@ def pages(site: Site, feeds: list[Feed], cache: Cache) -> dict[str, bytes]:
     site and each feed's name, folder and post count) is what the last build showed: a warm build then does not
     load Jinja2 (~40 ms, a seventh of a warm 10,000-post build)."""
     output = site.root / site.output
-    key = hash_parts((repr(site), [(f.kind, f.name, f.title, f.folder, len(f.posts)) for f in feeds]))
+    key = hash_parts((repr(site), [(f.kind, f.name, f.title, f.folder, len(f.posts), f.formats) for f in feeds]))
     kept = {name: _published(output / name, cache.feed(name, key)) for name in PAGES}
     files = {name: data for name, data in kept.items() if data is not None}
     if len(files) < len(PAGES):
@@ -350,7 +351,7 @@ def archives(site: Site, docs: list[Feed], cache: Cache) -> tuple[list[Feed], di
     for doc in candidates:
         found: dict[str, tuple[str, str]] = {}
         shows = _archive_key(site_key, doc, [images[p.id] for p in doc.posts])
-        for fmt in site.formats:
+        for fmt in doc.formats:
             path = doc.path(fmt)
             key = f"{shows}:{fmt}"
             stat = cache.feed(_ARCHIVE.format(path), key)
@@ -375,7 +376,7 @@ def remember_archives(site: Site, made: list[Feed], entries: dict[str, Entry], s
         if not all(p.id in parts for p in doc.posts):
             continue
         shows = _archive_key(site_key, doc, [entries[p.id].image for p in doc.posts])
-        for fmt in site.formats:
+        for fmt in doc.formats:
             path = doc.path(fmt)
             written = None if path in held else _stat(output / path)
             if written is not None:

@@ -1,9 +1,9 @@
 """RFC 5005 archived feeds: every post of every feed, for a reader that wants the whole history.
 
-With ``[build] archives = true`` each feed (of any kind: :func:`cut` runs over the plan's feeds) is split, from
-its oldest post, into chunks of ``archive_size`` posts. A chunk becomes an *archive document*
-(``<feed folder>/archive/atom-1.xml``, ``rss-1.xml``, ``feed-1.json``; 1 is the oldest) once at least ``limit``
-newer posts exist; the *subscription document* (``atom.xml``, ...) carries every post not yet archived: the newest
+With ``[build] archives = true`` each feed (of any kind, custom ones with their own ``limit``: :func:`cut` runs
+over the plan's feeds) is split, from its oldest post, into chunks of ``archive_size`` posts. A chunk becomes an
+*archive document* (``<feed folder>/archive/atom-1.xml``, ``rss-1.xml``, ``feed-1.json``; 1 is the oldest) once
+at least ``limit`` newer posts exist; the *subscription document* (``atom.xml``, ...) carries every post not yet archived: the newest
 ``limit`` at least, fewer than ``limit + archive_size``. So the subscription document and the archives hold every
 post exactly once, and a chunk's posts never move once it is archived: adding a post rewrites the subscription
 document and, when it completes a chunk, writes the new archive (and the archive before it gains its
@@ -29,17 +29,18 @@ FH_NS = "http://purl.org/syndication/history/1.0"
 FH_ARCHIVE = f"{{{FH_NS}}}archive"
 
 
-def cut(site: Site, feeds: list[Feed]) -> tuple[list[Feed], list[Feed]]:
-    """``feeds`` (each with all its posts, newest first) -> the subscription documents and the archive documents.
+def cut(site: Site, feeds: list[Feed], limits: list[int]) -> tuple[list[Feed], list[Feed]]:
+    """``feeds`` (each with all its posts, newest first) and each one's ``limit`` -> the subscription documents and
+    the archive documents.
 
     Without archives each feed keeps its newest ``limit`` posts and there are no archive documents.
     """
     if not site.archives:
-        return [replace(feed, posts=feed.posts[: site.limit]) for feed in feeds], []
+        return [replace(feed, posts=feed.posts[:limit]) for feed, limit in zip(feeds, limits, strict=True)], []
     subscriptions: list[Feed] = []
     archives: list[Feed] = []
-    for feed in feeds:
-        subscription, chunks = split(feed, site.limit, site.archive_size)
+    for feed, limit in zip(feeds, limits, strict=True):
+        subscription, chunks = split(feed, limit, site.archive_size)
         subscriptions.append(subscription)
         archives += chunks
     return subscriptions, archives

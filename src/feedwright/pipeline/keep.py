@@ -29,14 +29,13 @@ class Hold:
 NOTHING_HELD = Hold()
 
 
-def groups(feeds: Iterable[Feed], formats: Iterable[str]) -> list[Group]:
+def groups(feeds: Iterable[Feed]) -> list[Group]:
     """The manifest entries for this build's feeds. A feed's archive documents (same folder) join its entry: a
     post that cannot be read would shift every later archive's posts, so the whole feed is held together."""
-    formats = tuple(formats)
     by_folder: dict[str, tuple[list[str], set[str]]] = {}
     for feed in feeds:
         files, sources = by_folder.setdefault(feed.folder, ([], set()))
-        files += (feed.path(fmt) for fmt in formats)
+        files += (feed.path(fmt) for fmt in feed.formats)
         sources.update(post.source for post in feed.posts)
     return [{"files": files, "sources": sorted(sources)} for files, sources in by_folder.values()]
 
