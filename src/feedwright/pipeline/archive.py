@@ -1,12 +1,12 @@
 """RFC 5005 archived feeds: every post of every feed, for a reader that wants the whole history.
 
-With ``[build] archives = true`` each feed (of any kind, custom ones with their own ``limit``: :func:`cut` runs
-over the plan's feeds) is split, from its oldest post, into chunks of ``archive_size`` posts. A chunk becomes an
-*archive document* (``<feed folder>/archive/atom-1.xml``, ``rss-1.xml``, ``feed-1.json``; 1 is the oldest) once
-at least ``limit`` newer posts exist; the *subscription document* (``atom.xml``, ...) carries every post not yet archived: the newest
-``limit`` at least, fewer than ``limit + archive_size``. So the subscription document and the archives hold every
-post exactly once, and a chunk's posts never move once it is archived: adding a post rewrites the subscription
-document and, when it completes a chunk, writes the new archive (and the archive before it gains its
+With ``[build] archives = true`` each feed (of any kind, custom ones with their own ``limit``: :func:`cut` runs over
+the plan's feeds) is split, from its oldest post, into chunks of ``archive_size`` posts. A chunk becomes an *archive
+document* (``<feed folder>/archive/atom-1.xml``, ``rss-1.xml``, ``feed-1.json``; 1 is the oldest) once at least
+``limit`` newer posts exist; the *subscription document* (``atom.xml``, ...) carries every post not yet archived:
+the newest ``limit`` at least, fewer than ``limit + archive_size``. So the subscription document and the archives
+hold every post exactly once, and a chunk's posts never move once it is archived: adding a post rewrites the
+subscription document and, when it completes a chunk, writes the new archive (and the archive before it gains its
 ``next-archive`` link, RFC 5005 asking for one when a later archive exists; its entries stay as they were).
 
 Atom and RSS carry RFC 5005's elements (``fh:archive`` in archive documents, ``atom:link`` with ``current``,
