@@ -373,3 +373,29 @@ def test_a_feed_and_its_archives_are_one_manifest_group(tmp_path: Path) -> None:
     assert both[0]["sources"] == [f"p{i:04d}.md" for i in range(9)]
     held = hold([f for g in both for f in g["files"]], both, ["p0001.md"])  # in archive 1 of both feeds
     assert held.files == frozenset(f for g in both for f in g["files"])
+
+
+def test_author_and_custom_feeds_get_archives_with_their_own_limit_and_formats(tmp_path: Path) -> None:
+    """Every kind of feed gets archives: per-author feeds, and custom feeds cut at their own limit, in their own
+    formats."""
+    site = archived_site(tmp_path / "site", 3, 2, 'author_feeds = true\ncategory_feeds = false\n'
+                         '[[feeds]]\nname = "News only"\npath = "only/news"\ncategories = ["News"]\nlimit = 1\n'
+                         'formats = ["atom"]\n')
+    add_posts(site, 0, 12, categories=("News", "Culture"))
+    for i in range(12):
+        path = site / "content" / f"p{i:04d}.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("---\n\n", "author: Jane Doe\n---\n\n"),
+                        encoding="utf-8")
+    report = run_build(site)
+    assert not report.rejected and not report.warnings
+    output = site / "output"
+    news = [post_id(i) for i in range(10, -1, -2)]  # 6 posts, limit 1, size 2: 2 archives, 2 in the subscription
+    assert walk(output, "only/news", "atom") == news
+    assert sorted(rel for rel in output_files(output) if rel.startswith("only/news/")) == [
+        "only/news/archive/atom-1.xml", "only/news/archive/atom-2.xml", "only/news/atom.xml",
+    ]
+    assert len(_documents(output, "only/news", "atom")[0][1].entries) == 2
+    everyone = [post_id(i) for i in range(11, -1, -1)]
+    for fmt in FORMATS:
+        assert walk(output, "authors/jane-doe", fmt) == everyone
+    check_feed_files({rel: data for rel, data in output_files(output).items() if "/archive/" in rel})
