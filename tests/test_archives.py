@@ -399,3 +399,19 @@ def test_author_and_custom_feeds_get_archives_with_their_own_limit_and_formats(t
     for fmt in FORMATS:
         assert walk(output, "authors/jane-doe", fmt) == everyone
     check_feed_files({rel: data for rel, data in output_files(output).items() if "/archive/" in rel})
+
+
+def test_archives_carry_no_hub_links(tmp_path: Path) -> None:
+    """An archive never changes: WebSub's hub is announced in the subscription documents only (the walk checks
+    JSON's hubs; here the RSS and Atom links)."""
+    site = archived_site(tmp_path / "site", 2, 3, 'category_feeds = false\n[websub]\nhubs = ["http://127.0.0.1:9/"]\n'
+                         "timeout = 1\n")
+    add_posts(site, 0, 8)
+    run_build(site)  # the hub refuses: one warning, the feeds are published all the same
+    output = site / "output"
+    for fmt in FORMATS:
+        docs = _documents(output, "", fmt)
+        assert len(docs) == 3
+        hubbed = [("hubs" in parsed) if fmt == "json" else ("hub" in _links(parsed)) for _, parsed, _ in docs]
+        assert hubbed == [True, False, False], fmt
+        walk(output, "", fmt)
