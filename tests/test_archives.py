@@ -415,3 +415,16 @@ def test_archives_carry_no_hub_links(tmp_path: Path) -> None:
         hubbed = [("hubs" in parsed) if fmt == "json" else ("hub" in _links(parsed)) for _, parsed, _ in docs]
         assert hubbed == [True, False, False], fmt
         walk(output, "", fmt)
+
+
+@pytest.mark.parametrize(("name", "ctype"), [
+    ("rss-3.xml", "application/rss+xml; charset=utf-8"),
+    ("atom-12.xml", "application/atom+xml; charset=utf-8"),
+    ("feed-1.json", "application/feed+json; charset=utf-8"),
+    ("notes-1.xml", "application/xml; charset=utf-8"),
+    ("rss-0.xml", "application/xml; charset=utf-8"),
+])
+def test_the_preview_server_serves_an_archive_as_its_format(name: str, ctype: str) -> None:
+    from feedwright.ops.serve import content_type
+
+    assert content_type(name) == ctype
