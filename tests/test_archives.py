@@ -15,7 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from conftest import NOW, check_feed_files, make_site, output_files, run_build, validate_feed_bytes, write_post
+from conftest import (
+    NOW,
+    REPO,
+    assert_golden,
+    check_feed_files,
+    copy_example_site,
+    make_site,
+    output_files,
+    run_build,
+    validate_feed_bytes,
+    write_post,
+)
 from feedwright.config import ConfigError, load_site
 from feedwright.incremental import memo
 from feedwright.pipeline.archive import FH_ARCHIVE, split
@@ -428,3 +439,17 @@ def test_the_preview_server_serves_an_archive_as_its_format(name: str, ctype: st
     from feedwright.ops.serve import content_type
 
     assert content_type(name) == ctype
+
+
+def test_golden_archived_site_feed(tmp_path: Path) -> None:
+    """The example site's site-wide feed with archives (limit 2, archive_size 3: two archives of three posts, three
+    posts in the subscription document), byte for byte: ``tests/golden_feeds/archives``."""
+    site = copy_example_site(tmp_path)
+    config = site / "feedwright.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("limit = 50", "limit = 2\narchives = true\n"
+                                                                 "archive_size = 3"), encoding="utf-8")
+    run_build(site)
+    files = output_files(site / "output")
+    site_wide = {rel: data for rel, data in files.items()
+                 if "/" not in rel.removeprefix("archive/") and rel.endswith((".xml", ".json")) and rel != "feed.xsl"}
+    assert_golden(site_wide, REPO / "tests" / "golden_feeds" / "archives")
