@@ -453,3 +453,20 @@ def test_golden_archived_site_feed(tmp_path: Path) -> None:
     site_wide = {rel: data for rel, data in files.items()
                  if "/" not in rel.removeprefix("archive/") and rel.endswith((".xml", ".json")) and rel != "feed.xsl"}
     assert_golden(site_wide, REPO / "tests" / "golden_feeds" / "archives")
+
+
+def test_deleting_an_archived_post_moves_the_later_ones_and_loses_none(tmp_path: Path) -> None:
+    """The README's warning: a deleted post shifts every later archive by one place (each is rewritten), and the
+    walk still finds every remaining post exactly once."""
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    add_posts(site, 0, 12)
+    run_build(site)
+    (site / "content" / "p0004.md").unlink()  # archive 2 of 3
+    report = run_build(site)
+    assert report.result is not None
+    assert sorted(report.result.written) == sorted(
+        [f"archive/{stem}-{n}.{ext}" for stem, ext in (("atom", "xml"), ("rss", "xml"), ("feed", "json"))
+         for n in (2, 3)] + ["atom.xml", "rss.xml", "feed.json", "index.html"]
+    )
+    for fmt in FORMATS:
+        assert walk(site / "output", "", fmt) == [post_id(i) for i in range(11, -1, -1) if i != 4]
