@@ -470,3 +470,31 @@ def test_deleting_an_archived_post_moves_the_later_ones_and_loses_none(tmp_path:
     )
     for fmt in FORMATS:
         assert walk(site / "output", "", fmt) == [post_id(i) for i in range(11, -1, -1) if i != 4]
+
+
+def test_the_browser_view_of_an_archive_points_to_the_feed_to_subscribe_to(tmp_path: Path) -> None:
+    """feed.xsl on an archive: the address to copy is the subscription document's, with links to the newer and
+    older documents; on the subscription document, its own address and the older posts."""
+    site = archived_site(tmp_path / "site", 2, 3, "category_feeds = false\n")
+    add_posts(site, 0, 12)
+    run_build(site)
+    output = site / "output"
+    transform = etree.XSLT(etree.parse(str(output / "feed.xsl")))
+
+    def page(rel: str) -> tuple[str, str, dict[str, str]]:
+        from lxml import html as lxml_html
+
+        shown = lxml_html.fromstring(str(transform(etree.parse(str(output / rel)))))
+        links = {a.text_content().strip(): a.get("href") for a in shown.iterfind(".//p[@class='links']/a")}
+        return shown.findtext(".//p[@class='address']/code"), shown.findtext(".//main/h2").strip(), links
+
+    for fmt in ("rss", "atom"):
+        address, heading, links = page(f"archive/{fmt}-2.xml")
+        assert address == f"{URL}{fmt}.xml" and heading == "Archived posts"
+        assert links["Newer posts"] == f"{URL}archive/{fmt}-3.xml"
+        assert links["Older posts"] == f"{URL}archive/{fmt}-1.xml"
+        address, heading, links = page(f"archive/{fmt}-3.xml")  # the newest: next is the subscription document
+        assert links["Newer posts"] == f"{URL}{fmt}.xml"
+        address, heading, links = page(f"{fmt}.xml")
+        assert address == f"{URL}{fmt}.xml" and heading == "Recent posts" and "Newer posts" not in links
+        assert links["Older posts"] == f"{URL}archive/{fmt}-3.xml"
