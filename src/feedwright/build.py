@@ -103,18 +103,23 @@ def _render_chunk(common: tuple[Site, bytes], posts: list[Post]) -> Iterator[Ren
         _markdown(site.markdown)
     for post in posts:
         body, fingerprint = post_body(post, site)
-        yield _render_one(site, post, body, fingerprint, _unpacked(packed) if has_liquid(body) else Links())
+        yield _render_one(site, post, body, fingerprint, _unpacked(site, packed) if has_liquid(body) else Links())
 
 
 _unpacked_links: dict[bytes, Links] = {}  # in a render worker: the Links of its current build
 
 
-def _unpacked(packed: bytes) -> Links:
+def _unpacked(site: Site, packed: bytes) -> Links:
     links = _unpacked_links.get(packed)
     if links is None:
+        from .pipeline.liquid.environment import environment
+
         with parallel.untimed():
             links = pickle.loads(packed)
-            _ = links.by_source, links.by_stem  # the indexes too, while the budget is not counting
+            # While the budget is not counting: the indexes, and Liquid's environment (site.data) and ``site``
+            # drop (an entry per live post: seconds at 100,000 posts on a busy machine).
+            _ = links.by_source, links.by_stem
+            environment(site, links.files).site_drop(links)
         _unpacked_links.clear()
         _unpacked_links[packed] = links
     return links
