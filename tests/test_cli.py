@@ -156,8 +156,9 @@ def test_timings_prints_every_stage_of_the_build(example_site: Path) -> None:
 
     cold = timed()
     assert list(cold) == [*stages, "total"]
-    # The stages are the whole build: they add up to its total (each printed rounded to the millisecond).
-    assert abs(sum(cold.values()) - 2 * cold["total"]) < 0.001 * len(cold)
+    # The stages are the whole build: they add up to its total (each printed rounded to the millisecond; a busy
+    # machine may pause the process between the last stage and the total's clock).
+    assert abs(sum(cold.values()) - 2 * cold["total"]) < 0.05
     # No post's history changed: no state to write, that stage is not shown; --quiet keeps the timings.
     warm = timed("--quiet")
     assert list(warm) == [s for s in stages if s != "save state"] + ["total"]
