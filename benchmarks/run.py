@@ -104,9 +104,10 @@ def hugo_command(site: Path) -> list[str]:
 
 def hugo_agrees(site: Path) -> str:
     """Check that Hugo read the posts as feedwright did (after a build by each): every item of Hugo's home feed
-    that feedwright publishes (Hugo's "now" is the machine's clock, not SOURCE_DATE_EPOCH, so posts dated after
-    the benchmark's now but before today are Hugo's alone) has feedwright's title and date, and so do the items
-    of a category feed (``categories`` read from the front matter; dates from ``date:`` or the file name)."""
+    and of three category feeds that feedwright publishes has feedwright's title and date (``categories`` read
+    from the front matter; dates from ``date:`` or the file name). Hugo's "now" is the machine's clock, not
+    SOURCE_DATE_EPOCH: posts dated between the benchmark's now and today are Hugo's alone and left out (on a
+    large site they fill Hugo's whole home feed, which then has nothing to compare)."""
     import xml.etree.ElementTree as ET
     from email.utils import parsedate_to_datetime
 
@@ -120,14 +121,20 @@ def hugo_agrees(site: Path) -> str:
         items = json.loads(path.read_text(encoding="utf-8"))["items"]
         return [(i["title"], datetime.fromisoformat(i["date_published"])) for i in items]
 
-    lines = []
-    for name, theirs, mine in (("home", "index.xml", "feed.json"),
-                               ("category Culture", "categories/culture/index.xml", "categories/culture/feed.json")):
+    lines, compared = [], 0
+    feeds = [("home", "index.xml", "feed.json")] + [
+        (f"category {name}", f"categories/{name.lower()}/index.xml", f"categories/{name.lower()}/feed.json")
+        for name in ("Culture", "News", "Economy")
+    ]
+    for name, theirs, mine in feeds:
         h, f = hugo(site / HUGO_OUT / theirs), ours(site / "output" / mine)
         same = sum(item in f for item in h)
-        if not h or same != len(h):
+        if same != len(h):
             raise SystemExit(f"Hugo's {name} feed does not hold feedwright's posts: {same} of {len(h)} agree")
-        lines.append(f"{name}: {same} of Hugo's {len(h)} items (feedwright {len(f)}) have feedwright's title and date")
+        compared += same
+        lines.append(f"{name}: {same} of Hugo's items up to the benchmark's now have feedwright's title and date")
+    if not compared:
+        raise SystemExit("Hugo's feeds hold none of feedwright's posts")
     return "; ".join(lines)
 
 
