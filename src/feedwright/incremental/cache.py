@@ -164,6 +164,18 @@ class Cache:
                     shards[i] = part
         return {f"posts-{i:02d}": shards[i] for i in sorted(shards)}
 
+    def carried(self) -> Cache:
+        """The cache as the next build would load it after this one's :meth:`save` (``daemon --watch`` keeps it in
+        memory): what this build kept, used and made becomes what is known."""
+        loaded: list[dict[str, Record]] = [{} for _ in range(POST_SHARDS)]
+        for rel, record in self.kept.items():
+            loaded[shard(rel)][rel] = record
+        plans = self._plans_out if self._plans_out is not None else self.plans
+        carried = Cache(self.files, records=self.kept, entries=self._entries_out, feeds=self._feeds_out, plans=plans,
+                        kept=dict(self.kept))
+        carried._loaded = loaded
+        return carried
+
     def save(self) -> None:
         """Commit what changed as the next generation; a failure becomes a warning, never an error."""
         # (Pickling the records in a thread while worker processes render was tried: it touches every record,
