@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument("--every", metavar="DURATION", help='e.g. 30s, 15m, 1h (overrides [schedule])')
     when.add_argument("--cron", metavar="EXPR", help='5-field crontab expression, e.g. "*/10 * * * *"')
     d.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines on stderr")
+    d.add_argument("--watch", action="store_true",
+                   help="also build as soon as a post or the settings change (inotify), keeping the site in memory")
+    d.add_argument("--poll", type=_seconds, metavar="SECONDS",
+                   help="with --watch, look for changes every SECONDS instead of inotify (network file systems)")
 
     v = commands.add_parser("serve", help="preview output/ over HTTP on this machine (not a production server)")
     site_arg(v)
@@ -82,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     site_arg(s)
     s.add_argument("--json", action="store_true", help="print the status as JSON (for monitoring)")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.05 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0.05 and 3600")
+    return value
 
 
 def _err(line: str) -> None:
@@ -202,7 +216,7 @@ def _run_daemon(args: argparse.Namespace, env: Environment) -> int:
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
     setup_logging(args.log_format)
-    daemon = Daemon(site, schedule, fixed=fixed, env=env)
+    daemon = Daemon(site, schedule, fixed=fixed, env=env, watch=args.watch or args.poll is not None, poll=args.poll)
     code = daemon.run()
     if daemon.abandoned:
         # Exit now, as a kill would: interpreter shutdown would wait for the abandoned build's worker processes.

@@ -35,6 +35,7 @@ from . import memo
 from .cache import Cache
 from .parallel import Workers
 from .replan import replan
+from .statefile import StateBytes
 from .store import CACHE_DIR, MANIFEST
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class Live:
         self._stamps: tuple[_Stamp, _Stamp] = (None, None)
         self.last_scan = False  # the last build listed and stat-ed the whole content folder (for the log)
         self.warnings: list[str] = []  # what saving the cache said
+        self._state_bytes: StateBytes | None = None  # state.json's bytes, entry by entry
+        self._read: list[str] | None = []  # the files this build read (None: all of them)
         self._swaps: list[tuple[Post, Post]] | None = None  # this build's edited posts; None: not that simple
         self._collection_posts: list[Post] | None = None  # the posts list this build's collect gave
         self._previous_posts: list[Post] | None = None  # the last build's posts (what _links was made of)
@@ -102,6 +105,7 @@ class Live:
             self.state, self.cache, self._plan, self._collection = None, None, None, None
             self.state = State.load(site.state_dir / STATE_FILE)
             self.cache = Cache.load(site)
+            self._state_bytes = None
             self._scan = True
         self._open = True
         return self.state, self.cache
@@ -117,6 +121,7 @@ class Live:
         self.last_scan = False
         places = sorted(self._where[rel] for rel in pending if rel in self._where)
         files = [self._files[i] for i in places]
+        self._read = [rel for rel, _ in files]
         for rel, _ in files:
             cache.kept.pop(rel, None)  # read again below; an unreadable file keeps no record
         outcomes = memo.outcomes_of(site, now, state, cache, files, pool=pool)
@@ -163,8 +168,12 @@ class Live:
         """After publishing: write the history and save the cache, then keep both (and this build's collection
         and plan) for the next build. Raises :class:`PublishError` if the history cannot be written."""
         if state.dirty:
+            if self._state_bytes is None or self._read is None:
+                self._state_bytes = StateBytes(state)
+            else:
+                self._state_bytes.update(state, self._read)
             try:
-                atomic_write(state.path, state.to_bytes())
+                atomic_write(state.path, self._state_bytes.to_bytes())
             except OSError as exc:
                 raise write_error(exc, state.path) from None
             state.dirty = False
@@ -198,7 +207,7 @@ class Live:
 
     def _full(self, site: Site, now: datetime, state: State, cache: Cache,
               while_waiting: Callable[[], object] | None, pool: Workers | None) -> Collection:
-        self.last_scan, self._scan, self._swaps = True, False, None
+        self.last_scan, self._scan, self._swaps, self._read = True, False, None, None
         files, found = find(site, list(state.warnings))
         cache.kept.clear()  # what this scan finds (carried over from the last build: every file it knew)
         self._found = (list(found.warnings), list(found.unreadable), list(found.skipped))

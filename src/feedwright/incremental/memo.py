@@ -185,7 +185,7 @@ def render(
         if not made:
             found = links() if links else Links()
             # site.time is left out: a post showing the build time would otherwise never come from the cache.
-            made.extend((found, hash_parts(([(p.source, p.url, p.title) for p in found.posts], found.files,
+            made.extend((found, hash_parts((found.digest, found.files,
                                             repr(site.variables)))))
         return made[0], made[1]
 

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,6 +37,16 @@ class PostRef:
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
 
+    @cached_property
+    def digest(self) -> bytes:
+        """A hash of what a cached rendering of another post may hold of this one: path, URL and title."""
+        h = hashlib.blake2b(digest_size=16)
+        for part in (self.source, self.url, self.title):
+            data = part.encode("utf-8", "surrogatepass")
+            h.update(b"%d:" % len(data))
+            h.update(data)
+        return h.digest()
+
 
 @dataclass(frozen=True)
 class Links:
@@ -58,6 +69,12 @@ class Links:
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to every render worker: the indexes are rebuilt there rather than pickled twice over.
         return (Links, (self.posts, self.now, self.files))
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of every post's :attr:`PostRef.digest`, in order: part of the cache key of a post with Liquid.
+        Each reference hashes itself once, so links updated for an edit hash 16 bytes a post, not its fields."""
+        return hashlib.blake2b(b"".join(ref.digest for ref in self.posts), digest_size=16).hexdigest()
 
     def updated(self, now: datetime, files: str, changed: Mapping[str, PostRef]) -> Links:
         """These links at ``now``, each post of ``changed`` (by source) replaced in place: its date unchanged, so
