@@ -381,3 +381,18 @@ def test_replan_is_plan_for_any_edit(
         (f.name, [p.id for p in f.posts], [p.title for p in f.posts]) for f in expected.feeds]
     assert (moved.live, moved.drafts, moved.scheduled, moved.next_due) == (
         expected.live, expected.drafts, expected.scheduled, expected.next_due)
+
+
+def test_links_updated_in_place_are_links_made_afresh() -> None:
+    from feedwright.pipeline.liquid import Links, PostRef
+
+    refs = [PostRef(f"{i % 3}/p{i}.md", f"https://example.org/p{i}/", f"Post {i}", NOW - timedelta(days=i))
+            for i in range(40)]
+    refs.append(PostRef("9/p5.md", "https://example.org/other-p5/", "Same stem", NOW - timedelta(days=50)))
+    last = Links(tuple(refs), NOW, "files")
+    assert last.digest  # computed, as a build would have
+    new = {r.source: replace(r, title=f"{r.title} edited", url=r.url + "x") for r in (refs[5], refs[17])}
+    updated = last.updated(NOW + timedelta(hours=1), "files2", new)
+    fresh = Links(tuple(new.get(r.source, r) for r in refs), NOW + timedelta(hours=1), "files2")
+    assert updated == fresh and updated.digest == fresh.digest != last.digest
+    assert updated.by_source == fresh.by_source and updated.by_stem == fresh.by_stem

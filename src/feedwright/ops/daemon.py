@@ -147,7 +147,8 @@ class Daemon:
             if live is not None and why == "schedule":
                 live.rescan()  # a safety net: an event missed (a network file system) is made up for
             try:
-                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop), collector_paused():
+                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop), \
+                        collector_paused(collect=why != "watch"):
                     run = timed_build(site, now=self._env.now(), stop=self._stop, live=live)
                     self._record(site, run, why)
             except LockTimeout as exc:
