@@ -343,19 +343,25 @@ def test_state_bytes_are_the_state_files_bytes(tmp_path: Path) -> None:
 
 def _post_of(i: int, day: int, cats: tuple[str, ...], draft: bool = False, title: str = "") -> Post:
     published = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=day)
+    tags, authors = (("x",) if "a" in cats else ()), (("ann",) if i % 2 else ("bo",))
     return Post(source=f"p{i:03d}.md", title=title or f"Post {i}", published=published, updated=published,
-                url=f"https://example.org/p{i}/", id=f"https://example.org/p{i}/", categories=cats, tags=(),
-                summary=None, image=None, authors=(), draft=draft, body=None, markup="markdown")
+                url=f"https://example.org/p{i}/", id=f"https://example.org/p{i}/", categories=cats, tags=tags,
+                summary=None, image=None, authors=authors, draft=draft, body=None, markup="markdown",
+                language="ko" if "b" in cats else "en")
 
 
-_SITE = parse_config({"site": {"title": "T", "url": "https://example.org/"}, "build": {"category_feeds": True}},
-                     Path("/nonexistent"))
+_SITE = parse_config({
+    "site": {"title": "T", "url": "https://example.org/"},
+    "build": {"category_feeds": True, "tag_feeds": True, "author_feeds": True},
+    "feeds": [{"name": "A and x", "categories": ["a"], "tags": ["x"], "limit": 2},
+              {"name": "By ann", "authors": ["ann"]}, {"name": "Korean", "languages": ["ko"], "limit": 3}],
+}, Path("/nonexistent"))
 _CATS = st.sampled_from([(), ("a",), ("b",), ("a", "b")])
 _POSTS = st.lists(st.tuples(st.integers(0, 60), _CATS, st.booleans()), min_size=1, max_size=30)
 _EDIT = st.tuples(st.integers(0, 29), st.integers(-5, 70), st.booleans(), st.booleans(), _CATS)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(_POSTS, st.lists(_EDIT, min_size=1, max_size=3), st.integers(1, 6), st.integers(0, 3))
 def test_replan_is_plan_for_any_edit(
     made: list[tuple[int, tuple[str, ...], bool]], edits: list[tuple[int, int, bool, bool, tuple[str, ...]]],

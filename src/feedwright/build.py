@@ -23,6 +23,7 @@ from .incremental.cache import Cache
 from .incremental.parallel import Stopped
 from .pipeline import plan as planning
 from .pipeline.collect import Collection, Post
+from .pipeline.custom import unmatched
 from .pipeline.history import State
 from .pipeline.keep import Group, groups, hold
 from .pipeline.keys import describe
@@ -265,7 +266,7 @@ def _build(
         drafts=plan.drafts,
         scheduled=plan.scheduled,
         next_publish=plan.next_due,
-        warnings=[*collection.warnings, *render_warnings, *cache.warnings],
+        warnings=[*collection.warnings, *unmatched(site, collection.posts, feeds), *render_warnings, *cache.warnings],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
@@ -280,7 +281,7 @@ def _build(
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
-    report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
+    report.result = publish(files, site.root / site.output, manifest, groups(feeds), keep)
     if live is not None:
         live.published(state, cache, collection, plan, now)
         report.warnings += live.warnings
@@ -299,5 +300,5 @@ def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: thread
     from .pipeline.announce import notify
 
     written = set(result.written)
-    urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]
+    urls = [feed.url(site, fmt) for feed in feeds for fmt in feed.formats if feed.path(fmt) in written]
     return notify(site.hubs, urls, timeout=site.hub_timeout, stop=stop)
