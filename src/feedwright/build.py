@@ -149,7 +149,7 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     return Links(refs, now, site_files_digest(site.root))
 
 
-def _prepare_rendering(dialect: str = "markdown") -> None:
+def prepare_rendering(dialect: str = "markdown") -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
@@ -240,7 +240,7 @@ def _build(
     manifest = site.state_dir / MANIFEST
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
         collect = live.collect if live is not None else memo.collect
-        collection = collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
+        collection = collect(site, now, state, cache, while_waiting=partial(prepare_rendering, site.markdown),
                              pool=pool)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:

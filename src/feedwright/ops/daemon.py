@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -34,6 +35,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from ..build import build_links, prepare_rendering
 from ..config import CONFIG_NAME, Site, load_site, require_url
 from ..environment import Environment
 from ..errors import ConfigError, FeedwrightError, LockTimeout
@@ -151,6 +153,8 @@ class Daemon:
                         collector_paused(collect=why != "watch"):
                     run = timed_build(site, now=self._env.now(), stop=self._stop, live=live)
                     self._record(site, run, why)
+                    if live is not None and run.ok:
+                        live.prepare(build_links, partial(prepare_rendering, site.markdown))
             except LockTimeout as exc:
                 if not self._stop.is_set():
                     log.warning("%s; trying again at the next run", exc)
