@@ -168,10 +168,12 @@ def _measure(root: Path, daemon: subprocess.Popen[bytes], args: argparse.Namespa
     latencies.sort()
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     load = os.getloadavg()
+    rss = next(line.split()[1] for line in Path(f"/proc/{daemon.pid}/status").read_text().splitlines()
+               if line.startswith("VmRSS:"))
     print(f"{args.posts} posts, {len(latencies)} edits: median {statistics.median(latencies):.3f} s, "
           f"95th percentile {p95:.3f} s, max {latencies[-1]:.3f} s")
     print(f"daemon CPU: {cpu_edits / len(latencies):.3f} s per edit; idle {100 * idle:.2f} % of one core "
-          f"over {args.idle:g} s; builds logged: {_builds(log_path)}")
+          f"over {args.idle:g} s; builds logged: {_builds(log_path)}; daemon RSS {int(rss) / 1024:.0f} MB")
     print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     return 0
 

@@ -101,6 +101,8 @@ class Live:
         assert made.digest  # computed now, not at the first edit
         due = min((p.published for p in posts if not p.draft and p.published > now), default=None)
         self._links = (posts, made, due)
+        if self._state_bytes is None and self.state is not None:
+            self._state_bytes = StateBytes(self.state)
         warm()
 
     # --- the build's stages -------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ class Daemon:
         finally:
             self._stop.set()
             if self._watcher is not None:
-                self._watcher.stop(timeout=0.3)
+                self._watcher.stop(timeout=0.2)
             if self._building.acquire(timeout=STOP_GRACE):  # the build in progress, if any, may end
                 self._building.release()
             else:

@@ -216,7 +216,12 @@ class Watcher(FileSystemEventHandler):
             with self._lock:
                 batch, self._batch = self._batch, Batch()
             if batch:
-                self._on_batch(batch)
+                try:
+                    self._on_batch(batch)
+                except Exception:  # a bug: logged; the watcher goes on, and the next batch scans everything
+                    log.exception("unexpected error (a feedwright bug) after a change; scanning at the next one")
+                    self._note(rescan="the last batch failed")
+                    self._wake.clear()
 
     def _check_observer(self) -> None:
         observer = self._observer
