@@ -129,7 +129,7 @@ def test_a_bad_poll_interval_is_a_usage_error(tmp_path: Path) -> None:
     site = _site(tmp_path)
     result = subprocess.run([sys.executable, "-m", "feedwright", "daemon", "--site", str(site), "--poll", "0"],
                             capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "between 0.05 and 3600" in result.stderr
+    assert result.returncode == 2 and "--poll 0: give a number of seconds between 0.05 and 3600" in result.stderr
 
 
 def test_sigterm_with_watch_stops_within_2_s(tmp_path: Path, start_daemon: Callable[..., DaemonProcess]) -> None:

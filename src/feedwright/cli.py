@@ -15,7 +15,7 @@ from pathlib import Path
 from .build import BuildReport, build
 from .config import STATE_DIR, Site, load_site, require_url, with_base_url
 from .environment import Environment, checked_wait, read_environment
-from .errors import EXIT_OK, FeedwrightError, Interrupted, PostError, StatusError
+from .errors import EXIT_OK, ConfigError, FeedwrightError, Interrupted, PostError, StatusError
 from .ops.heap import collector_paused
 from .ops.lock import daemon_lock
 from .ops.runs import recorded_build, unreadable_summary
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines on stderr")
     d.add_argument("--watch", action="store_true",
                    help="also build as soon as a post or the settings change (inotify), keeping the site in memory")
-    d.add_argument("--poll", type=_seconds, metavar="SECONDS",
+    d.add_argument("--poll", type=float, metavar="SECONDS",
                    help="with --watch, look for changes every SECONDS instead of inotify (network file systems)")
 
     v = commands.add_parser("serve", help="preview output/ over HTTP on this machine (not a production server)")
@@ -92,16 +92,6 @@ def _parser() -> argparse.ArgumentParser:
     site_arg(s)
     s.add_argument("--json", action="store_true", help="print the status as JSON (for monitoring)")
     return parser
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0.05 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0.05 and 3600")
-    return value
 
 
 def _err(line: str) -> None:
@@ -231,6 +221,8 @@ def _run_daemon(args: argparse.Namespace, env: Environment) -> int:
     site = load_site(args.site)  # [schedule] is validated with the rest, even when a flag overrides it
     require_url(site)
     schedule = site.schedule or Schedule()
+    if args.poll is not None and not 0.05 <= args.poll <= 3600:
+        raise ConfigError(f"--poll {args.poll:g}: give a number of seconds between 0.05 and 3600")
     fixed = args.every is not None or args.cron is not None
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))

@@ -35,8 +35,8 @@ from ..config import CONFIG_NAME, Site
 
 log = logging.getLogger("feedwright.watch")
 
-QUIET = 0.05  # seconds without an event that end a burst
-MAX_WAIT = 1.0  # a burst that never goes quiet is built after this long anyway
+QUIET = 0.1  # seconds without an event that end a burst (a loaded machine pauses a `git pull` for tens of ms)
+MAX_WAIT = 3.0  # a burst that never goes quiet is built after this long anyway
 FALLBACK_POLL = 5.0  # seconds between two looks at the tree when inotify is unavailable
 _SETTINGS = {CONFIG_NAME, "_config.yml"}
 _SITE_FOLDERS = ("_includes", "_data")  # Liquid's includes and data: every rendered post may depend on them
