@@ -402,3 +402,22 @@ def test_links_updated_in_place_are_links_made_afresh() -> None:
     fresh = Links(tuple(new.get(r.source, r) for r in refs), NOW + timedelta(hours=1), "files2")
     assert updated == fresh and updated.digest == fresh.digest != last.digest
     assert updated.by_source == fresh.by_source and updated.by_stem == fresh.by_stem
+
+
+def test_a_replaced_content_folder_is_scanned_and_watched_again(tmp_path: Path) -> None:
+    site_dir = _site(tmp_path)
+    batches: list[Batch] = []
+    watcher = Watcher(load_site(site_dir), batches.append)
+    watcher.start()
+    try:
+        staged = tmp_path / "staged"
+        staged.mkdir()
+        (staged / "one.md").write_text("---\ntitle: Deployed\ndate: 2024-01-01\n---\nx\n", encoding="utf-8")
+        shutil.rmtree(site_dir / "content")
+        staged.rename(site_dir / "content")  # a deploy that swaps the folder: the old watch went with the old one
+        wait_for(lambda: any(b.rescan == "the content folder itself was replaced" for b in batches), "a rescan")
+        time.sleep(0.3)
+        _post(site_dir, "after", "After the swap")
+        wait_for(lambda: any("after.md" in b.paths for b in batches), "an edit in the new folder seen")
+    finally:
+        watcher.stop()

@@ -68,6 +68,7 @@ class Watcher(FileSystemEventHandler):
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._observer: BaseObserver | None = None
+        self._replaced = False  # the content folder itself was deleted or moved: its watch went with it
         self.polling = False
         self._thread = threading.Thread(target=self._loop, name="feedwright-watch", daemon=True)
 
@@ -92,16 +93,23 @@ class Watcher(FileSystemEventHandler):
         self.site = site
         observer = self._observer
         if observer is None:
+            self._observer = self._observe()
             return
         observer.unschedule_all()
         try:
             self._schedule(observer)
+        except FileNotFoundError as exc:
+            log.error("cannot watch %s: %s; the scheduled builds go on", exc.filename, exc.strerror)
         except OSError as exc:
             self._fall_back(exc)
 
     # --- observers ------------------------------------------------------------------------------------------
 
-    def _observe(self) -> BaseObserver:
+    def _observe(self) -> BaseObserver | None:
+        if not (self.site.root / self.site.content).is_dir():
+            log.error("cannot watch %s: no such folder; the scheduled builds go on (SIGHUP once it is back)",
+                      self.site.root / self.site.content)
+            return None
         if self._poll is not None:
             log.info("watching %s by polling every %g s (--poll)", self.site.root, self._poll)
             return self._polling(self._poll)
@@ -175,7 +183,11 @@ class Watcher(FileSystemEventHandler):
         if rel_root.split(os.sep)[0] in _SITE_FOLDERS:
             self._note(includes=True)
             return
-        if path != content and not path.startswith(content + os.sep):
+        if path == content:  # deleted, moved or replaced (a deploy swapping folders): watch the new one, scan it
+            self._replaced = True
+            self._note(rescan="the content folder itself was replaced")
+            return
+        if not path.startswith(content + os.sep):
             return
         rel = Path(os.path.relpath(path, content)).as_posix()
         if any(part.startswith(".") for part in rel.split("/")):
@@ -215,6 +227,9 @@ class Watcher(FileSystemEventHandler):
                 return
             with self._lock:
                 batch, self._batch = self._batch, Batch()
+            if self._replaced:
+                self._replaced = False
+                self.rewatch(self.site)
             if batch:
                 try:
                     self._on_batch(batch)
