@@ -237,7 +237,9 @@ def test_the_watcher_ignores_the_builds_own_writes_and_dot_files(tmp_path: Path)
 
 def _outputs(root: Path) -> dict[str, bytes]:
     out = root / "output"
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    found = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert "feed.json" in found or "feed.xml" in found, sorted(found)
+    return found
 
 
 def _cacheless(site_dir: Path, work: Path) -> dict[str, bytes]:
@@ -421,3 +423,35 @@ def test_a_replaced_content_folder_is_scanned_and_watched_again(tmp_path: Path) 
         wait_for(lambda: any("after.md" in b.paths for b in batches), "an edit in the new folder seen")
     finally:
         watcher.stop()
+
+
+def test_a_jekyll_sites_builds_from_memory_are_cacheless_bytes(tmp_path: Path) -> None:
+    from conftest import CORPORA
+
+    site_dir = tmp_path / "site"
+    shutil.copytree(CORPORA / "jekyll-docs" / "_posts", site_dir / "_posts")
+    shutil.copy(Path(__file__).parent / "jekyll" / "jekyll-docs" / "_config.yml", site_dir / "_config.yml")
+    site = load_site(site_dir)
+    assert site.jekyll is not None and site.root / site.content == site_dir
+    live = Live(site)
+    build(site, now=NOW, live=live)
+    newest = sorted((site_dir / "_posts").iterdir())[-1]
+    edits: list[tuple[Callable[[], None], str]] = [
+        (lambda: newest.write_text(newest.read_text(encoding="utf-8") + "\nA line more.\n", "utf-8"),
+         f"_posts/{newest.name}"),
+        (lambda: (site_dir / "_posts" / "2030-01-01-later.md").write_text("---\ntitle: Later\n---\nx\n", "utf-8"),
+         "_posts/2030-01-01-later.md"),
+        (lambda: (site_dir / "_posts" / "2030-01-01-later.md").unlink(), "_posts/2030-01-01-later.md"),
+    ]
+    for make, rel in edits:
+        make()
+        live.changed([rel])
+        build(site, now=NOW, live=live)
+        ours = _outputs(site_dir)
+        shutil.rmtree(tmp_path / "cacheless", ignore_errors=True)
+        shutil.copytree(site_dir, tmp_path / "cacheless",
+                        ignore=shutil.ignore_patterns(".feedwright", str(site.output)))
+        (tmp_path / "cacheless" / ".feedwright").mkdir()
+        shutil.copy(site.state_dir / "state.json", tmp_path / "cacheless" / ".feedwright" / "state.json")
+        build(load_site(tmp_path / "cacheless"), now=NOW)
+        assert ours == _outputs(tmp_path / "cacheless"), rel
