@@ -455,3 +455,20 @@ def test_a_jekyll_sites_builds_from_memory_are_cacheless_bytes(tmp_path: Path) -
         shutil.copy(site.state_dir / "state.json", tmp_path / "cacheless" / ".feedwright" / "state.json")
         build(load_site(tmp_path / "cacheless"), now=NOW)
         assert ours == _outputs(tmp_path / "cacheless"), rel
+
+
+def test_a_scheduled_post_still_appears_on_its_second_with_watch(
+    tmp_path: Path, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    site = _site(tmp_path)
+    moment = int(time.time()) + 6
+    stamp = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
+    _post(site, "soon", "Right on time", f'"{stamp}"')
+    daemon = start_daemon(site, "--watch", "--every", "1h")
+    rss = site / "output" / "rss.xml"
+    wait_for(lambda: "First post" in _text(rss), "the first build")
+    assert time.time() < moment, "the daemon took too long to start for this test to mean anything"
+    daemon.wait_log("next scheduled post at")
+    seen = wait_for(lambda: "Right on time" in _text(rss) and time.time(), "the scheduled post")
+    assert seen >= moment, f"published {moment - seen:.2f} s early"
+    assert daemon.stop() == 0

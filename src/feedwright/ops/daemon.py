@@ -174,7 +174,8 @@ class Daemon:
             if not self._load_settings(f"{batch.reload} changed"):
                 return
         if batch.rescan:
-            log.warning("%s; scanning every file", batch.rescan)
+            # Lost events are worth a warning; a folder created or moved is only why this build lists the folder.
+            log.log(logging.WARNING if batch.lost else logging.INFO, "%s; scanning every file", batch.rescan)
             self._live.rescan()
         self._live.changed(batch.paths)
         self._build("watch")

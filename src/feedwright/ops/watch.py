@@ -51,6 +51,7 @@ class Batch:
     rescan: str | None = None  # why every file must be looked at (events were lost, a folder moved)
     reload: str | None = None  # the settings file that changed
     includes: bool = False  # _includes/ or _data/ changed: posts with Liquid render again (their key says so)
+    lost: bool = False  # the scan makes up for events that were lost (worth a warning), not for a folder moved
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.rescan or self.reload or self.includes)
@@ -135,7 +136,7 @@ class Watcher(FileSystemEventHandler):
         if old is not None:
             old.stop()
         self._observer = self._fallback_observer(exc)
-        self._note(rescan="inotify stopped: files may have changed unseen")
+        self._note(rescan="inotify stopped: files may have changed unseen", lost=True)
 
     def _polling(self, interval: float) -> BaseObserver:
         self.polling = True
@@ -168,7 +169,7 @@ class Watcher(FileSystemEventHandler):
                     self._path(os.fsdecode(path), event.is_directory)
         except Exception:  # a bug: never lose events silently
             log.exception("watch: cannot handle %r; scanning everything", event)
-            self._note(rescan="an event could not be handled")
+            self._note(rescan="an event could not be handled", lost=True)
 
     def _path(self, path: str, folder: bool) -> None:
         site = self.site
@@ -198,16 +199,17 @@ class Watcher(FileSystemEventHandler):
             self._note(paths={rel})
 
     def _overflowed(self) -> None:
-        self._note(rescan="the kernel's event queue overflowed (events were lost)")
+        self._note(rescan="the kernel's event queue overflowed (events were lost)", lost=True)
 
     def _note(self, *, paths: set[str] | None = None, rescan: str | None = None, reload: str | None = None,
-              includes: bool = False) -> None:
+              includes: bool = False, lost: bool = False) -> None:
         with self._lock:
             if paths:
                 self._batch.paths |= paths
             self._batch.rescan = self._batch.rescan or rescan
             self._batch.reload = self._batch.reload or reload
             self._batch.includes = self._batch.includes or includes
+            self._batch.lost = self._batch.lost or lost
         self._wake.set()
 
     # --- batching -------------------------------------------------------------------------------------------
@@ -235,7 +237,7 @@ class Watcher(FileSystemEventHandler):
                     self._on_batch(batch)
                 except Exception:  # a bug: logged; the watcher goes on, and the next batch scans everything
                     log.exception("unexpected error (a feedwright bug) after a change; scanning at the next one")
-                    self._note(rescan="the last batch failed")
+                    self._note(rescan="the last batch failed", lost=True)
                     self._wake.clear()
 
     def _check_observer(self) -> None:
@@ -247,7 +249,7 @@ class Watcher(FileSystemEventHandler):
             except OSError as exc:
                 log.error("cannot watch %s: %s; the scheduled builds go on", self.site.root, exc.strerror or exc)
                 self._observer = None
-            self._note(rescan="the observer stopped")
+            self._note(rescan="the observer stopped", lost=True)
 
 
 def _inotify(overflowed: Callable[[], None]) -> BaseObserver:
