@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="also build as soon as a post or the settings change (inotify), keeping the site in memory")
     d.add_argument("--poll", type=float, metavar="SECONDS",
                    help="with --watch, look for changes every SECONDS instead of inotify (network file systems)")
+    d.add_argument("--settle", type=float, metavar="SECONDS",
+                   help="with --watch, build once nothing has changed for SECONDS (default 0.1)")
 
     v = commands.add_parser("serve", help="preview output/ over HTTP on this machine (not a production server)")
     site_arg(v)
@@ -223,11 +225,14 @@ def _run_daemon(args: argparse.Namespace, env: Environment) -> int:
     schedule = site.schedule or Schedule()
     if args.poll is not None and not 0.05 <= args.poll <= 3600:
         raise ConfigError(f"--poll {args.poll:g}: give a number of seconds between 0.05 and 3600")
+    if args.settle is not None and not 0.01 <= args.settle <= 60:
+        raise ConfigError(f"--settle {args.settle:g}: give a number of seconds between 0.01 and 60")
     fixed = args.every is not None or args.cron is not None
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
     setup_logging(args.log_format)
-    daemon = Daemon(site, schedule, fixed=fixed, env=env, watch=args.watch or args.poll is not None, poll=args.poll)
+    watch = args.watch or args.poll is not None or args.settle is not None
+    daemon = Daemon(site, schedule, fixed=fixed, env=env, watch=watch, poll=args.poll, settle=args.settle)
     code = daemon.run()
     if daemon.abandoned:
         # Exit now, as a kill would: interpreter shutdown would wait for the abandoned build's worker processes.

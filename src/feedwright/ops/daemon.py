@@ -60,11 +60,11 @@ class Daemon:
     """The scheduler loop for one site. ``fixed``: the schedule came from the command line and SIGHUP keeps it."""
 
     def __init__(self, site: Site, schedule: Schedule, *, fixed: bool = False, env: Environment | None = None,
-                 watch: bool = False, poll: float | None = None):
+                 watch: bool = False, poll: float | None = None, settle: float | None = None):
         self._site = site
         # --watch: the memory of the last build, and the watcher feeding it (started by run()).
         self._live = Live(site) if watch or poll is not None else None
-        self._watch_poll = poll
+        self._watch_poll, self._settle = poll, settle
         self._watcher: Watcher | None = None
         self._schedule = schedule
         self._fixed = fixed
@@ -109,7 +109,7 @@ class Daemon:
             log.warning("SOURCE_DATE_EPOCH is set: 'now' is pinned, so scheduled posts will not appear on time")
         try:
             if self._live is not None:
-                self._watcher = Watcher(self._site, self._on_batch, poll=self._watch_poll)
+                self._watcher = Watcher(self._site, self._on_batch, poll=self._watch_poll, quiet=self._settle)
                 self._watcher.start()
             if not self._stop.is_set():
                 self._scheduler.start()  # blocks until _shutdown() stops it

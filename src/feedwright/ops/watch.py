@@ -60,8 +60,11 @@ class Batch:
 class Watcher(FileSystemEventHandler):
     """Watches one site and calls ``on_batch`` (on the watcher's own thread) with each coalesced batch."""
 
-    def __init__(self, site: Site, on_batch: Callable[[Batch], None], *, poll: float | None = None) -> None:
+    def __init__(self, site: Site, on_batch: Callable[[Batch], None], *, poll: float | None = None,
+                 quiet: float | None = None) -> None:
         self.site = site
+        self._quiet = QUIET if quiet is None else quiet
+        self._max_wait = max(MAX_WAIT, 10 * self._quiet)
         self._on_batch = on_batch
         self._poll = poll
         self._lock = threading.Lock()
@@ -222,8 +225,8 @@ class Watcher(FileSystemEventHandler):
             started = time.monotonic()
             while not self._stop.is_set():  # wait for the burst to go quiet
                 self._wake.clear()
-                left = MAX_WAIT - (time.monotonic() - started)
-                if left <= 0 or not self._wake.wait(min(QUIET, left)):
+                left = self._max_wait - (time.monotonic() - started)
+                if left <= 0 or not self._wake.wait(min(self._quiet, left)):
                     break
             if self._stop.is_set():
                 return
