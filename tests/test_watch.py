@@ -283,11 +283,13 @@ EDITS: list[tuple[str, Callable[[Path], list[str]]]] = [
 ]
 
 
-def test_builds_from_memory_write_the_bytes_of_a_cacheless_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", ["", "archives = true\narchive_size = 3\n"], ids=["plain", "archives"])
+def test_builds_from_memory_write_the_bytes_of_a_cacheless_build(tmp_path: Path, extra: str) -> None:
     site_dir = tmp_path / "site"
     (site_dir / "content").mkdir(parents=True)
     (site_dir / "feedwright.toml").write_text(
-        '[site]\ntitle = "Live"\nurl = "https://example.org/"\n[build]\nlimit = 4\ntag_feeds = true\n', "utf-8")
+        f'[site]\ntitle = "Live"\nurl = "https://example.org/"\n[build]\nlimit = 4\ntag_feeds = true\n{extra}',
+        "utf-8")
     for i in range(1, 16):
         _write(site_dir, f"p{i:02d}.md", f"Post {i}", f"2024-01-{i:02d}", "[news]" if i % 2 else "[news, culture]")
     site = load_site(site_dir)

@@ -59,6 +59,8 @@ def replan(
     from scratch can tell."""
     if now < made_at or (last.next_due is not None and now >= last.next_due):
         return None  # the clock went back, or a scheduled post has come due
+    if site.archives or last.archives or any(feed.paging is not None for feed in last.feeds):
+        return None  # RFC 5005 archives: a post moving may shift every archive document's bounds
     cutoff = timedelta.max if site.jekyll is not None and site.jekyll.future else now - _EPOCH
     live: list[tuple[Post, Post]] = []
     for old, new in swaps:
@@ -76,7 +78,7 @@ def replan(
         if moved is None:
             return None
         feeds.append(moved)
-    return Plan(feeds, last.live, last.drafts, last.scheduled, last.next_due)
+    return replace(last, feeds=feeds)
 
 
 def _moved(limit: int, feed: Feed, swaps: list[tuple[Post, Post]]) -> Feed | None:
