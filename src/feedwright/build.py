@@ -32,6 +32,7 @@ from .pipeline.plan import Feed, Plan
 from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest, write_error
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
+    from .incremental.live import Live
     from .pipeline.announce import Ping
     from .pipeline.liquid import Links
     from .pipeline.render import Entry
@@ -182,7 +183,15 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     return Links(refs, now, site_files_digest(site.root))
 
 
-def _prepare_rendering() -> None:
+def prepare_rendering(dialect: str = "markdown") -> None:
+    """Import Markdown, feedgen and lxml and set up the Markdown instance (the daemon does it while idle)."""
+    from .pipeline.render import _markdown
+
+    _prepare_serialising()
+    _markdown(dialect)
+
+
+def _prepare_serialising() -> None:
     """Import feedgen and lxml while worker processes parse a large site: serialising then does not wait for them.
     (Not the Markdown instance: after a large parse, the workers render; on two cores, building one here too
     would only take CPU time from them.)"""
@@ -204,23 +213,24 @@ class Laps:
 
 def _plan_and_render(
     site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
-    shortcut: bool = True, laps: Laps | None = None,
+    shortcut: bool = True, live: Live | None = None, laps: Laps | None = None,
 ) -> tuple[Plan, dict[str, Entry], list[Feed], dict[str, tuple[str, str]]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``. Also returns the archive documents to serialise and
     the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false)."""
     lap = laps.lap if laps is not None else (lambda stage: None)
-    plan = memo.plan(site, collection, now, cache)
+    plan = (live.plan if live is not None else memo.plan)(site, collection, now, cache)
     lap("plan")
     done: dict[str, Entry] = {}
+    make_links = partial(live.links, build_links) if live is not None else build_links
 
     def render_many(site: Site, posts: list[Post], links: Links) -> list[Rendered | Stopped]:
         return _render_all(site, posts, links, pool)
 
     while True:
         archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})
-        links = partial(build_links, site, collection.posts, now)
+        links = partial(make_links, site, collection.posts, now)
         rendered = memo.render(site, [*plan.feeds, *archives], cache, render_many, collection.unreadable, done, links,
                                warnings)
         lap("render")
@@ -247,19 +257,21 @@ def _not_rendered(site: Site, stopped: Stopped) -> str:
 
 def build(
     site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, live: Live | None = None,
 ) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
 
     Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection (or near-miss
     front-matter key) leaves ``output/`` and the state untouched. Content that cannot be read is reported in
     ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). ``stop`` set (the
-    daemon is stopping) ends the WebSub round at once; the feeds are published by then. Raises
+    daemon is stopping) ends the WebSub round at once; the feeds are published by then. ``live`` (``daemon --watch``)
+    holds what the last build learnt in memory (:mod:`feedwright.incremental.live`). Raises
     :class:`ContentError` when the content folder holds no posts but the last build published some (unless
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
     clock, laps = time.monotonic(), Laps()
-    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop, laps=laps)
+    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop, live=live,
+                    laps=laps)
     report.duration = time.monotonic() - clock
     report.timings = laps.times
     return report
@@ -280,22 +292,28 @@ def _refuse_empty(site: Site, collection: Collection, state: State, previous: li
 
 def _build(
     site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None,
-    laps: Laps,
+    live: Live | None = None, laps: Laps | None = None,
 ) -> BuildReport:
     now = now or datetime.now(UTC)  # the CLI passes SOURCE_DATE_EPOCH in (environment.py)
-    state = State.load(site.state_dir / STATE_FILE)
-    cache = Cache.load(site)
+    if live is not None:
+        state, cache = live.begin(site)
+    else:
+        state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site)
     manifest = site.state_dir / MANIFEST
+    laps = laps or Laps()
     laps.lap("load state and cache")
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
-        collection = memo.collect(site, now, state, cache, while_waiting=_prepare_rendering,
-                                  pool=pool, lap=laps.lap)
+        if live is not None:
+            collection = live.collect(site, now, state, cache, while_waiting=_prepare_serialising, pool=pool)
+        else:
+            collection = memo.collect(site, now, state, cache, while_waiting=_prepare_serialising, pool=pool,
+                                      lap=laps.lap)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
-                                                         laps)
+                                                         live, laps)
     laps.lap("render")  # the workers stopping
     feeds = plan.feeds
     files = memo.serialise(site, [*feeds, *archives], entries, cache)
@@ -328,7 +346,7 @@ def _build(
     )
     if not write or (strict and (collection.rejected or report.near_misses)):
         return report
-    if state.dirty:
+    if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
@@ -338,10 +356,14 @@ def _build(
                             frozenset(same))
     memo.remember_archives(site, archives, entries, same, keep.files, cache)
     laps.lap("publish")
-    cache.warnings.clear()
-    cache.save()  # after publishing: the feed digests it records are those of the files now in output/
+    if live is not None:
+        live.published(state, cache, collection, plan, now)
+        report.warnings += live.warnings
+    else:
+        cache.warnings.clear()
+        cache.save()  # after publishing: the feed digests it records are those of the files now in output/
+        report.warnings += cache.warnings
     laps.lap("save cache")
-    report.warnings += cache.warnings
     if site.hubs:
         report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]

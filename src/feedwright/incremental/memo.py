@@ -18,7 +18,6 @@ builds every case both ways):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -59,11 +58,30 @@ def collect(
     """Every post under the site's content folder, bad ones rejected; only files that changed are read.
     ``lap(stage)`` is called as each stage ends ("scan", "stat", "parse"): see ``BuildReport.timings``."""
     lap = lap or (lambda stage: None)
-    started_ns = time.time_ns()
     files, found = find(site, list(state.warnings))
     lap("scan")
+    outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap)
+    collection = assemble(site, files, outcomes, found)
+    lap("parse")
+    return collection
+
+
+def outcomes_of(
+    site: Site,
+    now: datetime,
+    state: State,
+    cache: Cache,
+    files: list[tuple[str, str]],
+    *,
+    while_waiting: Callable[[], object] | None = None,
+    pool: Workers | None = None,
+    lap: Callable[[str], object] | None = None,
+) -> list[Outcome]:
+    """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed."""
+    started_ns = time.time_ns()
     outcomes, todo = _unchanged(files, cache, state)
-    lap("stat")
+    if lap is not None:
+        lap("stat")
     records = cache.records
     tasks: list[Task] = []
     for rel, path in (files[i] for i in todo):
@@ -81,9 +99,7 @@ def collect(
             cache.learn(task[0], (*facts, outcome))
         unchanged = unchanged and known is not None and known[OUTCOME] == outcome
     cache.same_posts = unchanged
-    collection = assemble(site, files, outcomes, found)
-    lap("parse")
-    return collection
+    return outcomes
 
 
 def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
@@ -117,13 +133,18 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
+    remember_plan(site, collection, now, made, cache)
+    return made
+
+
+def remember_plan(site: Site, collection: Collection, now: datetime, made: Plan, cache: Cache) -> None:
+    """Keep ``made`` (the plan of ``collection`` at ``now``) in the cache, for the next build to reuse."""
     # Paging as a plain tuple: the cache unpickles only a few plain classes.
     shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats,
                 f.paging and astuple(f.paging)) for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
-    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes[0],
-                    "archives": shapes[1]})
-    return made
+    cache.put_plan({"site": repr(site), "now": now, "posts": len(collection.posts), "counts": counts,
+                    "feeds": shapes[0], "archives": shapes[1]})
 
 
 def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) -> Plan | None:
@@ -187,7 +208,7 @@ def render(
     def context() -> tuple[Links, str]:
         if not made:
             found = links() if links else Links()
-            posts = last_posts if isinstance(last_posts, str) else _posts_digest(found)
+            posts = last_posts if isinstance(last_posts, str) else found.digest
             cache.note_plan(_LIQUID_POSTS, posts)
             made.extend((found, _liquid_key(site, posts, found.files)))
         return made[0], made[1]
@@ -227,18 +248,6 @@ def render(
 
 
 _LIQUID_POSTS = "liquid posts"
-
-
-def _posts_digest(links: Links) -> str:
-    """A hash of what other posts' Liquid sees of the live posts (in their order): path, URL, title. Hashed a few
-    thousand at a time (no field holds a NUL): a repr() of 100,000 tuples, or one string of them all, costs more
-    time or memory."""
-    h = hashlib.blake2b(digest_size=16)
-    posts = links.posts
-    for start in range(0, len(posts), 4096):
-        text = "".join(f"{p.source}\0{p.url}\0{p.title}\0" for p in posts[start : start + 4096])
-        h.update(text.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
 
 
 def _liquid_key(site: Site, posts: str, files: str) -> str:
