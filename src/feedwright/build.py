@@ -239,6 +239,11 @@ def _build(
         render_warnings: list[str] = []
         plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings)
     feeds = plan.feeds
+    sizes = None
+    if site.enclosure_fetch and write:  # `check` asks no server
+        from .pipeline.enclosures import enclose
+
+        entries, sizes = enclose(site, entries, now, stop)
     files = memo.serialise(site, feeds, entries, cache)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
@@ -257,7 +262,7 @@ def _build(
         drafts=plan.drafts,
         scheduled=plan.scheduled,
         next_publish=plan.next_due,
-        warnings=[*collection.warnings, *render_warnings, *cache.warnings],
+        warnings=[*collection.warnings, *render_warnings, *cache.warnings, *(sizes.warnings if sizes else ())],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
@@ -276,6 +281,10 @@ def _build(
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings
+    if sizes is not None:  # after publishing, like the cache: what it records is what output/ now shows
+        sizes.warnings.clear()
+        sizes.save()
+        report.warnings += sizes.warnings
     if site.hubs:
         report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]

@@ -1,0 +1,273 @@
+"""Real enclosure sizes for remote images ([enclosures] fetch), against a local HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conftest import NOW, make_site, run_build, validate_feed, write_post
+from feedwright.config import parse_config
+from feedwright.errors import ConfigError
+from feedwright.pipeline.announce import Round
+from feedwright.pipeline.probe import Client, Failed, addresses, ask
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+MEDIA = "{http://search.yahoo.com/mrss/}"
+
+# path -> (HEAD status, GET status, headers); "slow" answers after SLOW seconds
+ROUTES: dict[str, tuple[int, int, dict[str, str]]] = {
+    "/a.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "1234"}),
+    "/nohead.jpg": (405, 206, {"Content-Type": "image/jpeg", "Content-Range": "bytes 0-0/5678"}),
+    "/photo": (200, 200, {"Content-Type": "image/gif; charset=binary", "Content-Length": "42"}),
+    "/moved.png": (301, 301, {"Location": "/target.webp"}),
+    "/target.webp": (200, 200, {"Content-Type": "image/webp", "Content-Length": "999"}),
+    "/missing.png": (404, 404, {}),
+    "/page.png": (200, 200, {"Content-Type": "text/html", "Content-Length": "10"}),
+    "/loop.png": (302, 302, {"Location": "/loop.png"}),
+    "/flaky.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "321"}),
+    "/slow.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "7"}),
+}
+SLOW = 3.0
+
+
+@dataclass
+class Server:
+    url: str = ""
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    agents: set[str] = field(default_factory=set)
+    ranges: list[str] = field(default_factory=list)
+
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+@contextmanager
+def image_server() -> Iterator[Server]:
+    server_state = Server()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method: str) -> None:
+            path = self.path.partition("?")[0]
+            with lock:
+                server_state.requests[(method, path)] += 1
+                server_state.agents.add(self.headers.get("User-Agent", ""))
+                if self.headers.get("Range"):
+                    server_state.ranges.append(self.headers["Range"])
+            if path == "/slow.png":
+                time.sleep(SLOW)
+            head, get, headers = ROUTES.get(path, (404, 404, {}))
+            if path == "/flaky.png" and server_state.requests[(method, path)] == 1:  # down at first, then fine
+                head, get, headers = 503, 503, {}
+            self.send_response(head if method == "HEAD" else get)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if "Content-Length" not in headers:
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+            if method == "GET" and path == "/nohead.jpg":
+                self.wfile.write(b"\xff")
+
+        def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
+            self._answer("HEAD")
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer("GET")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server_state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server_state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def enclosure_site(root: Path, server: Server, *paths: str, extra: str = "allow_private = true\n") -> Path:
+    site = make_site(root, f"[enclosures]\nfetch = true\ntimeout = 1\n{extra}")
+    for n, path in enumerate(paths):
+        fields = {"title": f"P{n}", "date": f"2024-01-{n + 1:02d} 10:00", "image": server.url + path}
+        write_post(site, f"p{n}.md", fields)
+    return site
+
+
+def rss_enclosures(site: Path) -> dict[str, tuple[str | None, str | None]]:
+    channel = etree.parse(str(site / "output" / "rss.xml")).getroot().find("channel")
+    out = {}
+    for item in channel.iter("item"):
+        enclosure = item.find("enclosure")
+        if enclosure is not None:
+            out[enclosure.get("url")] = (enclosure.get("length"), enclosure.get("type"))
+    return out
+
+
+def test_sizes_and_types_reach_every_format_and_a_rebuild_asks_nobody(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/a.png", "/nohead.jpg", "/photo?id=3", "/moved.png")
+        report = run_build(site)
+        assert report.warnings == []
+        u = server.url
+        assert rss_enclosures(site) == {
+            f"{u}/a.png": ("1234", "image/png"),
+            f"{u}/nohead.jpg": ("5678", "image/jpeg"),  # HEAD refused (405): ranged GET, Content-Range's total
+            f"{u}/photo?id=3": ("42", "image/gif"),  # no extension: the server's type gives RSS its enclosure
+            f"{u}/moved.png": ("999", "image/webp"),  # after the redirect, the target's type
+        }
+        assert server.requests[("GET", "/nohead.jpg")] == 1 and server.ranges == ["bytes=0-0"]
+        assert server.requests[("HEAD", "/target.webp")] == 1
+        (agent,) = server.agents
+        assert agent.startswith("feedwright/") and agent.endswith("(+https://example.org/)")
+        atom = etree.parse(str(site / "output" / "atom.xml")).getroot()
+        lengths = {link.get("href"): link.get("length") for link in atom.iter(f"{ATOM}link")
+                   if link.get("rel") == "enclosure"}
+        assert lengths[f"{u}/a.png"] == "1234" and lengths[f"{u}/nohead.jpg"] == "5678"
+        sizes = {c.get("url"): c.get("fileSize") for c in atom.iter(f"{MEDIA}content")}
+        assert sizes[f"{u}/a.png"] == "1234" and sizes[f"{u}/photo?id=3"] == "42"
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            validate_feed(site / "output" / name)
+        before, asked = {p.name: p.read_bytes() for p in (site / "output").iterdir() if p.is_file()}, server.total()
+        again = run_build(site, now=NOW + timedelta(days=29))
+        assert server.total() == asked  # the cache answered
+        assert again.result is not None and again.result.written == []
+        assert {p.name: p.read_bytes() for p in (site / "output").iterdir() if p.is_file()} == before
+        run_build(site, now=NOW + timedelta(days=30))  # max_age passed: asked again, same answer, same bytes
+        assert server.requests[("HEAD", "/a.png")] == 2
+        assert {p.name: p.read_bytes() for p in (site / "output").iterdir() if p.is_file()} == before
+
+
+def test_each_failure_is_one_warning_and_length_zero(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/missing.png", "/slow.png", "/page.png", "/loop.png", "/a.png")
+        clock = time.monotonic()
+        report = run_build(site)
+        assert time.monotonic() - clock < SLOW  # the slow server did not hold the build for its answer
+        u = server.url
+        assert sorted(report.warnings) == sorted([
+            f"content/p0.md: image {u}/missing.png: HTTP 404; enclosure length left at 0",
+            f"content/p1.md: image {u}/slow.png: no answer within 1 s; enclosure length left at 0",
+            f"content/p2.md: image {u}/page.png: served as text/html, not an image; enclosure length left at 0",
+            f"content/p3.md: image {u}/loop.png: more than 5 redirects; enclosure length left at 0",
+        ])
+        assert server.requests[("GET", "/missing.png")] == 0  # a 404 is not asked twice
+        found = rss_enclosures(site)
+        assert found[f"{u}/missing.png"] == ("0", "image/png")  # the extension's type, as without look-ups
+        assert found[f"{u}/a.png"] == ("1234", "image/png")  # the others are unharmed
+        asked = server.total()
+        report = run_build(site)  # failures are not asked again within a day, and still warned about
+        assert server.total() == asked and len(report.warnings) == 4
+        run_build(site, now=NOW + timedelta(days=1))
+        assert server.requests[("HEAD", "/missing.png")] == 2
+
+
+def test_a_failed_refresh_keeps_the_size_learnt_before(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/a.png")
+        run_build(site)
+        before = (site / "output" / "rss.xml").read_bytes()
+    # The server is gone: the refresh after max_age fails, the feed keeps its length.
+    report = run_build(site, now=NOW + timedelta(days=31))
+    assert len(report.warnings) == 1 and "kept the length 1234 learnt before" in report.warnings[0]
+    assert (site / "output" / "rss.xml").read_bytes() == before
+
+
+def test_a_size_learnt_later_reaches_the_feeds_past_every_cache(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/flaky.png")
+        report = run_build(site)
+        assert report.warnings == [f"content/p0.md: image {server.url}/flaky.png: HTTP 503; enclosure length left at 0"]
+        assert rss_enclosures(site)[f"{server.url}/flaky.png"] == ("0", "image/png")
+        report = run_build(site, now=NOW + timedelta(days=1))  # rendered post from the cache; its image is new
+        assert report.warnings == []
+        assert report.result is not None and "rss.xml" in report.result.written
+        assert rss_enclosures(site)[f"{server.url}/flaky.png"] == ("321", "image/png")
+
+
+def test_loopback_is_refused_without_allow_private(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/a.png", extra="")
+        report = run_build(site)
+        assert server.total() == 0
+        assert report.warnings == [f"content/p0.md: image {server.url}/a.png: refused: 127.0.0.1 is 127.0.0.1, a "
+                                   "loopback address (enclosures.allow_private is false); enclosure length left at 0"]
+        assert rss_enclosures(site)[f"{server.url}/a.png"] == ("0", "image/png")
+
+
+def test_a_redirect_to_a_private_address_is_refused(tmp_path: Path) -> None:
+    client = Client("test")
+    with pytest.raises(Failed, match="link-local"):
+        addresses("169.254.169.254", 80, False)
+    for host, kind in (("10.0.0.1", "private"), ("::1", "loopback"), ("224.0.0.1", "multicast"),
+                       ("0.0.0.0", "unspecified"), ("::ffff:192.168.1.1", "private"), ("100.64.0.1", "non-public")):
+        with pytest.raises(Failed, match=kind):
+            addresses(host, 80, False)
+    assert addresses("127.0.0.1", 80, True) == ["127.0.0.1"]
+    with pytest.raises(Failed, match="not an http"):
+        ask("ftp://example.org/a.png", client, Round(1))
+
+
+def test_no_lookups_unless_asked_and_none_for_check_or_site_files(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = make_site(tmp_path / "off")
+        write_post(site, "a.md", {"title": "A", "date": "2024-01-01", "image": server.url + "/a.png"})
+        run_build(site)
+        assert rss_enclosures(site)[f"{server.url}/a.png"] == ("0", "image/png")
+        site = enclosure_site(tmp_path / "on", server, "/a.png")
+        run_build(site, write=False)  # `check`
+        assert server.total() == 0
+        (site / "content" / "pic.png").write_bytes(b"x" * 17)  # a file of the site: its size, no request
+        write_post(site, "local.md", {"title": "L", "date": "2024-02-01", "image": "/pic.png"})
+        run_build(site)
+        assert server.total() == 1
+        assert rss_enclosures(site)["https://example.org/pic.png"] == ("17", "image/png")
+        data = json.loads((site / ".feedwright" / "enclosures.json").read_text())
+        assert list(data["images"]) == [f"{server.url}/a.png"]
+
+
+def test_a_damaged_cache_file_is_a_warning_and_is_rebuilt(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/a.png")
+        (site / ".feedwright").mkdir()
+        (site / ".feedwright" / "enclosures.json").write_text('{"version": 1, "images": {"x": {"checked": 3}}}')
+        report = run_build(site)
+        assert len(report.warnings) == 1 and "damaged" in report.warnings[0]
+        assert rss_enclosures(site)[f"{server.url}/a.png"] == ("1234", "image/png")
+        assert run_build(site).warnings == []
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ('fetch = "yes"', "enclosures.fetch must be true or false"),
+    ("timeout = 0", "enclosures.timeout must be a number of seconds"),
+    ('max_age = "soon"', "enclosures.max_age: 'soon' is not a duration"),
+    ("concurrency = 0", "enclosures.concurrency must be a whole number between 1 and 32"),
+    ("fecth = true", "unknown key enclosures.fecth; did you mean 'enclosures.fetch'?"),
+])
+def test_bad_enclosure_settings_are_config_errors(tmp_path: Path, text: str, error: str) -> None:
+    import tomllib
+
+    with pytest.raises(ConfigError, match=error.replace("?", r"\?").replace(".", r"\.")):
+        parse_config(tomllib.loads(f"[enclosures]\n{text}\n"), tmp_path)
+
+
+def test_settings_defaults(tmp_path: Path) -> None:
+    import tomllib
+
+    site = parse_config(tomllib.loads('[enclosures]\nmax_age = "7d"\n'), tmp_path)
+    assert site.enclosure_max_age == timedelta(days=7)
+    assert (site.enclosure_fetch, site.enclosure_allow_private, site.enclosure_concurrency) == (False, False, 4)
