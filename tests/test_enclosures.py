@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -20,6 +22,7 @@ from conftest import NOW, make_site, run_build, validate_feed, write_post
 from feedwright.config import parse_config
 from feedwright.errors import ConfigError
 from feedwright.pipeline.announce import Round
+from feedwright.pipeline.enclosures import look_up
 from feedwright.pipeline.probe import Client, Failed, addresses, ask
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -38,7 +41,7 @@ ROUTES: dict[str, tuple[int, int, dict[str, str]]] = {
     "/flaky.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "321"}),
     "/slow.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "7"}),
 }
-SLOW = 3.0
+SLOW = 5.0
 
 
 @dataclass
@@ -199,6 +202,20 @@ def test_a_size_learnt_later_reaches_the_feeds_past_every_cache(tmp_path: Path) 
         assert rss_enclosures(site)[f"{server.url}/flaky.png"] == ("321", "image/png")
 
 
+def test_a_stopping_daemon_asks_nobody_and_records_no_failure(tmp_path: Path) -> None:
+    stop = threading.Event()
+    stop.set()
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/a.png")
+        report = run_build(site, stop=stop)
+        assert server.total() == 0
+        assert report.warnings == [f"content/p0.md: image {server.url}/a.png: not asked (stopping); enclosure "
+                                   "length left at 0"]
+        assert json.loads((site / ".feedwright" / "enclosures.json").read_text())["images"] == {}
+        run_build(site)  # the next build asks at once: nothing was recorded as failed
+        assert rss_enclosures(site)[f"{server.url}/a.png"] == ("1234", "image/png")
+
+
 def test_loopback_is_refused_without_allow_private(tmp_path: Path) -> None:
     with image_server() as server:
         site = enclosure_site(tmp_path, server, "/a.png", extra="")
@@ -220,6 +237,36 @@ def test_a_redirect_to_a_private_address_is_refused(tmp_path: Path) -> None:
     assert addresses("127.0.0.1", 80, True) == ["127.0.0.1"]
     with pytest.raises(Failed, match="not an http"):
         ask("ftp://example.org/a.png", client, Round(1))
+
+
+def test_a_server_trickling_its_headers_is_cut_off_at_the_deadline() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    done = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n" * 100:  # a byte every 50 ms: each read
+                if done.is_set():  # returns well within any per-read timeout
+                    return
+                with contextlib.suppress(OSError):
+                    conn.sendall(bytes([byte]))
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    clock = time.monotonic()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/a.png"
+        assert look_up([url], Client("t", allow_private=True), 1.0, 1, NOW)[url].error == "no answer within 1 s"
+        assert time.monotonic() - clock < 3
+        # Cut off, not abandoned: the deadline shut the socket, which woke the thread reading it.
+        assert not [t for t in threading.enumerate() if t.name.startswith("enclosure-")]
+    finally:
+        done.set()
+        listener.close()
 
 
 def test_no_lookups_unless_asked_and_none_for_check_or_site_files(tmp_path: Path) -> None:

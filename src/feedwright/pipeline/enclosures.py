@@ -118,7 +118,10 @@ def look_up(
     urls: list[str], client: Client, timeout: float, concurrency: int, now: datetime,
     stop: threading.Event | None = None, asker: Ask = ask,
 ) -> dict[str, Known]:
-    """Ask about every URL, ``concurrency`` at a time, each within ``timeout`` seconds; raises nothing."""
+    """Ask about every URL, ``concurrency`` at a time, each within ``timeout`` seconds; raises nothing.
+
+    When ``stop`` is set (the daemon is stopping) the look-ups end at once, and those it cut short are left out
+    of the result: they did not fail, they were not asked."""
     results: dict[str, Known] = {}
     current: list[Round | None] = [None] * min(concurrency, len(urls))  # each thread's look-up in progress
     todo, lock = iter(urls), threading.Lock()
@@ -137,6 +140,8 @@ def look_up(
                 known = Known(now, error=str(exc))
             finally:
                 round_.close()
+            if stop is not None and stop.is_set():
+                return
             with lock:
                 results[url] = known
 
@@ -146,8 +151,9 @@ def look_up(
         thread.start()
     while _supervise(threads, current, lock):
         pass
-    late = "not asked: stopping" if stop is not None and stop.is_set() else f"no answer within {timeout:g} s"
-    return {url: results.get(url) or Known(now, error=late) for url in urls}
+    if stop is not None and stop.is_set():
+        return results
+    return {url: results.get(url) or Known(now, error=f"no answer within {timeout:g} s") for url in urls}
 
 
 def _supervise(threads: list[threading.Thread], current: list[Round | None], lock: threading.Lock) -> bool:
@@ -198,12 +204,13 @@ def enclose(
         fresh = look_up(due, client, site.enclosure_timeout, site.enclosure_concurrency, now, stop, asker)
         for url, known in fresh.items():
             sizes.known[url] = _merge(sizes.known.get(url), known)
-    sizes.known = {url: sizes.known[url] for url in wanted}  # only what the feeds show is remembered
+    # Only what the feeds show is remembered (and asked about: a stopping daemon may have left some unasked).
+    sizes.known = {url: sizes.known[url] for url in wanted if url in sizes.known}
     images: dict[str, Image] = {}
     out: dict[str, Entry] = {}
     for key, entry in entries.items():
         image = entry.image
-        if image is None or image.url not in wanted:
+        if image is None or image.url not in sizes.known:
             out[key] = entry
             continue
         if image.url not in images:
@@ -211,8 +218,11 @@ def enclose(
             images[image.url] = Image(image.url, known.type or image.type, known.length)
         out[key] = replace(entry, image=images[image.url])
     for url, source in wanted.items():
-        known = sizes.known[url]
-        if known.error:
+        known = sizes.known.get(url)
+        if known is None:
+            sizes.warnings.append(f"{site.content / source}: image {url}: not asked (stopping); enclosure length "
+                                  "left at 0")
+        elif known.error:
             kept = f"kept the length {known.length} learnt before" if known.length else "enclosure length left at 0"
             sizes.warnings.append(f"{site.content / source}: image {url}: {known.error}; {kept}")
     return out, sizes
