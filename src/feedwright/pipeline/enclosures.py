@@ -214,8 +214,8 @@ def enclose(
             out[key] = entry
             continue
         if image.url not in images:
-            known = sizes.known[image.url]
-            images[image.url] = Image(image.url, known.type or image.type, known.length)
+            learnt = sizes.known[image.url]
+            images[image.url] = Image(image.url, learnt.type or image.type, learnt.length)
         out[key] = replace(entry, image=images[image.url])
     for url, source in wanted.items():
         known = sizes.known.get(url)
