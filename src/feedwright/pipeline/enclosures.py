@@ -191,6 +191,19 @@ def _candidates(site: Site, entries: dict[str, Entry]) -> dict[str, str]:
     return found
 
 
+def _warnings(site: Site, wanted: dict[str, str], known: dict[str, Known]) -> list[str]:
+    """One line per image the feeds show without a size learnt this time, naming the first post showing it."""
+    out = []
+    for url, source in wanted.items():
+        found = known.get(url)
+        if found is None:
+            out.append(f"{site.content / source}: image {url}: not asked (stopping); enclosure length left at 0")
+        elif found.error:
+            kept = f"kept the length {found.length} learnt before" if found.length else "enclosure length left at 0"
+            out.append(f"{site.content / source}: image {url}: {found.error}; {kept}")
+    return out
+
+
 def enclose(
     site: Site, entries: dict[str, Entry], now: datetime, stop: threading.Event | None = None, asker: Ask = ask,
 ) -> tuple[dict[str, Entry], Sizes]:
@@ -217,12 +230,5 @@ def enclose(
             learnt = sizes.known[image.url]
             images[image.url] = Image(image.url, learnt.type or image.type, learnt.length)
         out[key] = replace(entry, image=images[image.url])
-    for url, source in wanted.items():
-        known = sizes.known.get(url)
-        if known is None:
-            sizes.warnings.append(f"{site.content / source}: image {url}: not asked (stopping); enclosure length "
-                                  "left at 0")
-        elif known.error:
-            kept = f"kept the length {known.length} learnt before" if known.length else "enclosure length left at 0"
-            sizes.warnings.append(f"{site.content / source}: image {url}: {known.error}; {kept}")
+    sizes.warnings += _warnings(site, wanted, sizes.known)
     return out, sizes
