@@ -23,7 +23,7 @@ from feedwright.config import parse_config
 from feedwright.errors import ConfigError
 from feedwright.pipeline.announce import Round
 from feedwright.pipeline.enclosures import look_up
-from feedwright.pipeline.probe import Client, Failed, addresses, ask
+from feedwright.pipeline.probe import Client, LookupFailed, addresses, ask
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -228,14 +228,14 @@ def test_loopback_is_refused_without_allow_private(tmp_path: Path) -> None:
 
 def test_a_redirect_to_a_private_address_is_refused(tmp_path: Path) -> None:
     client = Client("test")
-    with pytest.raises(Failed, match="link-local"):
+    with pytest.raises(LookupFailed, match="link-local"):
         addresses("169.254.169.254", 80, False)
     for host, kind in (("10.0.0.1", "private"), ("::1", "loopback"), ("224.0.0.1", "multicast"),
                        ("0.0.0.0", "unspecified"), ("::ffff:192.168.1.1", "private"), ("100.64.0.1", "non-public")):
-        with pytest.raises(Failed, match=kind):
+        with pytest.raises(LookupFailed, match=kind):
             addresses(host, 80, False)
     assert addresses("127.0.0.1", 80, True) == ["127.0.0.1"]
-    with pytest.raises(Failed, match="not an http"):
+    with pytest.raises(LookupFailed, match="not an http"):
         ask("ftp://example.org/a.png", client, Round(1))
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import Site
 from .announce import Round
-from .probe import Client, Failed, Found, ask
+from .probe import Client, Found, LookupFailed, ask
 from .render import Entry, Image, site_file
 
 CACHE_FILE = "enclosures.json"
@@ -136,7 +136,7 @@ def look_up(
             try:
                 found = asker(url, client, round_)
                 known = Known(now, found.length, found.type)
-            except Failed as exc:
+            except LookupFailed as exc:
                 known = Known(now, error=str(exc))
             finally:
                 round_.close()

@@ -33,7 +33,7 @@ _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _UNTYPED = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
 
 
-class Failed(Exception):
+class LookupFailed(Exception):
     """The look-up gave no size; ``str()`` is the reason, for a warning (``HTTP 404``, ``timed out``)."""
 
 
@@ -66,18 +66,18 @@ def _refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
 
 
 def addresses(host: str, port: int, allow_private: bool) -> list[str]:
-    """Every address ``host`` resolves to, each checked; raises :class:`Failed` if any of them is refused
+    """Every address ``host`` resolves to, each checked; raises :class:`LookupFailed` if any of them is refused
     (one private answer among public ones is how DNS rebinding starts)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise Failed(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise LookupFailed(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
     found = list(dict.fromkeys(str(info[4][0]).partition("%")[0] for info in infos))
     if not allow_private:
         for address in found:
             why = _refusal(ipaddress.ip_address(address))
             if why:
-                raise Failed(f"refused: {host} is {address}, a {why} address (enclosures.allow_private is false)")
+                raise LookupFailed(f"refused: {host} is {address}, a {why} address (enclosures.allow_private is false)")
     return found
 
 
@@ -85,11 +85,11 @@ def _connection(url: str, client: Client, round_: Round) -> tuple[http.client.HT
     """A connection to the checked addresses of ``url``'s host, and the request target (path and query)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Failed(f"not an http(s) URL: {url}")
+        raise LookupFailed(f"not an http(s) URL: {url}")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise Failed(f"bad port in {url}") from None
+        raise LookupFailed(f"bad port in {url}") from None
     pinned = addresses(parts.hostname, port, client.allow_private)
 
     def connect(_address: Any, timeout: Any = None, source: Any = None) -> socket.socket:
@@ -126,16 +126,16 @@ def _ask(method: str, url: str, client: Client, round_: Round, extra: dict[str, 
         if status not in _REDIRECTS or not location:
             return status, headers
         url = urljoin(url, location.strip())
-    raise Failed(f"more than {MAX_REDIRECTS} redirects")
+    raise LookupFailed(f"more than {MAX_REDIRECTS} redirects")
 
 
 def _type(headers: Any) -> str | None:
-    """The image type the server names; raises :class:`Failed` when it names something else (an HTML page)."""
+    """The image type the server names; raises :class:`LookupFailed` when it names something else (an HTML page)."""
     mime = str(headers.get("Content-Type") or "").partition(";")[0].strip().lower()
     if mime in _UNTYPED:
         return None
     if not mime.startswith("image/") or not _MIME.fullmatch(mime):
-        raise Failed(f"served as {mime[:60]}, not an image")
+        raise LookupFailed(f"served as {mime[:60]}, not an image")
     return mime
 
 
@@ -145,16 +145,16 @@ def _length(value: str | None) -> int | None:
 
 
 def ask(url: str, client: Client, round_: Round) -> Found:
-    """The size and type of the image at ``url``; raises :class:`Failed` naming why not (never anything else
+    """The size and type of the image at ``url``; raises :class:`LookupFailed` naming why not (never anything else
     for a network or protocol problem)."""
     try:
         return _ask_all(url, client, round_)
-    except Failed:
+    except LookupFailed:
         raise
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if round_.expired.is_set() or isinstance(exc, TimeoutError) or "timed out" in str(exc):
-            raise Failed(f"no answer within {round_.seconds:g} s") from None
-        raise Failed(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__) from None
+            raise LookupFailed(f"no answer within {round_.seconds:g} s") from None
+        raise LookupFailed(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__) from None
 
 
 def _ask_all(url: str, client: Client, round_: Round) -> Found:
@@ -164,17 +164,17 @@ def _ask_all(url: str, client: Client, round_: Round) -> Found:
         if length is not None:
             return Found(length, _type(headers))
     elif status in _GONE:
-        raise Failed(f"HTTP {status}")
+        raise LookupFailed(f"HTTP {status}")
     # HEAD refused (405, 501, some 403s) or answered without a length: ask for the first byte only.
     status, headers = _ask("GET", url, client, round_, {"Range": "bytes=0-0"})
     if status == 206:
         m = _CONTENT_RANGE.match(str(headers.get("Content-Range") or "").strip())
         if m and _length(m.group(1)) is not None:
             return Found(int(m.group(1)), _type(headers))
-        raise Failed("the server gave no total size (Content-Range)")
+        raise LookupFailed("the server gave no total size (Content-Range)")
     if 200 <= status < 300:  # the range was ignored: the whole image is on its way, its length in the headers
         length = _length(headers.get("Content-Length"))
         if length is not None:
             return Found(length, _type(headers))
-        raise Failed("the server gave no size (no Content-Length)")
-    raise Failed(f"HTTP {status}")
+        raise LookupFailed("the server gave no size (no Content-Length)")
+    raise LookupFailed(f"HTTP {status}")
