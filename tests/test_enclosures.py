@@ -21,9 +21,10 @@ from lxml import etree
 from conftest import NOW, make_site, run_build, validate_feed, write_post
 from feedwright.config import parse_config
 from feedwright.errors import ConfigError
+from feedwright.pipeline import probe
 from feedwright.pipeline.announce import Round
 from feedwright.pipeline.enclosures import look_up
-from feedwright.pipeline.probe import Client, LookupFailed, addresses, ask
+from feedwright.pipeline.probe import Client, Found, LookupFailed, addresses, ask
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -39,6 +40,7 @@ ROUTES: dict[str, tuple[int, int, dict[str, str]]] = {
     "/page.png": (200, 200, {"Content-Type": "text/html", "Content-Length": "10"}),
     "/loop.png": (302, 302, {"Location": "/loop.png"}),
     "/flaky.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "321"}),
+    "/to-private.png": (302, 302, {"Location": "http://127.0.0.1:{port}/a.png"}),
     "/slow.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "7"}),
 }
 SLOW = 5.0
@@ -75,7 +77,7 @@ def image_server() -> Iterator[Server]:
                 head, get, headers = 503, 503, {}
             self.send_response(head if method == "HEAD" else get)
             for name, value in headers.items():
-                self.send_header(name, value)
+                self.send_header(name, value.replace("{port}", str(self.server.server_address[1])))
             if "Content-Length" not in headers:
                 self.send_header("Content-Length", "0")
             self.end_headers()
@@ -226,7 +228,7 @@ def test_loopback_is_refused_without_allow_private(tmp_path: Path) -> None:
         assert rss_enclosures(site)[f"{server.url}/a.png"] == ("0", "image/png")
 
 
-def test_a_redirect_to_a_private_address_is_refused(tmp_path: Path) -> None:
+def test_private_addresses_are_refused() -> None:
     client = Client("test")
     with pytest.raises(LookupFailed, match="link-local"):
         addresses("169.254.169.254", 80, False)
@@ -267,6 +269,35 @@ def test_a_server_trickling_its_headers_is_cut_off_at_the_deadline() -> None:
     finally:
         done.set()
         listener.close()
+
+
+def test_every_hop_and_every_address_is_checked_and_the_checked_one_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_resolve, real_addresses = socket.getaddrinfo, probe.addresses
+
+    def resolve(host: str, port: int, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        if host == "rebind.test":  # a hostile DNS server: one public answer, one loopback
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in ("93.184.216.34", "127.0.0.1")]
+        return real_resolve(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    def addresses(host: str, port: int, allow_private: bool) -> list[str]:
+        # images.test stands for a public host served by the local server. No DNS knows the name: the request
+        # reaches the server only because the connection goes to the address given here, not to a new lookup.
+        return ["127.0.0.1"] if host == "images.test" else real_addresses(host, port, allow_private)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(probe, "addresses", addresses)
+    with image_server() as server:
+        port = server.url.rsplit(":", 1)[1]
+        client = Client("test")
+        assert ask(f"http://images.test:{port}/a.png", client, Round(2)) == Found(1234, "image/png")
+        with pytest.raises(LookupFailed, match="refused: 127.0.0.1 is 127.0.0.1, a loopback address"):
+            ask(f"http://images.test:{port}/to-private.png", client, Round(2))  # the redirect hop is checked
+        assert server.requests[("HEAD", "/to-private.png")] == 1 and server.requests[("HEAD", "/a.png")] == 1
+        with pytest.raises(LookupFailed, match="refused: rebind.test is 127.0.0.1, a loopback"):
+            ask(f"http://rebind.test:{port}/a.png", client, Round(2))  # one private answer among public ones
+        assert server.requests[("HEAD", "/a.png")] == 1  # refused before connecting
 
 
 def test_no_lookups_unless_asked_and_none_for_check_or_site_files(tmp_path: Path) -> None:
