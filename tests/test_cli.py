@@ -185,3 +185,20 @@ def test_build_without_a_url_exits_2_with_the_fix(
     assert main(["build", "-q", "--base-url", "https://mirror.example.net/news", "--site", str(example_site)]) == 0
     assert "https://mirror.example.net/news/" in (example_site / "output" / "rss.xml").read_text()
     assert main(["build", "--base-url", "ftp://x", "--site", str(example_site)]) == 2
+
+
+def test_build_counts_warnings_that_repeat_and_verbose_lists_them(example_site: Path) -> None:
+    for n in range(5):
+        write_post(example_site, f"notes/gist-{n}.md", {"title": f"Gist {n}", "date": f"2024-01-0{n + 1}"},
+                   "Code: {% gist 12345 %}\n")
+    proc = feedwright(example_site, "build")
+    _clean(proc)
+    assert proc.returncode == 0, proc.stderr
+    gist = [line for line in proc.stderr.splitlines() if "gist" in line]
+    assert len(gist) == 4, proc.stderr  # three shown, then a count
+    assert gist[-1].startswith("warning: ... and 2 more: Liquid tag {% gist %}: unknown tag 'gist'")
+    assert gist[-1].endswith("(-v lists them)")
+    verbose = feedwright(example_site, "build", "-v")
+    listed = [line for line in verbose.stderr.splitlines() if "gist" in line]
+    assert len(listed) == 5 and not any("more:" in line for line in listed)
+    assert sorted(line.split(":")[1].strip() for line in listed) == [f"content/notes/gist-{n}.md" for n in range(5)]

@@ -261,7 +261,13 @@ def test_no_code_runs(site: Site) -> None:
 def test_unknown_tag_is_removed_with_a_warning_naming_file_line_and_tag(site: Site) -> None:
     text, warnings = liquid(site, "one\ntwo {% gist 12345 %} three")
     assert text == "one\ntwo  three"
-    assert warnings == ("_posts/2024-06-26-here.md:5: Liquid tag {% gist %}: unexpected tag 'gist'; left out",)
+    assert warnings == ("_posts/2024-06-26-here.md:5: Liquid tag {% gist %}: unknown tag 'gist' "
+                        "(a Jekyll plugin's? feedwright runs no plugins); left out",)
+
+
+def test_stray_end_tag_of_a_known_block_is_a_mistake_not_a_plugin(site: Site) -> None:
+    _, warnings = liquid(site, "a {% endif %} b")
+    assert warnings == ("_posts/2024-06-26-here.md:4: Liquid tag {% endif %}: unexpected tag 'endif'; left out",)
 
 
 def test_unknown_filter_is_ignored_like_jekyll(site: Site) -> None:

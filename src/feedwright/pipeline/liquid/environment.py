@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from liquid import Environment, Mode
-from liquid.exceptions import LiquidError
+from liquid.exceptions import LiquidError, LiquidSyntaxError
 from liquid.token import TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from ...config import Site
@@ -119,9 +119,22 @@ class JekyllEnvironment(Environment):
         """Lax: the failing node is dropped and rendering goes on; the error becomes a warning of this render."""
         if not isinstance(exc, LiquidError):
             exc = exc(msg, token=token)
+        exc = self._plugin_tag(exc)
         current = _STATE.get(None)
         if current is not None:
             current.warn(exc, token)
+
+
+    def _plugin_tag(self, exc: LiquidError) -> LiquidError:
+        """python-liquid calls a tag it has no definition for "unexpected": on a Jekyll site that is nearly always
+        a plugin's tag ({% figure %}, {% youtube %}), and the warning should say why it is not rendered."""
+        token = exc.token
+        if token is None or token.kind != TOKEN_TAG or str(exc.message or "") != f"unexpected tag '{token.value}'":
+            return exc
+        name = token.value
+        if name in self.tags or name.removeprefix("end") in self.tags:  # a stray {% endif %} is a real mistake
+            return exc
+        return LiquidSyntaxError(f"unknown tag '{name}' (a Jekyll plugin's? feedwright runs no plugins)", token=token)
 
 
 _ENVIRONMENTS: dict[str, JekyllEnvironment] = {}
