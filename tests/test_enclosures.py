@@ -300,6 +300,13 @@ def test_every_hop_and_every_address_is_checked_and_the_checked_one_is_used(
         assert server.requests[("HEAD", "/a.png")] == 1  # refused before connecting
 
 
+def test_https_to_a_server_that_speaks_no_tls_is_a_failure_not_a_crash() -> None:
+    with image_server() as server:
+        url = server.url.replace("http:", "https:") + "/a.png"
+        with pytest.raises(LookupFailed, match=r"SSL|EOF|reset"):
+            ask(url, Client("test", allow_private=True), Round(2))
+
+
 def test_no_lookups_unless_asked_and_none_for_check_or_site_files(tmp_path: Path) -> None:
     with image_server() as server:
         site = make_site(tmp_path / "off")

@@ -13,6 +13,7 @@ One look-up has one wall-clock deadline, enforced on its sockets by :class:`~fee
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import re
@@ -81,6 +82,12 @@ def addresses(host: str, port: int, allow_private: bool) -> list[str]:
     return found
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Loading the system's CA certificates takes milliseconds: once per process, not once per image.
+    return ssl.create_default_context()
+
+
 def _connection(url: str, client: Client, round_: Round) -> tuple[http.client.HTTPConnection, str]:
     """A connection to the checked addresses of ``url``'s host, and the request target (path and query)."""
     parts = urlsplit(url)
@@ -104,7 +111,7 @@ def _connection(url: str, client: Client, round_: Round) -> tuple[http.client.HT
     left = max(round_.left(), 0.001)
     conn: http.client.HTTPConnection
     if parts.scheme == "https":  # certificate and SNI checked against the name, as for any https request
-        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=left, context=ssl.create_default_context())
+        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=left, context=_tls())
     else:
         conn = http.client.HTTPConnection(parts.hostname, port, timeout=left)
     conn._create_connection = connect  # type: ignore[attr-defined]  # how http.client opens its socket
