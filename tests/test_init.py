@@ -101,7 +101,8 @@ def test_a_jekyll_site_gets_only_what_differs(tmp_path: Path, capsys: pytest.Cap
     text = (tmp_path / "feedwright.toml").read_text()
     assert "This folder is a Jekyll site" in text
     assert '#   [site] url = "https://blog.example"' in text and '#   [site] title = "My Blog"' in text
-    for key in ("url", "title", "language", "content", "markdown"):  # set by _config.yml: not repeated
+    assert '#   [build] permalink = "/:year/:title/"' in text
+    for key in ("url", "title", "language", "content", "markdown", "permalink"):  # from _config.yml: not repeated
         assert not re.search(rf"^# {key} = ", text, re.M), key
     assert re.search(r"^# limit = 50$", text, re.M)  # _config.yml sets no posts_limit
     assert not (tmp_path / "content").exists()  # no example post on a real site

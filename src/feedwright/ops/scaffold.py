@@ -110,7 +110,8 @@ def config_text(url: str | None = None, inherited: dict[str, dict[str, Any]] | N
              "# The README's Configuration section says more about each."]
     if inherited is not None:
         lines += ["#", "# This folder is a Jekyll site: feedwright reads _config.yml first, and this file overrides it",
-                  "# key by key, so it holds only what differs. Read from _config.yml:"]
+                  "# key by key, so it holds only what differs. Read from _config.yml (permalink only from there,",
+                  "# as Jekyll publishes each post under it):"]
         lines += [f"#   [{section}] {key} = {_toml(value)}" for section, table in inherited.items()
                   for key, value in table.items()]
     section_now = ""
@@ -164,7 +165,9 @@ def init(root: Path, now: datetime, url: str | None = None) -> list[Path]:
     if jekyll:
         from ..jekyll.config import read_yaml, translate
 
-        inherited = translate(root / "_config.yml", read_yaml(root / "_config.yml"))[0]
+        inherited, settings = translate(root / "_config.yml", read_yaml(root / "_config.yml"))
+        # Posts' URLs follow _config.yml's permalink only (Jekyll publishes them there): never repeated below.
+        inherited["build"]["permalink"] = settings.permalink
     files = {root / CONFIG_NAME: config_text(url, inherited)}
     content = root / Site.content
     if not jekyll and not (content.is_dir() and any(content.iterdir())):  # never add a post to a real site
