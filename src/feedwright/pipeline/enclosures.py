@@ -124,10 +124,11 @@ def look_up(
     of the result: they did not fail, they were not asked."""
     results: dict[str, Known] = {}
     current: list[Round | None] = [None] * min(concurrency, len(urls))  # each thread's look-up in progress
-    todo, lock = iter(urls), threading.Lock()
+    todo, lock, over = iter(urls), threading.Lock(), threading.Event()
 
     def work(n: int) -> None:
-        while stop is None or not stop.is_set():
+        # `over`: a thread left behind in a DNS lookup starts no other look-up once the round has returned.
+        while not over.is_set() and (stop is None or not stop.is_set()):
             with lock:
                 url = next(todo, None)
                 if url is None:
@@ -151,6 +152,7 @@ def look_up(
         thread.start()
     while _supervise(threads, current, lock):
         pass
+    over.set()
     if stop is not None and stop.is_set():
         return results
     return {url: results.get(url) or Known(now, error=f"no answer within {timeout:g} s") for url in urls}
