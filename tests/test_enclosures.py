@@ -23,7 +23,7 @@ from feedwright.config import parse_config
 from feedwright.errors import ConfigError
 from feedwright.pipeline import probe
 from feedwright.pipeline.announce import Round
-from feedwright.pipeline.enclosures import look_up
+from feedwright.pipeline.enclosures import JOIN_GRACE, look_up
 from feedwright.pipeline.probe import Client, Found, LookupFailed, addresses, ask
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -305,6 +305,24 @@ def test_https_to_a_server_that_speaks_no_tls_is_a_failure_not_a_crash() -> None
         url = server.url.replace("http:", "https:") + "/a.png"
         with pytest.raises(LookupFailed, match=r"SSL|EOF|reset"):
             ask(url, Client("test", allow_private=True), Round(2))
+
+
+def test_a_lookup_stuck_where_no_socket_exists_is_left_behind() -> None:
+    release, asked = threading.Event(), []
+
+    def stuck(url: str, client: Client, round_: Round) -> Found:  # a DNS lookup: nothing can cancel it
+        asked.append(url)
+        release.wait(30)
+        raise LookupFailed("late")
+
+    clock = time.monotonic()
+    found = look_up(["http://a/1.png", "http://a/2.png"], Client("t"), 0.2, 1, NOW, asker=stuck)
+    assert time.monotonic() - clock < 0.2 + JOIN_GRACE + 1.5
+    assert {url: k.error for url, k in found.items()} == dict.fromkeys(["http://a/1.png", "http://a/2.png"],
+                                                                       "no answer within 0.2 s")
+    release.set()
+    time.sleep(0.2)
+    assert asked == ["http://a/1.png"]  # released after the round returned, the thread asked nothing more
 
 
 def test_no_lookups_unless_asked_and_none_for_check_or_site_files(tmp_path: Path) -> None:
