@@ -78,7 +78,8 @@ def addresses(host: str, port: int, allow_private: bool) -> list[str]:
         for address in found:
             why = _refusal(ipaddress.ip_address(address))
             if why:
-                raise LookupFailed(f"refused: {host} is {address}, a {why} address (enclosures.allow_private is false)")
+                named = f"{host} is {address}, a" if host != address else f"{host} is a"
+                raise LookupFailed(f"refused: {named} {why} address (enclosures.allow_private is false)")
     return found
 
 
