@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from conftest import NOW, make_site, run_build, validate_feed, write_post
@@ -23,7 +25,7 @@ from feedwright.config import parse_config
 from feedwright.errors import ConfigError
 from feedwright.pipeline import probe
 from feedwright.pipeline.announce import Round
-from feedwright.pipeline.enclosures import JOIN_GRACE, look_up
+from feedwright.pipeline.enclosures import JOIN_GRACE, Sizes, look_up
 from feedwright.pipeline.probe import Client, Found, LookupFailed, addresses, ask
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -352,6 +354,30 @@ def test_a_damaged_cache_file_is_a_warning_and_is_rebuilt(tmp_path: Path) -> Non
         assert len(report.warnings) == 1 and "damaged" in report.warnings[0]
         assert rss_enclosures(site)[f"{server.url}/a.png"] == ("1234", "image/png")
         assert run_build(site).warnings == []
+
+
+_SCALAR = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+_JSON = st.recursive(
+    _SCALAR, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+_RECORD = st.fixed_dictionaries({}, optional={"checked": st.sampled_from(["2025-01-01T00:00:00+00:00",
+                                                                          "2025-01-01T00:00:00", "x"]) | _JSON,
+                                             "length": _JSON, "type": st.just("image/png") | _JSON, "error": _JSON})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=st.one_of(_JSON, st.fixed_dictionaries({"version": st.just(1) | _JSON,
+                                                   "images": st.dictionaries(st.text(max_size=20), _RECORD) | _JSON})))
+def test_any_enclosures_file_loads_or_is_set_aside_with_a_warning(tmp_path: Path, doc: object) -> None:
+    path = tmp_path / "enclosures.json"
+    path.write_text(json.dumps(doc))
+    sizes = Sizes.load(path)  # never raises
+    assert len(sizes.warnings) <= 1
+    for known in sizes.known.values():  # what is kept is what a feed can carry
+        assert known.checked.tzinfo is not None and known.length >= 0
+        assert known.type is None or known.type.startswith("image/")
+    assert json.loads(sizes.to_bytes())["version"] == 1
 
 
 @pytest.mark.parametrize(("text", "error"), [
