@@ -36,6 +36,8 @@ ROUTES: dict[str, tuple[int, int, dict[str, str]]] = {
     "/a.png": (200, 200, {"Content-Type": "image/png", "Content-Length": "1234"}),
     "/nohead.jpg": (405, 206, {"Content-Type": "image/jpeg", "Content-Range": "bytes 0-0/5678"}),
     "/photo": (200, 200, {"Content-Type": "image/gif; charset=binary", "Content-Length": "42"}),
+    "/norange.png": (501, 200, {"Content-Type": "image/png", "Content-Length": "2468"}),  # GET ignores the range
+    "/zerohead.png": (200, 206, {"Content-Type": "image/png", "Content-Length": "0", "Content-Range": "bytes 0-0/777"}),
     "/moved.png": (301, 301, {"Location": "/target.webp"}),
     "/target.webp": (200, 200, {"Content-Type": "image/webp", "Content-Length": "999"}),
     "/missing.png": (404, 404, {}),
@@ -127,7 +129,8 @@ def rss_enclosures(site: Path) -> dict[str, tuple[str | None, str | None]]:
 
 def test_sizes_and_types_reach_every_format_and_a_rebuild_asks_nobody(tmp_path: Path) -> None:
     with image_server() as server:
-        site = enclosure_site(tmp_path, server, "/a.png", "/nohead.jpg", "/photo?id=3", "/moved.png")
+        site = enclosure_site(tmp_path, server, "/a.png", "/nohead.jpg", "/photo?id=3", "/moved.png", "/norange.png",
+                              "/zerohead.png")
         report = run_build(site)
         assert report.warnings == []
         u = server.url
@@ -136,8 +139,10 @@ def test_sizes_and_types_reach_every_format_and_a_rebuild_asks_nobody(tmp_path: 
             f"{u}/nohead.jpg": ("5678", "image/jpeg"),  # HEAD refused (405): ranged GET, Content-Range's total
             f"{u}/photo?id=3": ("42", "image/gif"),  # no extension: the server's type gives RSS its enclosure
             f"{u}/moved.png": ("999", "image/webp"),  # after the redirect, the target's type
+            f"{u}/norange.png": ("2468", "image/png"),  # HEAD refused (501), the range ignored: the whole length
+            f"{u}/zerohead.png": ("777", "image/png"),  # HEAD said 0: no image is empty, so the ranged GET asks
         }
-        assert server.requests[("GET", "/nohead.jpg")] == 1 and server.ranges == ["bytes=0-0"]
+        assert server.requests[("GET", "/nohead.jpg")] == 1 and server.ranges == ["bytes=0-0"] * 3
         assert server.requests[("HEAD", "/target.webp")] == 1
         (agent,) = server.agents
         assert agent.startswith("feedwright/") and agent.endswith("(+https://example.org/)")

@@ -148,8 +148,9 @@ def _type(headers: Any) -> str | None:
 
 
 def _length(value: str | None) -> int | None:
+    # 0 is no size: no image is empty, and some servers answer HEAD with "Content-Length: 0".
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isdigit() and len(value) < 19 and int(value) > 0 else None
 
 
 def ask(url: str, client: Client, round_: Round) -> Found:
