@@ -12,7 +12,7 @@ import pytest
 from conftest import NOW, validate_feed
 from feedwright.cli import main
 from feedwright.config import _KEYS, load_site, parse_config
-from feedwright.ops.scaffold import EXAMPLE, EXAMPLE_POST, config_text, init
+from feedwright.ops.scaffold import EXAMPLE, EXAMPLE_POST, MEANING, config_text, init
 from feedwright.ops.schedule import DEFAULT_EVERY
 from feedwright.ops.schedule import KEYS as SCHEDULE_KEYS
 
@@ -59,6 +59,13 @@ def test_the_commented_defaults_are_the_defaults(tmp_path: Path) -> None:
     default = parse_config({}, tmp_path)
     assert live.schedule is not None and live.schedule.every == DEFAULT_EVERY
     assert dataclasses.replace(live, schedule=None) == default
+
+
+def test_every_key_says_what_it_does() -> None:
+    keys = [f"{section}.{key}" for section, key in _KEYS] + [f"schedule.{key}" for key in SCHEDULE_KEYS]
+    missing = [key for key in keys if key not in MEANING]
+    assert not missing, f"add a line for {missing} to MEANING in src/feedwright/ops/scaffold.py"
+    assert not set(MEANING) - set(keys), "MEANING names a key feedwright.toml no longer has"
 
 
 def test_refuses_to_overwrite_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
