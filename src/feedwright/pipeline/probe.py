@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from .announce import Round
 
 MAX_REDIRECTS = 5
+ACCEPT = "image/*,*/*;q=0.8"  # images first, anything after: a strict server answers image/* alone with 406
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _GONE = frozenset({404, 410})  # the image is not there: a ranged GET would say the same
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+)\s*$", re.I)
@@ -125,7 +126,7 @@ def _ask(method: str, url: str, client: Client, round_: Round, extra: dict[str, 
     for _hop in range(MAX_REDIRECTS + 1):
         conn, target = _connection(url, client, round_)
         try:
-            conn.request(method, target, headers={"User-Agent": client.user_agent, "Accept": "image/*", **extra})
+            conn.request(method, target, headers={"User-Agent": client.user_agent, "Accept": ACCEPT, **extra})
             response = conn.getresponse()
             status, headers = response.status, response.headers
         finally:
