@@ -252,3 +252,25 @@ def dripping_hub() -> Iterator[str]:
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def assert_golden(got: Mapping[str, bytes], folder: Path) -> None:
+    """``got`` (relative path -> bytes) is byte for byte the files under ``folder``, no more, no fewer;
+    ``FEEDWRIGHT_UPDATE_GOLDEN=1`` rewrites ``folder`` from ``got`` first (review the diff before committing)."""
+    import difflib
+    import os
+
+    if os.environ.get("FEEDWRIGHT_UPDATE_GOLDEN") == "1":
+        shutil.rmtree(folder, ignore_errors=True)
+        for name, data in got.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+    want = output_files(folder) if folder.is_dir() else {}
+    assert want, f"{folder} is empty: run with FEEDWRIGHT_UPDATE_GOLDEN=1 to create it"
+    assert sorted(want) == sorted(got), f"golden files {sorted(want)}, output {sorted(got)}"
+    for name in sorted(want):
+        if want[name] != got[name]:
+            diff = difflib.unified_diff(want[name].decode("utf-8", "replace").splitlines(keepends=True),
+                                        got[name].decode("utf-8", "replace").splitlines(keepends=True),
+                                        f"golden/{name}", f"output/{name}")
+            pytest.fail(f"{name} differs from its golden file:\n{''.join(diff)}")

@@ -14,13 +14,15 @@ import pytest
 from feedwright import environment, errors
 from feedwright.cli import _parser
 from feedwright.config import _KEYS
+from feedwright.feeds_config import KEYS as FEED_KEYS
 from feedwright.ops.schedule import KEYS as SCHEDULE_KEYS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def _config_keys() -> list[str]:
-    return [f"[{section}] {key}" for section, key in _KEYS] + [f"[schedule] {key}" for key in SCHEDULE_KEYS]
+    return ([f"[{section}] {key}" for section, key in _KEYS] + [f"[schedule] {key}" for key in SCHEDULE_KEYS]
+            + [f"[[feeds]] {key}" for key in FEED_KEYS])
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

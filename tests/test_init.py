@@ -12,6 +12,7 @@ import pytest
 from conftest import NOW, validate_feed
 from feedwright.cli import main
 from feedwright.config import _KEYS, load_site, parse_config
+from feedwright.feeds_config import KEYS as FEED_KEYS
 from feedwright.ops.scaffold import EXAMPLE, EXAMPLE_POST, MEANING, config_text, init
 from feedwright.ops.schedule import DEFAULT_EVERY
 from feedwright.ops.schedule import KEYS as SCHEDULE_KEYS
@@ -42,7 +43,7 @@ def _uncommented(text: str) -> str:
     """Every commented key line made live, except those without a default (an example value) and cron."""
     out = []
     for line in text.splitlines():
-        m = re.fullmatch(r"# (\[\w+\]|(\w+) = (.*))", line)
+        m = re.fullmatch(r"# (\[\[?\w+\]\]?|(\w+) = (.*))", line)
         if m and (m.group(2) is None or (m.group(2) != "cron" and m.group(3) not in EXAMPLE.values())):
             line = m.group(1)
         out.append(line)
@@ -54,15 +55,19 @@ def test_the_commented_defaults_are_the_defaults(tmp_path: Path) -> None:
     for section, key in [*_KEYS, *(("schedule", k) for k in SCHEDULE_KEYS)]:
         assert re.search(rf"^\[{section}\]$|^# \[{section}\]$", text, re.M), section
         assert re.search(rf"^# {key} = ", text, re.M), f"{section}.{key} is missing"
+    for key in FEED_KEYS:
+        assert re.search(rf"^# {key} = ", text.partition("# [[feeds]]")[2], re.M), f"[[feeds]] {key} is missing"
     tomllib.loads(text)  # valid as written
     live = parse_config(tomllib.loads(_uncommented(text)), tmp_path)
     default = parse_config({}, tmp_path)
     assert live.schedule is not None and live.schedule.every == DEFAULT_EVERY
-    assert dataclasses.replace(live, schedule=None) == default
+    assert [feed.name for feed in live.feeds] == ["Korean news"]  # the example custom feed is a valid one
+    assert dataclasses.replace(live, schedule=None, feeds=()) == default
 
 
 def test_every_key_says_what_it_does() -> None:
-    keys = [f"{section}.{key}" for section, key in _KEYS] + [f"schedule.{key}" for key in SCHEDULE_KEYS]
+    keys = ([f"{section}.{key}" for section, key in _KEYS] + [f"schedule.{key}" for key in SCHEDULE_KEYS]
+            + [f"feeds.{key}" for key in FEED_KEYS])
     missing = [key for key in keys if key not in MEANING]
     assert not missing, f"add a line for {missing} to MEANING in src/feedwright/ops/scaffold.py"
     assert not set(MEANING) - set(keys), "MEANING names a key feedwright.toml no longer has"

@@ -23,6 +23,7 @@ from .incremental.cache import Cache
 from .incremental.parallel import Stopped
 from .pipeline import plan as planning
 from .pipeline.collect import Collection, Post
+from .pipeline.custom import unmatched
 from .pipeline.history import State
 from .pipeline.keep import Group, groups, hold
 from .pipeline.keys import describe
@@ -262,7 +263,8 @@ def _build(
         drafts=plan.drafts,
         scheduled=plan.scheduled,
         next_publish=plan.next_due,
-        warnings=[*collection.warnings, *render_warnings, *cache.warnings, *(sizes.warnings if sizes else ())],
+        warnings=[*collection.warnings, *unmatched(site, collection.posts, feeds), *render_warnings, *cache.warnings,
+                  *(sizes.warnings if sizes else ())],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
@@ -277,7 +279,7 @@ def _build(
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
-    report.result = publish(files, site.root / site.output, manifest, groups(feeds, site.formats), keep)
+    report.result = publish(files, site.root / site.output, manifest, groups(feeds), keep)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings
@@ -296,5 +298,5 @@ def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: thread
     from .pipeline.announce import notify
 
     written = set(result.written)
-    urls = [feed.url(site, fmt) for feed in feeds for fmt in site.formats if feed.path(fmt) in written]
+    urls = [feed.url(site, fmt) for feed in feeds for fmt in feed.formats if feed.path(fmt) in written]
     return notify(site.hubs, urls, timeout=site.hub_timeout, stop=stop)

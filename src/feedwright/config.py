@@ -16,6 +16,7 @@ from .errors import ConfigError
 from .formats import NAMES as FORMATS
 
 if TYPE_CHECKING:
+    from .feeds_config import CustomFeed
     from .jekyll.settings import JekyllSettings
     from .ops.schedule import Schedule
 
@@ -44,6 +45,8 @@ class Site:
     full_content: bool = True
     category_feeds: bool = True
     tag_feeds: bool = False
+    author_feeds: bool = False
+    feeds: tuple[CustomFeed, ...] = ()  # [[feeds]]: custom feeds (feeds_config.py)
     permalink: str = DEFAULT_PERMALINK
     # A post is text: 1 MiB is twenty times the longest article in the test corpora. Bigger files are rejected
     # from their size, unread, so that nothing large is parsed or held in memory by mistake (a log, a dump).
@@ -198,6 +201,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "full_content"): ("full_content", _bool),
     ("build", "category_feeds"): ("category_feeds", _bool),
     ("build", "tag_feeds"): ("tag_feeds", _bool),
+    ("build", "author_feeds"): ("author_feeds", _bool),
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),
@@ -213,7 +217,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("enclosures", "concurrency"): ("enclosure_concurrency", _threads),
 }
 
-_SECTIONS = ("site", "build", "websub", "enclosures", "schedule")
+_SECTIONS = ("site", "build", "websub", "enclosures", "schedule", "feeds")
 _NAMES = [f"{section}.{key}" for section, key in _KEYS] + ["schedule.every", "schedule.cron"]
 
 
@@ -257,6 +261,10 @@ def parse_config(data: dict[str, Any], root: Path, source: str = CONFIG_NAME, *,
     for section, table in data.items():
         if section not in _SECTIONS:
             errors.append(f"unknown section [{section}]{did_you_mean(section, _SECTIONS)}")
+        elif section == "feeds":  # [[feeds]]: an array of tables, one per custom feed
+            from .feeds_config import parse_feeds
+
+            values["feeds"] = parse_feeds(table, errors)
         elif not isinstance(table, dict):
             errors.append(f"{section} must be a table")
         elif section != "schedule":

@@ -104,7 +104,7 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
-    shapes = [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts]) for f in made.feeds]
+    shapes = [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats) for f in made.feeds]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
     cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes})
     return made
@@ -123,8 +123,8 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
             return None
         by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
         feeds = [
-            Feed(kind, name, title, folder, tuple(by_source[s] for s in members))
-            for kind, name, title, folder, members in last["feeds"]
+            Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats))
+            for kind, name, title, folder, members, formats in last["feeds"]
         ]
         live, drafts, scheduled, due = last["counts"]
         return Plan(feeds, live, drafts, scheduled, due)
@@ -232,7 +232,7 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
             if entry.post.id not in known:
                 known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
         identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known[p.id] for p in feed.posts])
-        for fmt in site.formats:
+        for fmt in feed.formats:
             path = feed.path(fmt)
             key = hash_parts((*identity, fmt))
             digest = cache.feed(path, key)
@@ -249,7 +249,7 @@ def pages(site: Site, feeds: list[Feed], cache: Cache) -> dict[str, bytes]:
     site and each feed's name, folder and post count) is what the last build showed: a warm build then does not
     load Jinja2 (~40 ms, a seventh of a warm 10,000-post build)."""
     output = site.root / site.output
-    key = hash_parts((repr(site), [(f.kind, f.name, f.title, f.folder, len(f.posts)) for f in feeds]))
+    key = hash_parts((repr(site), [(f.kind, f.name, f.title, f.folder, len(f.posts), f.formats) for f in feeds]))
     kept = {name: _published(output / name, cache.feed(name, key)) for name in PAGES}
     files = {name: data for name, data in kept.items() if data is not None}
     if len(files) < len(PAGES):

@@ -37,6 +37,7 @@ MEANING: dict[str, str] = {
     "build.full_content": "the whole post in the feed, not only the summary",
     "build.category_feeds": "a feed per category under categories/<slug>/",
     "build.tag_feeds": "a feed per tag under tags/<slug>/",
+    "build.author_feeds": "a feed per author under authors/<slug>/",
     "build.permalink": "URL of a post, relative to the site url (:path, :slug, :title, :year, ...)",
     "build.max_file_size": "bytes; larger files are rejected without being read",
     "build.render_timeout": "seconds one post may take to render (at most 60)",
@@ -52,6 +53,14 @@ MEANING: dict[str, str] = {
     "enclosures.concurrency": "look-ups at a time (1 to 32)",
     "schedule.every": "how often `feedwright daemon` builds",
     "schedule.cron": "instead of every: a 5-field crontab expression, in site.timezone",
+    "feeds.name": "required: the feed's title suffix, and its folder's slug unless path is given",
+    "feeds.path": "its folder under the output folder",
+    "feeds.categories": "posts in any of these categories (each filter given must match)",
+    "feeds.tags": "posts with any of these tags",
+    "feeds.authors": "posts by any of these authors",
+    "feeds.languages": "posts in any of these languages (en takes en-GB)",
+    "feeds.limit": "items in this feed (else build.limit)",
+    "feeds.formats": "else build.formats",
 }
 EXAMPLE: dict[str, str] = {  # keys without a default: a value to uncomment
     "site.url": '"https://your.site/"',
@@ -59,6 +68,12 @@ EXAMPLE: dict[str, str] = {  # keys without a default: a value to uncomment
     "site.author": '"Jane Doe"',
     "schedule.cron": '"*/10 * * * *"',
 }
+
+
+# [[feeds]] has no defaults: one example custom feed, commented out, from feeds_config's keys.
+FEED_EXAMPLE: dict[str, str] = {"name": '"Korean news"', "path": '"ko/news"', "categories": '["News"]',
+                                "tags": '["Seoul"]', "authors": '["Jane Doe"]', "languages": '["ko"]', "limit": "20",
+                                "formats": '["rss", "atom"]'}
 
 
 def _toml(value: Any) -> str | None:
@@ -131,7 +146,19 @@ def config_text(url: str | None = None, inherited: dict[str, dict[str, Any]] | N
             continue
         literal = _toml(default)
         lines.append(f"# {key} = {literal if literal is not None else EXAMPLE.get(name, '(no default)')}")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_custom_feeds()]) + "\n"
+
+
+def _custom_feeds() -> list[str]:
+    from ..feeds_config import KEYS
+
+    lines = ["", "# Custom feeds: any number of [[feeds]] tables, e.g. (the README's Feeds section says more):",
+             "# [[feeds]]"]
+    for key in KEYS:
+        meaning = MEANING.get(f"feeds.{key}")
+        lines += [f"# {meaning}"] if meaning else []
+        lines.append(f"# {key} = {FEED_EXAMPLE.get(key, '(no default)')}")
+    return lines
 
 
 def example_post(now: datetime) -> str:

@@ -29,11 +29,10 @@ class Hold:
 NOTHING_HELD = Hold()
 
 
-def groups(feeds: Iterable[Feed], formats: Iterable[str]) -> list[Group]:
+def groups(feeds: Iterable[Feed]) -> list[Group]:
     """The manifest entries for this build's feeds."""
-    formats = tuple(formats)
     return [
-        {"files": [feed.path(fmt) for fmt in formats], "sources": sorted({post.source for post in feed.posts})}
+        {"files": [feed.path(fmt) for fmt in feed.formats], "sources": sorted({post.source for post in feed.posts})}
         for feed in feeds
     ]
 

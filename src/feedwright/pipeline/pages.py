@@ -32,7 +32,11 @@ INDEX = "index.html"
 OPML = "feeds.opml"
 PAGES = (STYLESHEET, INDEX, OPML)
 
-SECTIONS = {"site": "The whole site", "category": "Categories", "tag": "Tags"}
+SECTIONS = {"site": "The whole site", "custom": "Selected feeds", "category": "Categories", "tag": "Tags",
+            "author": "Authors"}
+# Feeds that the site names itself (not after a category, tag or author): top level in the OPML list, and their
+# discovery titles say no kind.
+OWN = ("site", "custom")
 
 
 def stylesheet_href(folder: str) -> str:
@@ -86,18 +90,18 @@ def _render(name: str, **context: object) -> bytes:
     return _environment().get_template(name).render(context).encode("utf-8")
 
 
-def _formats(site: Site) -> list[Format]:
-    return [BY_NAME[name] for name in site.formats]
+def _formats(feed: Feed) -> list[Format]:
+    return [BY_NAME[name] for name in feed.formats]
 
 
 def index_html(site: Site, feeds: list[Feed]) -> str:
-    """The page that lists every feed in every format; its head carries the autodiscovery links."""
-    formats = _formats(site)
-    sections = [(heading, group) for kind, heading in SECTIONS.items() if (group := _of_kind(feeds, kind))]
+    """The page that lists every feed in each of its formats; its head carries the autodiscovery links."""
+    sections = [(heading, [(feed, _formats(feed)) for feed in group])
+                for kind, heading in SECTIONS.items() if (group := _of_kind(feeds, kind))]
     return _environment().get_template(INDEX).render(
         site=site,
-        formats=formats,
-        alternates=[(feed, fmt) for feed in feeds for fmt in formats],
+        alternates=[(feed, fmt) for feed in feeds for fmt in _formats(feed)],
+        own=OWN,
         sections=sections,
         opml=OPML,
         page="index",
@@ -109,15 +113,15 @@ def _of_kind(feeds: list[Feed], kind: str) -> list[Feed]:
 
 
 def opml(site: Site, feeds: list[Feed]) -> bytes:
-    """OPML 2.0: one ``type="rss"`` outline per feed, in the format readers are surest to read (the first
-    configured one in the table's order: RSS, else Atom, else JSON Feed); category and tag feeds inside a
-    "Categories" and a "Tags" outline.
+    """OPML 2.0: one ``type="rss"`` outline per feed, in the format readers are surest to read (the feed's first
+    format in the table's order: RSS, else Atom, else JSON Feed); category, tag and author feeds inside a
+    "Categories", a "Tags" and an "Authors" outline, custom feeds beside the site's.
 
     No dates: ``dateModified`` would have to change with every post (or be "now"), and OPML does not need it;
     without it the file changes only when a feed is added or removed.
     """
     # One outline per feed, not per format: a reader importing the list subscribes to every outline, and three
     # outlines per feed would be three subscriptions to the same posts.
-    outlines = [(None if kind == "site" else heading, group) for kind, heading in SECTIONS.items()
+    outlines = [(None if kind in OWN else heading, group) for kind, heading in SECTIONS.items()
                 if (group := _of_kind(feeds, kind))]
-    return _render(OPML, site=site, outlines=outlines, fmt=site.formats[0])
+    return _render(OPML, site=site, outlines=outlines)

@@ -1,7 +1,8 @@
 """Decide which feeds a site has and which posts each one carries.
 
-One site-wide feed, one per category (and per tag when enabled). Every feed holds the newest ``limit`` live
-posts, newest first, ties broken by id, so the same posts always give the same order.
+One site-wide feed, one per category (and per tag, per author when enabled), one per ``[[feeds]]`` table. Every
+feed holds the newest ``limit`` live posts it takes (a custom feed: its own limit, if given), newest first, ties
+broken by id, so the same posts always give the same order.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from itertools import islice
 from operator import attrgetter, itemgetter
 from urllib.parse import quote
 
 from ..config import Site
+from ..feeds_config import CustomFeed
 from ..formats import BY_NAME
 from .collect import Post
+from .custom import matches
 from .text import short_hash, slugify
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -24,13 +29,14 @@ _SORT_KEY, _POST, _FIRST = itemgetter(0, 1), itemgetter(2), itemgetter(0)
 
 @dataclass(frozen=True)
 class Feed:
-    """One feed (in every configured format): where it lives and the posts it carries, newest first."""
+    """One feed (in each of its formats): where it lives and the posts it carries, newest first."""
 
-    kind: str  # "site", "category" or "tag"
-    name: str  # the category or tag as written; the site title for the site-wide feed
+    kind: str  # "site", "category", "tag", "author" or "custom"
+    name: str  # the category, tag, author or custom feed's name as written; the site title for the site-wide feed
     title: str
     folder: str  # output-relative folder, "" for the site-wide feed
     posts: tuple[Post, ...]
+    formats: tuple[str, ...]  # the formats it is written in: build.formats, or a custom feed's own
 
     def path(self, fmt: str) -> str:
         """Output-relative path of this feed's file in ``fmt``."""
@@ -77,9 +83,15 @@ def _grouped(
                 feed.append(post)
     slugs = assign_slugs(members)
     return [
-        Feed(kind, name, f"{site.title} · {name}", f"{folder}/{slugs[name]}", tuple(members[name]))
+        Feed(kind, name, f"{site.title} · {name}", f"{folder}/{slugs[name]}", tuple(members[name]), site.formats)
         for name in sorted(members, key=lambda n: slugs[n])
     ]
+
+
+def _custom(site: Site, spec: CustomFeed, ordered: list[Post]) -> Feed:
+    """A ``[[feeds]]`` table's feed: its newest ``limit`` matching posts, written even when none matches yet."""
+    posts = tuple(islice(filter(partial(matches, spec), ordered), spec.limit or site.limit))
+    return Feed("custom", spec.name, f"{site.title} · {spec.name}", spec.folder, posts, spec.formats or site.formats)
 
 
 @dataclass(frozen=True)
@@ -115,7 +127,7 @@ def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
     due = min(future, key=_FIRST)[1].published if future else None
     keyed.sort(key=_SORT_KEY, reverse=True)
     ordered = list(map(_POST, keyed))
-    feeds = [Feed("site", site.title, site.title, "", tuple(ordered[: site.limit]))]
+    feeds = [Feed("site", site.title, site.title, "", tuple(ordered[: site.limit]), site.formats)]
     if site.category_feeds:
         wanted = site.jekyll.feed_categories if site.jekyll is not None else None  # jekyll-feed's feed.categories
         feeds += [
@@ -124,4 +136,7 @@ def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
         ]
     if site.tag_feeds:
         feeds += _grouped(site, ordered, "tag", "tags", attrgetter("tags"))
+    if site.author_feeds:  # a post without an author is the site author's (normalise._authors): so is its feed
+        feeds += _grouped(site, ordered, "author", "authors", attrgetter("authors"))
+    feeds += [_custom(site, spec, ordered) for spec in site.feeds]
     return Plan(feeds, len(ordered), drafts, len(future), due)
