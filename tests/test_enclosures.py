@@ -225,6 +225,21 @@ def test_a_stopping_daemon_asks_nobody_and_records_no_failure(tmp_path: Path) ->
         assert rss_enclosures(site)[f"{server.url}/a.png"] == ("1234", "image/png")
 
 
+def test_archive_documents_keep_length_zero_and_are_not_asked_about(tmp_path: Path) -> None:
+    with image_server() as server:
+        site = enclosure_site(tmp_path, server, "/nohead.jpg", "/photo?id=3", "/a.png",
+                              extra="allow_private = true\n[build]\nlimit = 1\narchives = true\narchive_size = 1\n")
+        run_build(site)
+        assert server.total() == 1 and server.requests[("HEAD", "/a.png")] == 1  # the newest post's image only
+        assert rss_enclosures(site) == {f"{server.url}/a.png": ("1234", "image/png")}
+        archived = etree.parse(str(site / "output" / "archive" / "rss-1.xml")).getroot()
+        assert [(e.get("url"), e.get("length")) for e in archived.iter("enclosure")] == [
+            (f"{server.url}/nohead.jpg", "0")]
+        validate_feed(site / "output" / "archive" / "rss-1.xml")
+        again = run_build(site)
+        assert server.total() == 1 and again.result is not None and again.result.written == []
+
+
 def test_loopback_is_refused_without_allow_private(tmp_path: Path) -> None:
     with image_server() as server:
         site = enclosure_site(tmp_path, server, "/a.png", extra="")

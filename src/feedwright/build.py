@@ -158,11 +158,13 @@ def _prepare_rendering(dialect: str = "markdown") -> None:
 
 
 def _plan_and_render(
-    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str]
-) -> tuple[Plan, dict[str, Entry]]:
+    site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
+    shortcut: bool = True,
+) -> tuple[Plan, dict[str, Entry], list[Feed], dict[str, tuple[str, str]]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
-    Rendering's warnings (Liquid) are added to ``warnings``."""
+    Rendering's warnings (Liquid) are added to ``warnings``. Also returns the archive documents to serialise and
+    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false)."""
     plan = memo.plan(site, collection, now, cache)
     done: dict[str, Entry] = {}
 
@@ -170,12 +172,14 @@ def _plan_and_render(
         return _render_all(site, posts, links, pool)
 
     while True:
+        archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})
         links = partial(build_links, site, collection.posts, now)
-        rendered = memo.render(site, plan.feeds, cache, render_many, collection.unreadable, done, links, warnings)
+        rendered = memo.render(site, [*plan.feeds, *archives], cache, render_many, collection.unreadable, done, links,
+                               warnings)
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
         done.update((key, value) for key, value in rendered.items() if not isinstance(value, Stopped))
         if not stopped:
-            return plan, done
+            return plan, done, archives, same
         for post in collection.posts:
             if post.id in stopped:
                 collection.rejected.append(PostError(site.content / post.source, _not_rendered(site, stopped[post.id])))
@@ -238,14 +242,17 @@ def _build(
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
-        plan, entries = _plan_and_render(site, collection, now, cache, pool, render_warnings)
+        plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write)
     feeds = plan.feeds
-    sizes = None
+    sizes, shown = None, entries
     if site.enclosure_fetch and write:  # `check` asks no server
         from .pipeline.enclosures import enclose
 
-        entries, sizes = enclose(site, entries, now, stop)
-    files = memo.serialise(site, feeds, entries, cache)
+        # Subscription documents only: an archive must never change once full, so it does not depend on what a
+        # remote server says at some later time: its remote images keep length 0 and the extension's type.
+        shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
+    files = memo.serialise(site, feeds, shown, cache)
+    files.update(memo.serialise(site, archives, entries, cache))
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
         from .jekyll.feeds import atom_aliases
@@ -279,7 +286,9 @@ def _build(
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
-    report.result = publish(files, site.root / site.output, manifest, groups(feeds), keep)
+    report.result = publish(files, site.root / site.output, manifest, groups([*feeds, *plan.archives]), keep,
+                            frozenset(same))
+    memo.remember_archives(site, archives, entries, same, keep.files, cache)
     cache.warnings.clear()
     cache.save()  # after publishing: the feed digests it records are those of the files now in output/
     report.warnings += cache.warnings

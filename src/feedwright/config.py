@@ -47,6 +47,8 @@ class Site:
     tag_feeds: bool = False
     author_feeds: bool = False
     feeds: tuple[CustomFeed, ...] = ()  # [[feeds]]: custom feeds (feeds_config.py)
+    archives: bool = False  # RFC 5005 archive documents of every feed (pipeline/archive.py)
+    archive_size: int = 100  # posts per archive document
     permalink: str = DEFAULT_PERMALINK
     # A post is text: 1 MiB is twenty times the longest article in the test corpora. Bigger files are rejected
     # from their size, unread, so that nothing large is parsed or held in memory by mistake (a log, a dump).
@@ -202,6 +204,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "category_feeds"): ("category_feeds", _bool),
     ("build", "tag_feeds"): ("tag_feeds", _bool),
     ("build", "author_feeds"): ("author_feeds", _bool),
+    ("build", "archives"): ("archives", _bool),
+    ("build", "archive_size"): ("archive_size", _positive_int),
     ("build", "permalink"): ("permalink", _permalink),
     ("build", "max_file_size"): ("max_file_size", _positive_int),
     ("build", "browser_view"): ("browser_view", _bool),

@@ -120,6 +120,10 @@ class Cache:
             self._entries_out[key] = found
         return found
 
+    def rendered(self, key: tuple[Any, ...]) -> Entry | None:
+        """The entry under ``key``, put by this build or loaded (not marked as used: see :meth:`entry`)."""
+        return self._entries_out.get(key) or self.entries.get(key)
+
     def put_entry(self, key: tuple[Any, ...], value: Entry) -> None:
         self._entries_out[key] = value
         self._changed.add("entries")

@@ -10,7 +10,10 @@ builds every case both ways):
   clock has not gone back and no post has become due since; posts are found again by their content-relative
   path;
 - :func:`render`: rendered HTML of a post whose bytes and fields are unchanged;
-- :func:`serialise`: the bytes in ``output/`` of a feed file whose inputs hash as before (checked by digest).
+- :func:`serialise`: the bytes in ``output/`` of a feed file whose inputs hash as before (checked by digest);
+- :func:`archives`: an RFC 5005 archive document whose posts are the very ones the cache knows, rendered without
+  Liquid, with the same images, and whose files are as written (by stat) is not made at all: not rendered,
+  serialised, read back or compared (:func:`remember_archives` records them after publishing).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import astuple, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +32,8 @@ from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, 
 from ..pipeline.history import State
 from ..pipeline.pages import PAGES
 from ..pipeline.pages import pages as render_pages
-from ..pipeline.plan import Feed, Plan
-from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, digest_bytes, hash_parts
+from ..pipeline.plan import Feed, Paging, Plan
+from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
@@ -104,9 +108,12 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
-    shapes = [(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats) for f in made.feeds]
+    # Paging as a plain tuple: the cache unpickles only a few plain classes.
+    shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats,
+                f.paging and astuple(f.paging)) for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
-    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes})
+    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes[0],
+                    "archives": shapes[1]})
     return made
 
 
@@ -122,12 +129,14 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
         ):
             return None
         by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
-        feeds = [
-            Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats))
-            for kind, name, title, folder, members, formats in last["feeds"]
-        ]
+        feeds, archives = (
+            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
+                  paging and Paging(*paging))
+             for kind, name, title, folder, members, formats, paging in last[part]]
+            for part in ("feeds", "archives")
+        )
         live, drafts, scheduled, due = last["counts"]
-        return Plan(feeds, live, drafts, scheduled, due)
+        return Plan(feeds, live, drafts, scheduled, due, archives)
     except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan, or one naming other posts: make it again
         return None
 
@@ -231,7 +240,8 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
         for entry in items:
             if entry.post.id not in known:
                 known[entry.post.id] = hash_parts((entry.post, entry.html, entry.summary, entry.image))
-        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, [known[p.id] for p in feed.posts])
+        identity = (site_key, feed.kind, feed.name, feed.title, feed.folder, feed.paging,
+                    [known[p.id] for p in feed.posts])
         for fmt in feed.formats:
             path = feed.path(fmt)
             key = hash_parts((*identity, fmt))
@@ -268,3 +278,106 @@ def _published(path: os.PathLike[str], digest: str | None) -> bytes | None:
     except OSError:
         return None
     return data if digest_bytes(data) == digest else None
+
+
+# An archive file's shortcut record in the cache's feed table: (key of what it shows, stat of the file written).
+_ARCHIVE = "{}#archive"
+
+
+def _archive_key(site_key: str, feed: Feed, images: list[Any]) -> str:
+    """What an archive document shows (then keyed per format). The posts by path only: the shortcut also requires
+    each post's record to be the one the cache holds."""
+    return hash_parts((site_key, feed.kind, feed.name, feed.title, feed.folder, feed.paging,
+                       [p.source for p in feed.posts], images))
+
+
+def _stat(path: os.PathLike[str]) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _same_post(known: Record | None, found: Record | None) -> bool:
+    """Whether this build found the post the cache knows (a file read again, being recent, gives an equal one)."""
+    if known is None or found is None:
+        return False
+    if found is known:
+        return True
+    a, b = known[OUTCOME], found[OUTCOME]
+    return isinstance(a, Post) and isinstance(b, Post) and replace(a, body=None) == replace(b, body=None)
+
+
+def _plain_parts(site: Site, feeds: list[Feed], cache: Cache, use: bool) -> dict[str, Parts]:
+    """The rendered parts of the posts of ``feeds`` held in the cache under their plain key (rendered without
+    Liquid, whose output may follow other posts), by post id. ``use`` keeps them in the cache."""
+    lookup = cache.entry if use else cache.rendered
+    parts: dict[str, Parts] = {}
+    for post in (post for feed in feeds for post in feed.posts):
+        found = lookup(_render_key(site, post)) if post.fingerprint else None
+        if found is not None:
+            parts[post.id] = found
+    return parts
+
+
+def _images(site: Site, feeds: list[Feed], parts: dict[str, Parts]) -> dict[str, Any]:
+    """Each post's image as its feed entry shows it (the enclosure's length: the file's size), by post id."""
+    from ..pipeline.render import entries
+
+    posts = {p.id: p for feed in feeds for p in feed.posts}
+    return {key: entry.image for key, entry in entries(site, posts, parts).items()}
+
+
+def archives(site: Site, docs: list[Feed], cache: Cache) -> tuple[list[Feed], dict[str, tuple[str, str]]]:
+    """The archive documents to make, and the files of those that cannot have changed, with their shortcut
+    records: neither rendered, serialised, read back nor compared (on a large site they hold every post: reading
+    and hashing them all would cost seconds per build).
+
+    An archive file is taken as it is when every post of its document has the record the cache holds (the same
+    file, the same post), each post's rendering is cached under its plain key (no Liquid), and the file's key (the
+    site's settings, the feed, its paging, its posts' paths and images) and stat are those recorded when it was
+    written (:func:`remember_archives`)."""
+    records, kept = cache.records, cache.kept
+    candidates = [doc for doc in docs if all(_same_post(records.get(p.source), kept.get(p.source)) for p in doc.posts)]
+    parts = _plain_parts(site, candidates, cache, use=True)
+    candidates = [doc for doc in candidates if all(p.id in parts for p in doc.posts)]
+    if not candidates:
+        return docs, {}
+    images = _images(site, candidates, parts)
+    output, site_key = site.root / site.output, repr(site)
+    same: dict[str, tuple[str, str]] = {}
+    taken: set[int] = set()
+    for doc in candidates:
+        found: dict[str, tuple[str, str]] = {}
+        shows = _archive_key(site_key, doc, [images[p.id] for p in doc.posts])
+        for fmt in doc.formats:
+            path = doc.path(fmt)
+            key = f"{shows}:{fmt}"
+            stat = cache.feed(_ARCHIVE.format(path), key)
+            if stat is None or stat != _stat(output / path):
+                break
+            found[path] = (key, stat)
+        else:
+            same.update(found)
+            taken.add(id(doc))
+    return [doc for doc in docs if id(doc) not in taken], same
+
+
+def remember_archives(site: Site, made: list[Feed], entries: dict[str, Entry], same: dict[str, tuple[str, str]],
+                      held: frozenset[str], cache: Cache) -> None:
+    """After publishing: the shortcut record of each archive file, for the next build's :func:`archives`. A file
+    held back by a read error is as an older build wrote it: it gets none."""
+    for path, (key, stat) in same.items():
+        cache.put_feed(_ARCHIVE.format(path), key, b"", stat)
+    parts = _plain_parts(site, made, cache, use=False)
+    output, site_key = site.root / site.output, repr(site)
+    for doc in made:
+        if not all(p.id in parts for p in doc.posts):
+            continue
+        shows = _archive_key(site_key, doc, [entries[p.id].image for p in doc.posts])
+        for fmt in doc.formats:
+            path = doc.path(fmt)
+            written = None if path in held else _stat(output / path)
+            if written is not None:
+                cache.put_feed(_ARCHIVE.format(path), f"{shows}:{fmt}", b"", written)

@@ -38,6 +38,8 @@ MEANING: dict[str, str] = {
     "build.category_feeds": "a feed per category under categories/<slug>/",
     "build.tag_feeds": "a feed per tag under tags/<slug>/",
     "build.author_feeds": "a feed per author under authors/<slug>/",
+    "build.archives": "RFC 5005 archive documents beside every feed, so a reader can walk back to the first post",
+    "build.archive_size": "items per archive document",
     "build.permalink": "URL of a post, relative to the site url (:path, :slug, :title, :year, ...)",
     "build.max_file_size": "bytes; larger files are rejected without being read",
     "build.render_timeout": "seconds one post may take to render (at most 60)",

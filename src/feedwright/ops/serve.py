@@ -16,6 +16,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 import signal
 import socket
 import stat
@@ -52,9 +53,16 @@ TYPES_BY_SUFFIX = {
 }
 
 
+# An RFC 5005 archive document is its format's file name numbered (rss-3.xml: pipeline/plan.py's Paging).
+_ARCHIVE_NAME = re.compile(r"(.+)-[1-9][0-9]*(\.[^.]+)")
+
+
 def content_type(name: str) -> str:
     """The Content-Type to send for a file called ``name``."""
     lower = name.lower()
+    numbered = _ARCHIVE_NAME.fullmatch(lower)
+    if numbered and numbered.group(1) + numbered.group(2) in TYPES_BY_NAME:
+        lower = numbered.group(1) + numbered.group(2)
     if lower in TYPES_BY_NAME:
         return TYPES_BY_NAME[lower]
     suffix = os.path.splitext(lower)[1]

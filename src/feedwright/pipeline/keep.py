@@ -30,11 +30,14 @@ NOTHING_HELD = Hold()
 
 
 def groups(feeds: Iterable[Feed]) -> list[Group]:
-    """The manifest entries for this build's feeds."""
-    return [
-        {"files": [feed.path(fmt) for fmt in feed.formats], "sources": sorted({post.source for post in feed.posts})}
-        for feed in feeds
-    ]
+    """The manifest entries for this build's feeds. A feed's archive documents (same folder) join its entry: a
+    post that cannot be read would shift every later archive's posts, so the whole feed is held together."""
+    by_folder: dict[str, tuple[list[str], set[str]]] = {}
+    for feed in feeds:
+        files, sources = by_folder.setdefault(feed.folder, ([], set()))
+        files += (feed.path(fmt) for fmt in feed.formats)
+        sources.update(post.source for post in feed.posts)
+    return [{"files": files, "sources": sorted(sources)} for files, sources in by_folder.values()]
 
 
 def _under(source: str, path: str) -> bool:

@@ -2,17 +2,18 @@
 
 One site-wide feed, one per category (and per tag, per author when enabled), one per ``[[feeds]]`` table. Every
 feed holds the newest ``limit`` live posts it takes (a custom feed: its own limit, if given), newest first, ties
-broken by id, so the same posts always give the same order.
+broken by id, so the same posts always give the same order. Each kind of feed is made with all its posts;
+:func:`~feedwright.pipeline.archive.cut` then keeps the newest ``limit`` (or, with ``[build] archives``, splits the
+rest into RFC 5005 archive documents), so every kind of feed gets archives alike.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from itertools import islice
 from operator import attrgetter, itemgetter
 from urllib.parse import quote
 
@@ -28,6 +29,22 @@ _SORT_KEY, _POST, _FIRST = itemgetter(0, 1), itemgetter(2), itemgetter(0)
 
 
 @dataclass(frozen=True)
+class Paging:
+    """Where a feed document sits in its RFC 5005 archived feed (see :mod:`feedwright.pipeline.archive`)."""
+
+    number: int  # 0: the subscription document; 1, 2, ...: archive documents, the oldest first
+    prev: int  # the archive before this document (the newest one, for the subscription document); 0: none
+    next: int  # the archive after this one; 0: none (the newest archive, or the subscription document)
+
+    def file_name(self, name: str) -> str:
+        """``name`` (a format's file name) for this document: ``archive/atom-3.xml`` for archive 3."""
+        if not self.number:
+            return name
+        stem, dot, ext = name.rpartition(".")
+        return f"archive/{stem}-{self.number}{dot}{ext}"
+
+
+@dataclass(frozen=True)
 class Feed:
     """One feed (in each of its formats): where it lives and the posts it carries, newest first."""
 
@@ -37,10 +54,13 @@ class Feed:
     folder: str  # output-relative folder, "" for the site-wide feed
     posts: tuple[Post, ...]
     formats: tuple[str, ...]  # the formats it is written in: build.formats, or a custom feed's own
+    paging: Paging | None = None  # None: archives are off
 
     def path(self, fmt: str) -> str:
-        """Output-relative path of this feed's file in ``fmt``."""
+        """Output-relative path of this feed's file in ``fmt`` (of its archive document, for an archive)."""
         name = BY_NAME[fmt].file_name
+        if self.paging is not None:
+            name = self.paging.file_name(name)
         return f"{self.folder}/{name}" if self.folder else name
 
     def url(self, site: Site, fmt: str) -> str:
@@ -75,12 +95,9 @@ def _grouped(
     site: Site, ordered: list[Post], kind: str, folder: str, names_of: Callable[[Post], tuple[str, ...]]
 ) -> list[Feed]:
     members: dict[str, list[Post]] = defaultdict(list)
-    limit = site.limit
     for post in ordered:
         for name in names_of(post):
-            feed = members[name]
-            if len(feed) < limit:
-                feed.append(post)
+            members[name].append(post)
     slugs = assign_slugs(members)
     return [
         Feed(kind, name, f"{site.title} · {name}", f"{folder}/{slugs[name]}", tuple(members[name]), site.formats)
@@ -89,8 +106,9 @@ def _grouped(
 
 
 def _custom(site: Site, spec: CustomFeed, ordered: list[Post]) -> Feed:
-    """A ``[[feeds]]`` table's feed: its newest ``limit`` matching posts, written even when none matches yet."""
-    posts = tuple(islice(filter(partial(matches, spec), ordered), spec.limit or site.limit))
+    """A ``[[feeds]]`` table's feed: every matching post (``archive.cut`` keeps its newest ``limit``), written even
+    when none matches yet."""
+    posts = tuple(filter(partial(matches, spec), ordered))
     return Feed("custom", spec.name, f"{site.title} · {spec.name}", spec.folder, posts, spec.formats or site.formats)
 
 
@@ -98,11 +116,12 @@ def _custom(site: Site, spec: CustomFeed, ordered: list[Post]) -> Feed:
 class Plan:
     """Every feed the site publishes at a moment, and what the build report counts."""
 
-    feeds: list[Feed]
+    feeds: list[Feed]  # what subscribers subscribe to
     live: int  # posts published: neither drafts nor dated in the future
     drafts: int
     scheduled: int  # dated in the future
     next_due: datetime | None  # when the first scheduled post is due
+    archives: list[Feed] = field(default_factory=list)  # RFC 5005 archive documents of every feed ([build] archives)
 
 
 def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
@@ -127,7 +146,7 @@ def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
     due = min(future, key=_FIRST)[1].published if future else None
     keyed.sort(key=_SORT_KEY, reverse=True)
     ordered = list(map(_POST, keyed))
-    feeds = [Feed("site", site.title, site.title, "", tuple(ordered[: site.limit]), site.formats)]
+    feeds = [Feed("site", site.title, site.title, "", tuple(ordered), site.formats)]
     if site.category_feeds:
         wanted = site.jekyll.feed_categories if site.jekyll is not None else None  # jekyll-feed's feed.categories
         feeds += [
@@ -138,5 +157,9 @@ def plan(site: Site, posts: Iterable[Post], now: datetime) -> Plan:
         feeds += _grouped(site, ordered, "tag", "tags", attrgetter("tags"))
     if site.author_feeds:  # a post without an author is the site author's (normalise._authors): so is its feed
         feeds += _grouped(site, ordered, "author", "authors", attrgetter("authors"))
+    limits = [site.limit] * len(feeds) + [spec.limit or site.limit for spec in site.feeds]
     feeds += [_custom(site, spec, ordered) for spec in site.feeds]
-    return Plan(feeds, len(ordered), drafts, len(future), due)
+    from .archive import cut  # archive.py builds on Feed and Paging, defined here
+
+    feeds, archives = cut(site, feeds, limits)
+    return Plan(feeds, len(ordered), drafts, len(future), due, archives)

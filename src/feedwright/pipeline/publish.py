@@ -126,12 +126,15 @@ def _is_group(value: object) -> bool:
 
 
 def publish(
-    files: dict[str, bytes], output: Path, manifest: Path, feeds: list[Group] | None = None, keep: Hold = NOTHING_HELD
+    files: dict[str, bytes], output: Path, manifest: Path, feeds: list[Group] | None = None, keep: Hold = NOTHING_HELD,
+    same: frozenset[str] = frozenset(),
 ) -> PublishResult:
     """Make ``output`` hold exactly ``files`` (output-relative path -> bytes) among the files feedwright owns.
 
     ``feeds`` (what each feed was built from) goes into the manifest for the next build's :func:`~.keep.hold`;
-    the files in ``keep`` are left exactly as they are, neither rewritten nor removed.
+    the files in ``keep`` are left exactly as they are, neither rewritten nor removed. The files in ``same`` are
+    known to hold this build's bytes already (archive documents the cache vouches for): they are neither read nor
+    written, and count as unchanged.
 
     Changed files go in batches of at most :data:`BATCH_BYTES` (one file may exceed it): every file of a batch
     is first written beside its target as a temp file and synced, then all are renamed into place. A write that
@@ -154,6 +157,7 @@ def publish(
             sweep_temp_files(output)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
+        result.unchanged += sorted(same - keep.files)
         batches = _batches(_changed(files, output, root, result))
         if len(batches) > 1:  # a failure between batches leaves new files in place: own them before writing any
             atomic_write(manifest, (json.dumps({"files": sorted({*previous, *files})}, indent=0) + "\n").encode())
@@ -168,10 +172,10 @@ def publish(
             _fsync_dir(folder)
         # Record the new set before deleting: a crash in between leaves only stray old files, never lost ones.
         groups = [g for g in feeds or () if keep.files.isdisjoint(g["files"])] + list(keep.groups)
-        record = {"files": sorted({*files, *kept}), "feeds": groups}
+        record = {"files": sorted({*files, *kept, *same}), "feeds": groups}
         atomic_write(manifest, (json.dumps(record, indent=0, ensure_ascii=False) + "\n").encode())
         for rel in previous:
-            if rel not in files and rel not in keep.files:
+            if rel not in files and rel not in keep.files and rel not in same:
                 _remove(output, rel)
                 result.removed.append(rel)
         marker.unlink()

@@ -24,6 +24,8 @@ from lxml import etree
 
 from ..config import Site
 from ..formats import BY_NAME
+from . import archive
+from .archive import FH_ARCHIVE, FH_NS
 from .pages import with_stylesheet
 from .plan import Feed
 from .render import Entry
@@ -37,21 +39,36 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _FeedExtension(BaseExtension):
-    """Feed-level additions: the WebSub hub links feedgen drops from RSS."""
+    """Feed-level additions: the WebSub hub links and RFC 5005's links feedgen drops from RSS, ``fh:archive``."""
 
     hubs: tuple[str, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()  # (rel, href): RFC 5005's links (archive.links)
+    media_type: str = ""
+    archive: bool = False  # an archive document: fh:archive
 
     def extend_ns(self) -> dict[str, str]:
         return {"media": MEDIA_NS, "dc": DC_NS}
 
+    def _mark(self, parent: etree._Element) -> None:
+        if self.archive:  # declared on the element itself: feeds without archives keep their namespaces
+            etree.SubElement(parent, FH_ARCHIVE, nsmap={"fh": FH_NS})
+
     def extend_rss(self, feed: etree._Element) -> etree._Element:
-        # feedgen writes only the rel="self" atom:link into RSS; WebSub subscribers look for rel="hub" beside it.
+        # feedgen writes only the rel="self" atom:link into RSS; WebSub subscribers look for rel="hub" beside it,
+        # RFC 5005 readers for rel="prev-archive" and the others.
         channel = feed.find("channel")
         anchor = channel.find(f"{{{ATOM_NS}}}link") if channel is not None else None
-        if anchor is None:
+        if channel is None or anchor is None:
             return feed
+        for rel, href in reversed(self.history):
+            anchor.addnext(etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel, type=self.media_type))
         for href in reversed(self.hubs):
             anchor.addnext(etree.Element(f"{{{ATOM_NS}}}link", href=href, rel="hub"))
+        self._mark(channel)
+        return feed
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        self._mark(feed)
         return feed
 
 
@@ -114,14 +131,22 @@ def _updated(entries: list[Entry]) -> datetime:
 def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("feedwright", _FeedExtension, _EntryExtension)
-    fg.id(feed.url(site, "atom"))
+    fg.id(archive.subscription(feed).url(site, "atom"))  # an archive document is part of the same feed
     fg.title(feed.title)
     fg.description(site.description or feed.title)
-    fg.link(href=feed.url(site, fmt), rel="self", type=BY_NAME[fmt].media_type)
+    media_type = BY_NAME[fmt].media_type
+    fg.link(href=feed.url(site, fmt), rel="self", type=media_type)
+    hubs = () if archive.is_archive(feed) else site.hubs  # an archive never changes: nothing to subscribe to
+    history = tuple(archive.links(site, feed, fmt))
     if fmt == "atom":
-        for hub in site.hubs:
+        for hub in hubs:
             fg.link(href=hub, rel="hub")
-    fg.feedwright.hubs = site.hubs
+        for rel, href in history:
+            fg.link(href=href, rel=rel, type=media_type)
+    fg.feedwright.hubs = hubs
+    fg.feedwright.history = history
+    fg.feedwright.media_type = media_type
+    fg.feedwright.archive = archive.is_archive(feed)
     fg.link(href=site.url, rel="alternate", type="text/html")  # last: it becomes the RSS channel <link>
     if site.language:
         fg.language(site.language)
@@ -153,19 +178,20 @@ def _generator(site: Site, feed: Feed, entries: list[Entry], fmt: str) -> FeedGe
     return fg
 
 
-def _styled(site: Site, feed: Feed, data: bytes) -> bytes:
+def _styled(site: Site, feed: Feed, fmt: str, data: bytes) -> bytes:
     # A browser opening the feed shows it through feed.xsl (pages.py); feed readers skip the instruction.
-    return with_stylesheet(data, feed.folder) if site.browser_view else data
+    # The file's own folder: an archive document is one level below its feed's.
+    return with_stylesheet(data, feed.path(fmt).rpartition("/")[0]) if site.browser_view else data
 
 
 def rss(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
     """RSS 2.0 with ``content:encoded``, ``dc:creator``, ``enclosure`` and Media RSS."""
-    return _styled(site, feed, _generator(site, feed, entries, "rss").rss_str(pretty=True))
+    return _styled(site, feed, "rss", _generator(site, feed, entries, "rss").rss_str(pretty=True))
 
 
 def atom(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
     """Atom 1.0 (RFC 4287) with ``link rel="enclosure"`` and Media RSS."""
-    return _styled(site, feed, _generator(site, feed, entries, "atom").atom_str(pretty=True))
+    return _styled(site, feed, "atom", _generator(site, feed, entries, "atom").atom_str(pretty=True))
 
 
 def _iso(moment: datetime) -> str:
@@ -200,15 +226,19 @@ def json_feed(site: Site, feed: Feed, entries: list[Entry]) -> bytes:
         "version": JSON_FEED_VERSION,
         "title": feed.title,
         "home_page_url": site.url,
-        "feed_url": feed.url(site, "json"),
+        "feed_url": archive.subscription(feed).url(site, "json"),
     }
+    # JSON Feed pages with next_url only, back in time: the newest archive, then each older one.
+    older = [href for rel, href in archive.links(site, feed, "json") if rel == "prev-archive"]
+    if older:
+        doc["next_url"] = older[0]
     if site.description:
         doc["description"] = site.description
     if site.language:
         doc["language"] = site.language
     if site.author:
         doc["authors"] = [{"name": site.author}]
-    if site.hubs:
+    if site.hubs and not archive.is_archive(feed):
         doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
     doc["items"] = items
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

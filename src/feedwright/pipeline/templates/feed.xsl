@@ -18,6 +18,12 @@
   <xsl:variable name="home" select="/rss/channel/link | /atom:feed/atom:link[@rel='alternate']/@href"/>
   <xsl:variable name="self"
       select="/rss/channel/atom:link[@rel='self']/@href | /atom:feed/atom:link[@rel='self']/@href"/>
+  <!-- RFC 5005: an archive document names its subscription document ("current"), the one to subscribe to. -->
+  <xsl:variable name="links" select="/rss/channel/atom:link | /atom:feed/atom:link"/>
+  <xsl:variable name="current" select="$links[@rel='current']/@href"/>
+  <xsl:variable name="address" select="$current | $self[not($current)]"/>
+  <xsl:variable name="older" select="$links[@rel='prev-archive']/@href"/>
+  <xsl:variable name="newer" select="$links[@rel='next-archive']/@href | $current[not($links[@rel='next-archive'])]"/>
   <xsl:variable name="lang" select="/rss/channel/language | /atom:feed/@xml:lang"/>
   <xsl:variable name="format">
     <xsl:choose>
@@ -50,7 +56,7 @@
             <p>Feed readers (also called news or RSS readers) use this address to show you new posts from this
               site as soon as they are published, with no account on the site and no algorithm deciding what you
               see. To subscribe, copy this address into your feed reader:</p>
-            <p class="address"><code><xsl:value-of select="$self"/></code></p>
+            <p class="address"><code><xsl:value-of select="$address"/></code></p>
             <p class="links">
               <xsl:if test="starts-with($home, 'http://') or starts-with($home, 'https://')">
                 <a href="{$home}">Visit the website</a>
@@ -58,9 +64,20 @@
               <xsl:if test="$pi">
                 <a href="{$root}index.html">All feeds of this site</a>
               </xsl:if>
+              <xsl:if test="$newer">
+                <a href="{$newer}">Newer posts</a>
+              </xsl:if>
+              <xsl:if test="$older">
+                <a href="{$older}">Older posts</a>
+              </xsl:if>
             </p>
           </section>
-          <h2>Recent posts</h2>
+          <h2>
+            <xsl:choose>
+              <xsl:when test="$current">Archived posts</xsl:when>
+              <xsl:otherwise>Recent posts</xsl:otherwise>
+            </xsl:choose>
+          </h2>
           <xsl:choose>
             <xsl:when test="$channel/item | $channel/atom:entry">
               <ol class="items">
