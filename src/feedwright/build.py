@@ -31,6 +31,7 @@ from .pipeline.plan import Feed, Plan
 from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, read_manifest, write_error
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
+    from .incremental.live import Live
     from .pipeline.announce import Ping
     from .pipeline.liquid import Links
     from .pipeline.render import Entry
@@ -148,7 +149,7 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     return Links(refs, now, site_files_digest(site.root))
 
 
-def _prepare_rendering(dialect: str = "markdown") -> None:
+def prepare_rendering(dialect: str = "markdown") -> None:
     """Import Markdown, feedgen and lxml and set up the Markdown instance while worker processes parse a large
     site (this process would only wait): rendering here and serialising then do not wait for them (~0.1 s)."""
     from .pipeline import serialise  # noqa: F401  (feedgen, lxml)
@@ -159,21 +160,22 @@ def _prepare_rendering(dialect: str = "markdown") -> None:
 
 def _plan_and_render(
     site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
-    shortcut: bool = True,
+    shortcut: bool = True, live: Live | None = None,
 ) -> tuple[Plan, dict[str, Entry], list[Feed], dict[str, tuple[str, str]]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``. Also returns the archive documents to serialise and
     the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false)."""
-    plan = memo.plan(site, collection, now, cache)
+    plan = (live.plan if live is not None else memo.plan)(site, collection, now, cache)
     done: dict[str, Entry] = {}
+    make_links = partial(live.links, build_links) if live is not None else build_links
 
     def render_many(site: Site, posts: list[Post], links: Links) -> list[Rendered | Stopped]:
         return _render_all(site, posts, links, pool)
 
     while True:
         archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})
-        links = partial(build_links, site, collection.posts, now)
+        links = partial(make_links, site, collection.posts, now)
         rendered = memo.render(site, [*plan.feeds, *archives], cache, render_many, collection.unreadable, done, links,
                                warnings)
         stopped = {key: value for key, value in rendered.items() if isinstance(value, Stopped)}
@@ -198,19 +200,20 @@ def _not_rendered(site: Site, stopped: Stopped) -> str:
 
 def build(
     site: Site, *, now: datetime | None = None, strict: bool = False, write: bool = True, allow_empty: bool = False,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, live: Live | None = None,
 ) -> BuildReport:
     """Build every feed of ``site``; publish them unless ``write`` is false.
 
     Bad posts are rejected (see ``report.rejected``), never fatal. With ``strict``, any rejection (or near-miss
     front-matter key) leaves ``output/`` and the state untouched. Content that cannot be read is reported in
     ``report.unreadable`` and the feeds built from it are kept as they were (``report.held``). ``stop`` set (the
-    daemon is stopping) ends the WebSub round at once; the feeds are published by then. Raises
+    daemon is stopping) ends the WebSub round at once; the feeds are published by then. ``live`` (``daemon --watch``)
+    holds what the last build learnt in memory (:mod:`feedwright.incremental.live`). Raises
     :class:`ContentError` when the content folder holds no posts but the last build published some (unless
     ``allow_empty``), :class:`PublishError` if the output cannot be written.
     """
     clock = time.monotonic()
-    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop)
+    report = _build(site, now=now, strict=strict, write=write, allow_empty=allow_empty, stop=stop, live=live)
     report.duration = time.monotonic() - clock
     return report
 
@@ -229,20 +232,25 @@ def _refuse_empty(site: Site, collection: Collection, state: State, previous: li
 
 
 def _build(
-    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None
+    site: Site, *, now: datetime | None, strict: bool, write: bool, allow_empty: bool, stop: threading.Event | None,
+    live: Live | None = None,
 ) -> BuildReport:
     now = now or datetime.now(UTC)  # the CLI passes SOURCE_DATE_EPOCH in (environment.py)
-    state = State.load(site.state_dir / STATE_FILE)
-    cache = Cache.load(site)
+    if live is not None:
+        state, cache = live.begin(site)
+    else:
+        state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site)
     manifest = site.state_dir / MANIFEST
     with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
-        collection = memo.collect(site, now, state, cache, while_waiting=partial(_prepare_rendering, site.markdown),
-                                  pool=pool)
+        collect = live.collect if live is not None else memo.collect
+        collection = collect(site, now, state, cache, while_waiting=partial(prepare_rendering, site.markdown),
+                             pool=pool)
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
-        plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write)
+        plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
+                                                         live)
     feeds = plan.feeds
     sizes, shown = None, entries
     if site.enclosure_fetch and write:  # `check` asks no server
@@ -281,7 +289,7 @@ def _build(
     )
     if not write or (strict and (collection.rejected or report.near_misses)):
         return report
-    if state.dirty:
+    if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
             atomic_write(state.path, state.to_bytes())
         except OSError as exc:
@@ -289,9 +297,13 @@ def _build(
     report.result = publish(files, site.root / site.output, manifest, groups([*feeds, *plan.archives]), keep,
                             frozenset(same))
     memo.remember_archives(site, archives, entries, same, keep.files, cache)
-    cache.warnings.clear()
-    cache.save()  # after publishing: the feed digests it records are those of the files now in output/
-    report.warnings += cache.warnings
+    if live is not None:
+        live.published(state, cache, collection, plan, now)
+        report.warnings += live.warnings
+    else:
+        cache.warnings.clear()
+        cache.save()  # after publishing: the feed digests it records are those of the files now in output/
+        report.warnings += cache.warnings
     if sizes is not None:  # after publishing, like the cache: what it records is what output/ now shows
         sizes.warnings.clear()
         sizes.save()

@@ -15,7 +15,7 @@ from pathlib import Path
 from .build import BuildReport, build
 from .config import STATE_DIR, Site, load_site, require_url, with_base_url
 from .environment import Environment, checked_wait, read_environment
-from .errors import EXIT_OK, FeedwrightError, Interrupted, PostError, StatusError
+from .errors import EXIT_OK, ConfigError, FeedwrightError, Interrupted, PostError, StatusError
 from .ops.heap import collector_paused
 from .ops.lock import daemon_lock
 from .ops.runs import recorded_build, unreadable_summary
@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument("--every", metavar="DURATION", help='e.g. 30s, 15m, 1h (overrides [schedule])')
     when.add_argument("--cron", metavar="EXPR", help='5-field crontab expression, e.g. "*/10 * * * *"')
     d.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines on stderr")
+    d.add_argument("--watch", action="store_true",
+                   help="also build as soon as a post or the settings change (inotify), keeping the site in memory")
+    d.add_argument("--poll", type=float, metavar="SECONDS",
+                   help="with --watch, look for changes every SECONDS instead of inotify (network file systems)")
+    d.add_argument("--settle", type=float, metavar="SECONDS",
+                   help="with --watch, build once nothing has changed for SECONDS (default 0.1)")
 
     v = commands.add_parser("serve", help="preview output/ over HTTP on this machine (not a production server)")
     site_arg(v)
@@ -221,11 +227,16 @@ def _run_daemon(args: argparse.Namespace, env: Environment) -> int:
     site = load_site(args.site)  # [schedule] is validated with the rest, even when a flag overrides it
     require_url(site)
     schedule = site.schedule or Schedule()
+    if args.poll is not None and not 0.05 <= args.poll <= 3600:
+        raise ConfigError(f"--poll {args.poll:g}: give a number of seconds between 0.05 and 3600")
+    if args.settle is not None and not 0.01 <= args.settle <= 60:
+        raise ConfigError(f"--settle {args.settle:g}: give a number of seconds between 0.01 and 60")
     fixed = args.every is not None or args.cron is not None
     if fixed:
         schedule = schedule_from(args.every, args.cron, site.timezone, keys=("--every", "--cron"))
     setup_logging(args.log_format)
-    daemon = Daemon(site, schedule, fixed=fixed, env=env)
+    watch = args.watch or args.poll is not None or args.settle is not None
+    daemon = Daemon(site, schedule, fixed=fixed, env=env, watch=watch, poll=args.poll, settle=args.settle)
     code = daemon.run()
     if daemon.abandoned:
         # Exit now, as a kill would: interpreter shutdown would wait for the abandoned build's worker processes.

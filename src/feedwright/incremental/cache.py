@@ -78,6 +78,7 @@ class Cache:
     _loaded: list[dict[str, Record]] = field(default_factory=lambda: [{} for _ in range(POST_SHARDS)])
     _learnt: dict[int, list[str]] = field(default_factory=dict)  # shard -> paths whose record is new or changed
     _new: int = 0  # records learnt for paths that had none
+    _saved_shards: dict[str, dict[str, Record]] | None = None  # the posts-NN parts the last save() wrote
 
     @classmethod
     def load(cls, site: Site) -> Cache:
@@ -168,11 +169,28 @@ class Cache:
                     shards[i] = part
         return {f"posts-{i:02d}": shards[i] for i in sorted(shards)}
 
+    def carried(self) -> Cache:
+        """The cache as the next build would load it after this one's :meth:`save` (``daemon --watch`` keeps it in
+        memory): what this build kept, used and made becomes what is known."""
+        shards = self._saved_shards
+        if shards is None:  # not saved: regrouped from what this build kept
+            loaded: list[dict[str, Record]] = [{} for _ in range(POST_SHARDS)]
+            for rel, record in self.kept.items():
+                loaded[shard(rel)][rel] = record
+        else:  # the shards this save wrote, and the others as they were loaded (they did not change)
+            loaded = [shards.get(f"posts-{i:02d}", part) for i, part in enumerate(self._loaded)]
+        plans = self._plans_out if self._plans_out is not None else self.plans
+        carried = Cache(self.files, records=self.kept, entries=self._entries_out, feeds=self._feeds_out, plans=plans,
+                        kept=dict(self.kept))
+        carried._loaded = loaded
+        return carried
+
     def save(self) -> None:
         """Commit what changed as the next generation; a failure becomes a warning, never an error."""
         # (Pickling the records in a thread while worker processes render was tried: it touches every record,
         # so the pages the workers share with this process are copied, +240 MB for 100,000 posts.)
         changed: dict[str, Any] = dict(self._post_shards())
+        self._saved_shards = dict(changed)
         previous: dict[str, dict[Any, Any]] = {"entries": self.entries, "feeds": self.feeds}
         out: dict[str, dict[Any, Any]] = {"entries": self._entries_out, "feeds": self._feeds_out}
         for name, data in out.items():

@@ -55,8 +55,23 @@ def collect(
     pool: Workers | None = None,
 ) -> Collection:
     """Every post under the site's content folder, bad ones rejected; only files that changed are read."""
-    started_ns = time.time_ns()
     files, found = find(site, list(state.warnings))
+    return assemble(site, files, outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool),
+                    found)
+
+
+def outcomes_of(
+    site: Site,
+    now: datetime,
+    state: State,
+    cache: Cache,
+    files: list[tuple[str, str]],
+    *,
+    while_waiting: Callable[[], object] | None = None,
+    pool: Workers | None = None,
+) -> list[Outcome]:
+    """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed."""
+    started_ns = time.time_ns()
     outcomes, todo = _unchanged(files, cache, state)
     records = cache.records
     tasks: list[Task] = []
@@ -75,7 +90,7 @@ def collect(
             cache.learn(task[0], (*facts, outcome))
         unchanged = unchanged and known is not None and known[OUTCOME] == outcome
     cache.same_posts = unchanged
-    return assemble(site, files, outcomes, found)
+    return outcomes
 
 
 def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
@@ -108,13 +123,18 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     if last is not None:
         return last
     made = planning.plan(site, collection.posts, now)
+    remember_plan(site, collection, now, made, cache)
+    return made
+
+
+def remember_plan(site: Site, collection: Collection, now: datetime, made: Plan, cache: Cache) -> None:
+    """Keep ``made`` (the plan of ``collection`` at ``now``) in the cache, for the next build to reuse."""
     # Paging as a plain tuple: the cache unpickles only a few plain classes.
     shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats,
                 f.paging and astuple(f.paging)) for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
-    cache.put_plan({"site": key, "now": now, "posts": len(collection.posts), "counts": counts, "feeds": shapes[0],
-                    "archives": shapes[1]})
-    return made
+    cache.put_plan({"site": repr(site), "now": now, "posts": len(collection.posts), "counts": counts,
+                    "feeds": shapes[0], "archives": shapes[1]})
 
 
 def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) -> Plan | None:
@@ -174,7 +194,7 @@ def render(
         if not made:
             found = links() if links else Links()
             # site.time is left out: a post showing the build time would otherwise never come from the cache.
-            made.extend((found, hash_parts(([(p.source, p.url, p.title) for p in found.posts], found.files,
+            made.extend((found, hash_parts((found.digest, found.files,
                                             repr(site.variables)))))
         return made[0], made[1]
 

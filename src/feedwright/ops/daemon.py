@@ -7,6 +7,11 @@ logged and retried at the next run; the daemon itself stops only on SIGTERM/SIGI
 in progress ends at once, and a build still running after :data:`STOP_GRACE` is abandoned as a kill would abandon
 it (every file is replaced atomically, so nothing is torn; the next build completes it).
 SIGHUP re-reads ``feedwright.toml``. Everything is reported through :mod:`logging` (logger ``feedwright``).
+
+With ``watch`` (``--watch``), :mod:`.watch` also builds after every coalesced batch of file-system events, on its
+own thread (one build at a time all the same: the build lock and the site lock), and the builds keep what they
+learnt in memory (:mod:`feedwright.incremental.live`): a saved post is republished without reloading the cache or
+re-stat-ing the tree. The scheduled runs then look at every file, in case an event was missed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -29,14 +35,17 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from ..build import build_links, prepare_rendering
 from ..config import CONFIG_NAME, Site, load_site, require_url
 from ..environment import Environment
 from ..errors import ConfigError, FeedwrightError, LockTimeout
+from ..incremental.live import Live
 from .heap import collector_paused
 from .lock import daemon_lock, site_lock
 from .runs import Run, timed_build
 from .schedule import Schedule
 from .status import Status, write_status
+from .watch import Batch, Watcher
 
 log = logging.getLogger("feedwright.daemon")
 
@@ -50,8 +59,13 @@ STOP_GRACE = 1.5
 class Daemon:
     """The scheduler loop for one site. ``fixed``: the schedule came from the command line and SIGHUP keeps it."""
 
-    def __init__(self, site: Site, schedule: Schedule, *, fixed: bool = False, env: Environment | None = None):
+    def __init__(self, site: Site, schedule: Schedule, *, fixed: bool = False, env: Environment | None = None,
+                 watch: bool = False, poll: float | None = None, settle: float | None = None):
         self._site = site
+        # --watch: the memory of the last build, and the watcher feeding it (started by run()).
+        self._live = Live(site) if watch or poll is not None else None
+        self._watch_poll, self._settle = poll, settle
+        self._watcher: Watcher | None = None
         self._schedule = schedule
         self._fixed = fixed
         self._env = env or Environment()
@@ -94,10 +108,15 @@ class Daemon:
         if self._env.pinned_now is not None:
             log.warning("SOURCE_DATE_EPOCH is set: 'now' is pinned, so scheduled posts will not appear on time")
         try:
+            if self._live is not None:
+                self._watcher = Watcher(self._site, self._on_batch, poll=self._watch_poll, quiet=self._settle)
+                self._watcher.start()
             if not self._stop.is_set():
                 self._scheduler.start()  # blocks until _shutdown() stops it
         finally:
             self._stop.set()
+            if self._watcher is not None:
+                self._watcher.stop(timeout=0.2)
             if self._building.acquire(timeout=STOP_GRACE):  # the build in progress, if any, may end
                 self._building.release()
             else:
@@ -126,11 +145,16 @@ class Daemon:
         with self._building:
             if self._stop.is_set():
                 return
-            site = self._site
+            site, live = self._site, self._live
+            if live is not None and why == "schedule":
+                live.rescan()  # a safety net: an event missed (a network file system) is made up for
             try:
-                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop), collector_paused():
-                    run = timed_build(site, now=self._env.now(), stop=self._stop)
+                with site_lock(site.state_dir, self._env.lock_wait, stop=self._stop), \
+                        collector_paused(collect=why != "watch"):
+                    run = timed_build(site, now=self._env.now(), stop=self._stop, live=live)
                     self._record(site, run, why)
+                    if live is not None and run.ok:
+                        live.prepare(build_links, partial(prepare_rendering, site.markdown))
             except LockTimeout as exc:
                 if not self._stop.is_set():
                     log.warning("%s; trying again at the next run", exc)
@@ -140,6 +164,21 @@ class Daemon:
             except Exception:  # a bug: on this thread, the scheduler would not see it to log it
                 self._failures += 1
                 log.exception("unexpected error (a feedwright bug); trying again at the next run")
+
+    def _on_batch(self, batch: Batch) -> None:
+        """A coalesced batch of file-system events (on the watcher's thread): build now."""
+        if self._stop.is_set() or self._live is None:
+            return
+        if batch.reload:
+            log.info("%s changed: reloading the settings", batch.reload)
+            if not self._load_settings(f"{batch.reload} changed"):
+                return
+        if batch.rescan:
+            # Lost events are worth a warning; a folder created or moved is only why this build lists the folder.
+            log.log(logging.WARNING if batch.lost else logging.INFO, "%s; scanning every file", batch.rescan)
+            self._live.rescan()
+        self._live.changed(batch.paths)
+        self._build("watch")
 
     # --- after a build ------------------------------------------------------------------------------------
 
@@ -275,23 +314,33 @@ class Daemon:
                 time.sleep(0.05)
 
     def _reload(self) -> None:
+        if not self._load_settings("SIGHUP"):
+            return
+        log.info("SIGHUP: reloaded %s; %s", CONFIG_NAME, self._schedule.describe())
+        # Build once now with the new settings, queued behind any build in progress.
+        self._scheduler.add_job(self._job, args=("reload",), id=RELOAD_JOB, name="reload", replace_existing=True,
+                                misfire_grace_time=None)
+
+    def _load_settings(self, why: str) -> bool:
+        """Read the settings again (SIGHUP, or --watch saw them change); False if they are bad (logged, the old
+        ones kept) or the daemon is stopping."""
         root = self._site.root
         try:
             site = load_site(root)
             require_url(site)
             schedule = site.schedule or Schedule()
         except ConfigError as exc:
-            log.error("SIGHUP: %s; keeping the previous configuration", exc)
-            return
+            log.error("%s: %s; keeping the previous configuration", why, exc)
+            return False
         if self._stop.is_set():
-            return
+            return False
         if self._fixed:
             schedule = self._schedule
         if schedule != self._schedule or site.timezone != self._site.timezone:
             self._scheduler.reschedule_job(BUILD_JOB, trigger=schedule.trigger(site.timezone))
             self._scheduler.modify_job(BUILD_JOB, misfire_grace_time=schedule.period(site.timezone))
         self._site, self._schedule = site, schedule
-        log.info("SIGHUP: reloaded %s; %s", CONFIG_NAME, schedule.describe())
-        # Build once now with the new settings, queued behind any build in progress.
-        self._scheduler.add_job(self._job, args=("reload",), id=RELOAD_JOB, name="reload", replace_existing=True,
-                                misfire_grace_time=None)
+        if self._live is not None and self._watcher is not None:
+            self._live.rescan()  # the new settings are read by live.begin(): a new Site loads everything again
+            self._watcher.rewatch(site)
+        return True

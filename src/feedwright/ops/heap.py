@@ -12,13 +12,15 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(collect: bool = True) -> Iterator[None]:
     """No cyclic collection during the block; afterwards the survivors are frozen rather than scanned.
 
     Freezing spares a one-shot command the full collection at exit (0.3 s for 100,000 posts); a long-running
-    process (the daemon) unfreezes them at its next build and collects whatever cycles they left.
+    process (the daemon) unfreezes them at its next build and collects whatever cycles they left, unless
+    ``collect`` is false (``daemon --watch`` republishing a saved post: that collection would be most of its
+    latency; the next scheduled build does it).
     """
-    if gc.get_freeze_count():
+    if collect and gc.get_freeze_count():
         gc.unfreeze()
         gc.collect()
     was_enabled = gc.isenabled()

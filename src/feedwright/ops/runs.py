@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from ..build import BuildReport, build
 from ..config import Site
 from ..errors import ConfigError, FeedwrightError
+from ..incremental.live import Live
 from ..pipeline.pages import PAGES
 from .lock import site_lock
 from .status import Status, read_status, write_status
@@ -92,16 +93,17 @@ def unreadable_summary(report: BuildReport) -> str:
 
 def timed_build(
     site: Site, *, strict: bool = False, allow_empty: bool = False, stop: threading.Event | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, live: Live | None = None,
 ) -> Run:
-    """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised."""
+    """Build ``site`` and time it; a failure of any kind is returned in ``Run.error``, never raised. ``live``: what
+    the daemon's last build learnt, in memory (``--watch``)."""
     started, clock = datetime.now(UTC), time.monotonic()
     try:
         content = site.root / site.content
         # collect() would read a vanished (unmounted, deleted) content folder as "no posts" and empty every feed.
         if not content.is_dir():
             raise ConfigError(f"{content}: content folder does not exist")
-        report, error = build(site, now=now, strict=strict, allow_empty=allow_empty, stop=stop), None
+        report, error = build(site, now=now, strict=strict, allow_empty=allow_empty, stop=stop, live=live), None
     except Exception as exc:  # the daemon keeps its schedule whatever went wrong; the caller reports it
         report, error = None, exc
     return Run(started, time.monotonic() - clock, report, error)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +36,16 @@ class PostRef:
     date: datetime
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+
+    @cached_property
+    def digest(self) -> bytes:
+        """A hash of what a cached rendering of another post may hold of this one: path, URL and title."""
+        h = hashlib.blake2b(digest_size=16)
+        for part in (self.source, self.url, self.title):
+            data = part.encode("utf-8", "surrogatepass")
+            h.update(b"%d:" % len(data))
+            h.update(data)
+        return h.digest()
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,37 @@ class Links:
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to every render worker: the indexes are rebuilt there rather than pickled twice over.
         return (Links, (self.posts, self.now, self.files))
+
+    @cached_property
+    def digests(self) -> bytes:
+        """Every post's :attr:`PostRef.digest`, in order (16 bytes a post)."""
+        return b"".join([ref.digest for ref in self.posts])
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of :attr:`digests`: part of the cache key of a post with Liquid. Links :meth:`updated` for an
+        edit patch 16 bytes a post rather than hash every post's fields again."""
+        return hashlib.blake2b(self.digests, digest_size=16).hexdigest()
+
+    def updated(self, now: datetime, files: str, changed: Mapping[str, PostRef]) -> Links:
+        """These links at ``now``, each post of ``changed`` (by source) replaced in place: its date unchanged, so
+        the order holds and the indexes are patched, not rebuilt (~0.3 s for 100,000 posts; ``daemon --watch``)."""
+        by_source, by_stem = dict(self.by_source), dict(self.by_stem)
+        posts, digests = list(self.posts), bytearray(self.digests)
+        for source, ref in changed.items():
+            old = by_source[source]
+            by_source[source] = ref
+            stem = PurePosixPath(source).stem
+            by_stem[stem] = tuple(ref if r.source == source else r for r in by_stem[stem])
+            i = posts.index(old)  # by identity first: a scan at C speed
+            posts[i] = ref
+            digests[16 * i: 16 * i + 16] = ref.digest
+        made = Links.__new__(Links)
+        for name, value in (("posts", tuple(posts)), ("now", now), ("files", files), ("by_source", by_source),
+                            ("by_stem", by_stem)):
+            object.__setattr__(made, name, value)
+        made.__dict__["digests"] = bytes(digests)  # the cached_property's own slot
+        return made
 
 
 def site_files_digest(root: Path) -> str:
