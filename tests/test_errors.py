@@ -28,9 +28,11 @@ SRC = REPO / "src" / "feedwright"
 # WorkersUnavailable makes incremental/parallel.py do the work in this process instead; Stale (the cache on
 # disk cannot be used) becomes a warning and a cache-less build in incremental/cache.py.
 # python-liquid's errors are raised inside filters and tags as its extension API requires; the Liquid stage
-# catches them (pipeline/liquid) and the post is rejected or keeps its text.
+# catches them (pipeline/liquid) and the post is rejected or keeps its text. LookupFailed (an image's size could
+# not be looked up, pipeline/probe.py) becomes a warning in pipeline/enclosures.py.
 INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError", "PermalinkError",
-            "WorkersUnavailable", "Stale", "FilterError", "LiquidError", "TemplateNotFoundError", "LiquidSyntaxError"}
+            "WorkersUnavailable", "Stale", "FilterError", "LiquidError", "TemplateNotFoundError", "LiquidSyntaxError",
+            "LookupFailed"}
 
 
 def _nodes() -> dict[str, type[FeedwrightError]]:

@@ -316,7 +316,16 @@ def _build(
                                                          live, laps)
     laps.lap("render")  # the workers stopping
     feeds = plan.feeds
-    files = memo.serialise(site, [*feeds, *archives], entries, cache)
+    sizes, shown = None, entries
+    if site.enclosure_fetch and write:  # `check` asks no server
+        from .pipeline.enclosures import enclose
+
+        # Subscription documents only: an archive must never change once full, so it does not depend on what a
+        # remote server says at some later time: its remote images keep length 0 and the extension's type.
+        shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
+        laps.lap("enclosures")
+    files = memo.serialise(site, feeds, shown, cache)
+    files.update(memo.serialise(site, archives, entries, cache))
     laps.lap("serialise")
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
@@ -336,7 +345,8 @@ def _build(
         drafts=plan.drafts,
         scheduled=plan.scheduled,
         next_publish=plan.next_due,
-        warnings=[*collection.warnings, *unmatched(site, collection.posts, feeds), *render_warnings, *cache.warnings],
+        warnings=[*collection.warnings, *unmatched(site, collection.posts, feeds), *render_warnings, *cache.warnings,
+                  *(sizes.warnings if sizes else ())],
         held=keep.files,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
@@ -363,6 +373,10 @@ def _build(
         cache.warnings.clear()
         cache.save()  # after publishing: the feed digests it records are those of the files now in output/
         report.warnings += cache.warnings
+    if sizes is not None:  # after publishing, like the cache: what it records is what output/ now shows
+        sizes.warnings.clear()
+        sizes.save()
+        report.warnings += sizes.warnings
     laps.lap("save cache")
     if site.hubs:
         report.pings = _announce(site, feeds, report.result, stop)

@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--port", default="8000", help="TCP port (default: 8000; 0 picks a free one)")
     v.add_argument("--watch", action="store_true", help="build now and whenever content/ or feedwright.toml changes")
 
+    i = commands.add_parser("init", help="write a commented feedwright.toml and an example post; never overwrites")
+    i.add_argument("dir", nargs="?", default=".", metavar="DIR", help="site folder (default: current folder)")
+    i.add_argument("--url", metavar="URL", help="the site's url, written as [site] url (else left commented out)")
+
     s = commands.add_parser("status", help="show the last run; exit 1 if it failed or the daemon is overdue")
     site_arg(s)
     s.add_argument("--json", action="store_true", help="print the status as JSON (for monitoring)")
@@ -278,7 +282,17 @@ def _status(args: argparse.Namespace, _env: Environment) -> int:
     return EXIT_OK if healthy else StatusError.exit_code
 
 
-COMMANDS = {"build": _build, "check": _check, "daemon": _daemon, "serve": _serve, "status": _status}
+def _init(args: argparse.Namespace, env: Environment) -> int:
+    from .ops.scaffold import init
+
+    for path in init(Path(args.dir), env.now(), args.url):
+        print(f"wrote {path}")
+    if (Path(args.dir) / "_config.yml").is_file():
+        print("site: Jekyll _config.yml; feedwright.toml holds only what differs from it")
+    return EXIT_OK
+
+
+COMMANDS = {"init": _init, "build": _build, "check": _check, "daemon": _daemon, "serve": _serve, "status": _status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,12 @@ class Site:
     hub_timeout: float = 5.0  # seconds per ping attempt
     markdown: str = "markdown"  # Markdown dialect: "markdown" (Python-Markdown + extra) or "kramdown" (Jekyll's)
     known_keys: tuple[str, ...] = ()  # sorted; site-specific front-matter keys: never reported as typos
+    # [enclosures]: ask remote images' servers for their size (pipeline/enclosures.py)
+    enclosure_fetch: bool = False
+    enclosure_timeout: float = 10.0  # seconds one look-up may take, redirects included
+    enclosure_max_age: timedelta = timedelta(days=30)  # a size is asked again when this old
+    enclosure_allow_private: bool = False  # private, loopback, link-local addresses may be asked (tests)
+    enclosure_concurrency: int = 4  # look-ups at a time
     # False while url is the placeholder default: nothing may be published under it (require_url).
     url_configured: bool = False
     # The daemon's [schedule]; None: the section is absent (every 10 minutes). Not part of repr(): it keys caches.
@@ -154,6 +161,18 @@ def _seconds(key: str, value: Any) -> float:
     return float(value)
 
 
+def _duration(key: str, value: Any) -> timedelta:
+    from .ops.schedule import parse_every  # the same "30s", "15m", "1d" as [schedule] every
+
+    return parse_every(value, key)
+
+
+def _threads(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
+        raise ConfigError(f"{key} must be a whole number between 1 and 32, got {value!r}")
+    return value
+
+
 def _dialect(key: str, value: Any) -> str:
     if value not in MARKDOWN_DIALECTS:
         raise ConfigError(f"{key} must be one of {list(MARKDOWN_DIALECTS)}, got {value!r}")
@@ -195,9 +214,14 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("build", "render_timeout"): ("render_timeout", _seconds),
     ("websub", "hubs"): ("hubs", _hubs),
     ("websub", "timeout"): ("hub_timeout", _seconds),
+    ("enclosures", "fetch"): ("enclosure_fetch", _bool),
+    ("enclosures", "timeout"): ("enclosure_timeout", _seconds),
+    ("enclosures", "max_age"): ("enclosure_max_age", _duration),
+    ("enclosures", "allow_private"): ("enclosure_allow_private", _bool),
+    ("enclosures", "concurrency"): ("enclosure_concurrency", _threads),
 }
 
-_SECTIONS = ("site", "build", "websub", "schedule", "feeds")
+_SECTIONS = ("site", "build", "websub", "enclosures", "schedule", "feeds")
 _NAMES = [f"{section}.{key}" for section, key in _KEYS] + ["schedule.every", "schedule.cron"]
 
 
