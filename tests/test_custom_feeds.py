@@ -307,6 +307,8 @@ def test_a_jekyll_site_takes_custom_feeds_from_feedwright_toml(tmp_path: Path) -
         ([{"name": "A", "path": "authors"}], "feeds[1].path: authors/ holds the author feeds"),
         ([{"name": "A", "path": "x/rss.xml"}], "feeds[1].path: a folder named 'rss.xml' would clash"),
         ([{"name": "A", "path": "index.html"}], "feeds[1].path: a folder named 'index.html' would clash"),
+        ([{"name": "A", "path": "x/archive"}], "feeds[1].path: a folder named 'archive' holds the archive docum"),
+        ([{"name": "Archive"}], "feeds[1].name (its folder is the name's slug): a folder named 'archive' holds"),
         ([{"name": "A", "path": "x"}, {"name": "B", "path": "x/"}], "feeds[2].path: 'x' is already the folder of "
                                                                     "feeds[1] ('A')"),
         ([{"name": "A b"}, {"name": "B", "path": "a-b"}], "feeds[2].path: 'a-b' is already the folder of feeds[1]"),

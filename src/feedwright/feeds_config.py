@@ -107,11 +107,15 @@ def _one(where: str, table: dict[str, Any], errors: list[str]) -> CustomFeed | N
 def _clash(key: str, where: str, feed: CustomFeed, taken: dict[str, str], by_name: dict[str, str]) -> str | None:
     """Why ``feed`` cannot be written beside the feeds before it (``key``: the key its folder comes from)."""
     from .pipeline.pages import PAGES
+    from .pipeline.plan import ARCHIVE_FOLDER
 
     files = {fmt.file_name for fmt in FORMATS} | set(PAGES)
     parts = feed.folder.split("/")
     if parts[0] in RESERVED:
         return f"{key}: {parts[0]}/ holds {RESERVED[parts[0]]}; choose another folder (got {feed.folder!r})"
+    if ARCHIVE_FOLDER in parts:  # the archives of the feed in the folder above (even with archives off today)
+        return f"{key}: a folder named {ARCHIVE_FOLDER!r} holds the archive documents of the feed above it " \
+               f"(got {feed.folder!r})"
     if clashing := next((part for part in parts if part in files), None):
         return f"{key}: a folder named {clashing!r} would clash with the file of that name (got {feed.folder!r})"
     if feed.folder in taken:

@@ -28,6 +28,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SORT_KEY, _POST, _FIRST = itemgetter(0, 1), itemgetter(2), itemgetter(0)
 
 
+ARCHIVE_FOLDER = "archive"  # each feed's RFC 5005 archive documents, inside the feed's own folder
+
+
 @dataclass(frozen=True)
 class Paging:
     """Where a feed document sits in its RFC 5005 archived feed (see :mod:`feedwright.pipeline.archive`)."""
@@ -41,7 +44,7 @@ class Paging:
         if not self.number:
             return name
         stem, dot, ext = name.rpartition(".")
-        return f"archive/{stem}-{self.number}{dot}{ext}"
+        return f"{ARCHIVE_FOLDER}/{stem}-{self.number}{dot}{ext}"
 
 
 @dataclass(frozen=True)
