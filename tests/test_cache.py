@@ -478,3 +478,22 @@ def test_a_warm_build_with_liquid_posts_does_not_make_the_links_of_every_post(
     write_post(site, "2024-01-04-post-3.md", {"title": "Post 3"}, "Plain.\n")
     build_both(site, tmp_path)
     assert "4 posts; first" in (site / "output" / "feed.json").read_text(encoding="utf-8")
+
+
+def test_a_post_showing_other_posts_categories_and_dates_is_rendered_again_when_they_change(
+    tmp_path: Path,
+) -> None:
+    # site.posts shows each post's date, categories and tags: a cached rendering of a post that lists them must
+    # not outlive a change to another post's (found in session 4: the key covered path, URL and title only).
+    site = make_site(tmp_path / "site")
+    write_post(site, "2024-01-02-other.md", {"title": "Other", "categories": ["Old"], "tags": ["t1"],
+                                             "date": "2024-01-02T09:00:00+00:00"})
+    write_post(site, "2024-01-03-lister.md", {"title": "Lister"},
+               "{% for p in site.posts %}[{{ p.title }} {{ p.categories | join: ',' }} {{ p.tags | join: ',' }} "
+               "{{ p.date | date: '%H:%M' }}]{% endfor %}\n")
+    build_both(site, tmp_path)
+    assert "[Other Old t1 09:00]" in (site / "output" / "feed.json").read_text(encoding="utf-8")
+    write_post(site, "2024-01-02-other.md", {"title": "Other", "categories": ["New"], "tags": ["t2"],
+                                             "date": "2024-01-02T10:30:00+00:00"})
+    build_both(site, tmp_path)  # the cached build's bytes are the cache-less build's
+    assert "[Other New t2 10:30]" in (site / "output" / "feed.json").read_text(encoding="utf-8")

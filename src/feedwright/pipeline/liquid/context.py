@@ -41,9 +41,11 @@ class PostRef:
 
     @cached_property
     def digest(self) -> bytes:
-        """A hash of what a cached rendering of another post may hold of this one: path, URL and title."""
+        """A hash of what a cached rendering of another post may hold of this one: everything ``site.posts``
+        shows of it (path, URL, title, date, categories, tags)."""
         h = hashlib.blake2b(digest_size=16)
-        for part in (self.source, self.url, self.title):
+        for part in (self.source, self.url, self.title, self.date.isoformat(), str(len(self.categories)),
+                     *self.categories, *self.tags):
             data = part.encode("utf-8", "surrogatepass")
             h.update(b"%d:" % len(data))
             h.update(data)
