@@ -34,6 +34,7 @@ from .pipeline.publish import MANIFEST, PublishResult, atomic_write, publish, re
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from .incremental.live import Live
     from .pipeline.announce import Ping
+    from .pipeline.enclosures import Sizes
     from .pipeline.liquid import Links
     from .pipeline.render import Entry
 
@@ -316,44 +317,10 @@ def _build(
                                                          live, laps)
     laps.lap("render")  # the workers stopping
     feeds = plan.feeds
-    sizes, shown = None, entries
-    if site.enclosure_fetch and write:  # `check` asks no server
-        from .pipeline.enclosures import enclose
-
-        # Subscription documents only: an archive must never change once full, so it does not depend on what a
-        # remote server says at some later time: its remote images keep length 0 and the extension's type.
-        shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
-        laps.lap("enclosures")
-    files = memo.serialise(site, feeds, shown, cache)
-    files.update(memo.serialise(site, archives, entries, cache))
-    laps.lap("serialise")
+    files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
-    if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
-        from .jekyll.feeds import atom_aliases
-
-        for alias, path in atom_aliases(site.jekyll, feeds).items():
-            files.setdefault(alias, files[path])
-    if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
-        files.update(memo.pages(site, feeds, cache))
-        laps.lap("pages")
-    report = BuildReport(
-        now=now,
-        collection=collection,
-        feeds=feeds,
-        files=files,
-        live=plan.live,
-        drafts=plan.drafts,
-        scheduled=plan.scheduled,
-        next_publish=plan.next_due,
-        warnings=[*collection.warnings, *unmatched(site, collection.posts, feeds), *render_warnings, *cache.warnings,
-                  *(sizes.warnings if sizes else ())],
-        held=keep.files,
-        unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
-                    for rel, why in collection.unreadable],
-        near_misses=[PostError(site.content / post.source, describe(key, suggestion))
-                     for post in collection.posts for key, suggestion in post.key_typos],
-        source=site.jekyll.describe if site.jekyll is not None else None,
-    )
+    report = _report(site, now, collection, plan, files, keep.files,
+                     [*render_warnings, *cache.warnings, *(sizes.warnings if sizes else ())])
     if not write or (strict and (collection.rejected or report.near_misses)):
         return report
     if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
@@ -370,19 +337,74 @@ def _build(
         live.published(state, cache, collection, plan, now)
         report.warnings += live.warnings
     else:
-        cache.warnings.clear()
-        cache.save()  # after publishing: the feed digests it records are those of the files now in output/
-        report.warnings += cache.warnings
+        report.warnings += _saved(cache)  # after publishing: the feed digests it records are those of output/
     if sizes is not None:  # after publishing, like the cache: what it records is what output/ now shows
-        sizes.warnings.clear()
-        sizes.save()
-        report.warnings += sizes.warnings
+        report.warnings += _saved(sizes)
     laps.lap("save cache")
     if site.hubs:
         report.pings = _announce(site, feeds, report.result, stop)
         report.warnings += [str(p) for p in report.pings if not p.ok]
         laps.lap("announce")
     return report
+
+
+def _report(
+    site: Site, now: datetime, collection: Collection, plan: Plan, files: dict[str, bytes], held: frozenset[str],
+    warnings: list[str],
+) -> BuildReport:
+    """What the build saw and made, before publishing; ``warnings``: rendering's, the cache's, the look-ups'."""
+    return BuildReport(
+        now=now,
+        collection=collection,
+        feeds=plan.feeds,
+        files=files,
+        live=plan.live,
+        drafts=plan.drafts,
+        scheduled=plan.scheduled,
+        next_publish=plan.next_due,
+        warnings=[*collection.warnings, *unmatched(site, collection.posts, plan.feeds), *warnings],
+        held=held,
+        unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
+                    for rel, why in collection.unreadable],
+        near_misses=[PostError(site.content / post.source, describe(key, suggestion))
+                     for post in collection.posts for key, suggestion in post.key_typos],
+        source=site.jekyll.describe if site.jekyll is not None else None,
+    )
+
+
+def _files(
+    site: Site, feeds: list[Feed], archives: list[Feed], entries: dict[str, Entry], cache: Cache, now: datetime,
+    stop: threading.Event | None, write: bool, laps: Laps,
+) -> tuple[dict[str, bytes], Sizes | None]:
+    """Every output file's bytes (feeds, archives, jekyll-feed's aliases, the browser pages) and, when remote
+    images were sized, the sizes to save after publishing."""
+    sizes, shown = None, entries
+    if site.enclosure_fetch and write:  # `check` asks no server
+        from .pipeline.enclosures import enclose
+
+        # Subscription documents only: an archive must never change once full, so it does not depend on what a
+        # remote server says at some later time: its remote images keep length 0 and the extension's type.
+        shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
+        laps.lap("enclosures")
+    files = memo.serialise(site, feeds, shown, cache)
+    files.update(memo.serialise(site, archives, entries, cache))
+    laps.lap("serialise")
+    if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
+        from .jekyll.feeds import atom_aliases
+
+        for alias, path in atom_aliases(site.jekyll, feeds).items():
+            files.setdefault(alias, files[path])
+    if site.browser_view:  # feed.xsl, index.html, feeds.opml: published (and tracked) like the feeds
+        files.update(memo.pages(site, feeds, cache))
+        laps.lap("pages")
+    return files, sizes
+
+
+def _saved(store: Cache | Sizes) -> list[str]:
+    """Save ``store`` (never a failed build: a failure is a warning) and return the warnings of the save."""
+    store.warnings.clear()
+    store.save()
+    return store.warnings
 
 
 def _announce(site: Site, feeds: list[Feed], result: PublishResult, stop: threading.Event | None) -> list[Ping]:
