@@ -105,7 +105,11 @@ class DaemonProcess:
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = DEADLINE) -> int:
         self.proc.send_signal(signum)
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired as exc:  # say what the daemon was doing: a rare hang is otherwise opaque
+            tail = self.log()[-4000:]
+            raise AssertionError(f"the daemon did not stop within {timeout} s; its log ends:\n{tail}") from exc
 
     def close(self) -> None:
         if self.alive():
