@@ -15,7 +15,6 @@ import re
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -47,14 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     columns: dict[str, tuple[dict[str, float], float]] = {}
     for n in (int(s) for s in args.sizes.split(",")):
-        site = args.work / f"site-{n}{'-plain' if args.plain else ''}"
-        stamp = site / ".generated"
-        made = repr((n, generate.config(args.plain), generate.HUGO_CONFIG, generate.post(n - 1, n, plain=args.plain)))
-        if not stamp.exists() or stamp.read_text() != made:
-            print(f"generating {n} posts in {site} ...", file=sys.stderr)
-            generate.generate(site, n, args.plain)
-            stamp.write_text(made)
-            time.sleep(2.5)  # files written within 2 s of a build are re-hashed by it ("racy")
+        site = generate.prepared(args.work, n, args.plain)
         generate.remove_added(site)
         run._reset(site)
         for case in ("cold", "warm"):
