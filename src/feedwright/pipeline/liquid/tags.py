@@ -50,19 +50,28 @@ def _expression(stream: TokenStream) -> tuple[Token, str]:
     return token, ""
 
 
-class _TextNode(Node):
-    """A tag that renders from its markup text alone."""
+class _MarkupNode(Node):
+    """A tag kept with its markup text (what follows its name), shown as written by ``str()``."""
 
-    __slots__ = ("markup", "render_text")
+    __slots__ = ("markup",)
 
-    def __init__(self, token: Token, markup: str, render_text: Any) -> None:
+    def __init__(self, token: Token, markup: str) -> None:
         super().__init__(token)
         self.markup = markup
-        self.render_text = render_text
         self.blank = False  # type: ignore[misc]  # python-liquid reads it; its Node declares no slot
 
     def __str__(self) -> str:
         return f"{{% {self.token.value} {self.markup} %}}"
+
+
+class _TextNode(_MarkupNode):
+    """A tag that renders from its markup text alone."""
+
+    __slots__ = ("render_text",)
+
+    def __init__(self, token: Token, markup: str, render_text: Any) -> None:
+        super().__init__(token, markup)
+        self.render_text = render_text
 
     def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
         return buffer.write(self.render_text(context, self.markup, self.token))
@@ -196,19 +205,14 @@ def _load_partial(env: JekyllEnvironment, path: Path, name: str, token: Token) -
         raise TemplateNotFoundError(f"cannot read include {name!r}: {exc}", token=token) from None
 
 
-class IncludeNode(Node):
+class IncludeNode(_MarkupNode):
     """``{% include file.html key="value" key2=variable %}``: the file rendered with ``include.key`` set."""
 
-    __slots__ = ("markup", "relative_to_post")
+    __slots__ = ("relative_to_post",)
 
     def __init__(self, token: Token, markup: str, relative_to_post: bool) -> None:
-        super().__init__(token)
-        self.markup = markup
+        super().__init__(token, markup)
         self.relative_to_post = relative_to_post
-        self.blank = False  # type: ignore[misc]  # python-liquid reads it; its Node declares no slot
-
-    def __str__(self) -> str:
-        return f"{{% {self.token.value} {self.markup} %}}"
 
     def _locate(self, env: JekyllEnvironment, name: str) -> Path:
         if _INVALID_SEQUENCE.search(name) or not _VALID_FILENAME.match(name):
