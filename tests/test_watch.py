@@ -181,7 +181,7 @@ def test_an_overflowed_event_queue_means_a_full_scan(tmp_path: Path, caplog: pyt
         assert "the kernel's event queue overflowed (events were lost); scanning every file" in caplog.text
         assert daemon._live is not None and daemon._live.last_scan
     finally:
-        daemon._on_stop(signal.SIGTERM, None)
+        daemon.stop()
         thread.join(5)
     assert not thread.is_alive()
 

@@ -286,22 +286,34 @@ class Daemon:
     def _install_signals(self) -> dict[int, _Handler]:
         if threading.current_thread() is not threading.main_thread():
             return {}
+        # A handler runs in the main thread between any two bytecodes, possibly inside threading's own
+        # non-reentrant locks (Thread.start() holds one): starting a thread or setting an Event there can
+        # deadlock. Seen once in about 20 full test runs: SIGTERM right as the scheduler started its job thread,
+        # and the daemon hung. So a handler only writes the signal's number to a pipe; a thread started here
+        # does the work.
+        read, write = os.pipe()
+        threading.Thread(target=self._signalled, args=(read,), name="feedwright-signals", daemon=True).start()
+
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            os.write(write, bytes((signum,)))
+
         previous: dict[int, _Handler] = {}
-        for signum, handler in ((signal.SIGTERM, self._on_stop), (signal.SIGINT, self._on_stop)):
+        for signum in (signal.SIGTERM, signal.SIGINT, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())):
             previous[signum] = signal.signal(signum, handler)
-        if hasattr(signal, "SIGHUP"):
-            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hup)
         return previous
 
-    # Handlers only hand the work to a thread: they interrupt the main thread at any point, possibly inside
-    # the scheduler, so they must not take its locks themselves.
-    def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
+    def _signalled(self, read: int) -> None:
+        while data := os.read(read, 1):
+            if hasattr(signal, "SIGHUP") and data[0] == signal.SIGHUP:
+                self._reload()
+            else:
+                self.stop(data[0])
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop after the build in progress (at most STOP_GRACE); what SIGTERM and SIGINT do."""
         if not self._stop.is_set():
             self._stop.set()
-            threading.Thread(target=self._shutdown, args=(signum,), name="feedwright-stop", daemon=True).start()
-
-    def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
-        threading.Thread(target=self._reload, name="feedwright-reload", daemon=True).start()
+            self._shutdown(signum)
 
     def _shutdown(self, signum: int) -> None:
         log.info("%s: stopping after the build in progress (waiting at most %g s)", signal.Signals(signum).name,
