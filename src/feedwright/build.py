@@ -78,8 +78,7 @@ class BuildReport:
 
     def scheduled_posts(self) -> list[Post]:
         """The posts that are not drafts and come out later, soonest first."""
-        return sorted((p for p in self.collection.posts if not p.draft and p.published > self.now),
-                      key=lambda p: (p.published, p.source))
+        return self.collection.scheduled(self.now)
 
 
 # (html, summary, image url), fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid
@@ -299,7 +298,8 @@ def _build(
     if live is not None:
         state, cache = live.begin(site)
     else:
-        state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site)
+        # The records of every file are read only if the warm shortcut cannot be taken (incremental/warm.py).
+        state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site, records=False)
     manifest = site.state_dir / MANIFEST
     laps = laps or Laps()
     laps.lap("load state and cache")
@@ -366,8 +366,8 @@ def _report(
         held=held,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
-        near_misses=[PostError(site.content / post.source, describe(key, suggestion))
-                     for post in collection.posts for key, suggestion in post.key_typos],
+        near_misses=[PostError(site.content / source, describe(key, suggestion))
+                     for source, key, suggestion in collection.near_misses()],
         source=site.jekyll.describe if site.jekyll is not None else None,
     )
 

@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..config import Site
 from ..formats import BY_NAME
 from ..pipeline import plan as planning
-from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, read
+from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, loaded, read
 from ..pipeline.history import State
 from ..pipeline.pages import PAGES
 from ..pipeline.pages import pages as render_pages
 from ..pipeline.plan import Feed, Paging, Plan
+from . import warm
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 
@@ -58,12 +60,33 @@ def collect(
     """Every post under the site's content folder, bad ones rejected; only files that changed are read.
     ``lap(stage)`` is called as each stage ends ("scan", "stat", "parse"): see ``BuildReport.timings``."""
     lap = lap or (lambda stage: None)
-    files, found = find(site, list(state.warnings))
+    quick = warm.ready(cache, state)  # then state.json is as a build wrote it: it has no warnings to give
+    files, found = find(site, [] if quick else list(state.warnings))
     lap("scan")
-    outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap)
+    stats = None
+    if quick:
+        shortcut, stats = warm.collection(site, files, found, cache, partial(_recorded, site, now, state, cache, files))
+        if shortcut is not None:
+            lap("stat")
+            lap("parse")
+            return shortcut
+    cache.load_records()
+    outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap,
+                           stats=stats)
+    notes_from = len(found.warnings)
     collection = assemble(site, files, outcomes, found)
+    cache.made = ([rel for rel, _ in files], warm.summary(collection, notes_from, now), state)
     lap("parse")
     return collection
+
+
+def _recorded(site: Site, now: datetime, state: State, cache: Cache, files: list[tuple[str, str]]) -> list[Outcome]:
+    """The outcome of each of ``files`` when the warm shortcut was taken (every record holds): as recorded, or read
+    again should the records have become unreadable since."""
+    found = warm.outcomes(files, cache.load_records())
+    if found is not None:
+        return found
+    return outcomes_of(site, now, state, cache, files)
 
 
 def outcomes_of(
@@ -76,10 +99,12 @@ def outcomes_of(
     while_waiting: Callable[[], object] | None = None,
     pool: Workers | None = None,
     lap: Callable[[str], object] | None = None,
+    stats: Sequence[int] | None = None,
 ) -> list[Outcome]:
-    """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed."""
+    """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed.
+    ``stats``: their stat keys if already taken (four integers per file)."""
     started_ns = time.time_ns()
-    outcomes, todo = _unchanged(files, cache, state)
+    outcomes, todo = _unchanged(files, cache, state, stats)
     if lap is not None:
         lap("stat")
     records = cache.records
@@ -102,7 +127,9 @@ def outcomes_of(
     return outcomes
 
 
-def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
+def _unchanged(
+    files: list[tuple[str, str]], cache: Cache, state: State, stats: Sequence[int] | None = None
+) -> tuple[list[Outcome], list[int]]:
     """The recorded outcome of each file whose stat key is unchanged; the places of the others, to be read."""
     outcomes: list[Outcome] = [None] * len(files)
     todo: list[int] = []
@@ -111,12 +138,16 @@ def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tupl
     for i, (rel, path) in enumerate(files):
         known = records.get(rel)
         if known is not None and not known[RACY] and known[STATE] == entries.get(rel):
-            try:
-                st = stat(path)
-            except OSError:
-                todo.append(i)
-                continue
-            if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == known[STAT]:
+            if stats is not None:
+                now = tuple(stats[4 * i : 4 * i + 4])
+            else:
+                try:
+                    st = stat(path)
+                except OSError:
+                    todo.append(i)
+                    continue
+                now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            if now == known[STAT]:
                 outcomes[i] = known[OUTCOME]
                 kept[rel] = known
                 continue
@@ -143,8 +174,9 @@ def remember_plan(site: Site, collection: Collection, now: datetime, made: Plan,
     shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats,
                 f.paging and astuple(f.paging)) for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
+    members = {p.source: p for feed in made.feeds for p in feed.posts}  # for a build that loads no other post
     cache.put_plan({"site": repr(site), "now": now, "posts": len(collection.posts), "counts": counts,
-                    "feeds": shapes[0], "archives": shapes[1]})
+                    "feeds": shapes[0], "archives": shapes[1], "members": members})
 
 
 def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) -> Plan | None:
@@ -158,7 +190,9 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
             and (last["counts"][3] is None or now < last["counts"][3])
         ):
             return None
-        by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
+        # Posts by a stable key, never a place in a list: the plan's own copies when the collection's posts are
+        # not loaded (the warm shortcut), else the collection's (the very objects: the daemon swaps them by identity).
+        by_source = last["members"] if not loaded(posts) else {post.source: post for post in posts}
         feeds, archives = (
             [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
                   paging and Paging(*paging))
