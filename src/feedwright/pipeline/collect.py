@@ -28,7 +28,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 PARALLEL_MIN_FILES = 2000
 # A file modified this recently before it was read may change again without its size or mtime changing.
 RACY_NS = 2_000_000_000
-_ID, _URL = operator.attrgetter("id"), operator.attrgetter("url")
+_ID, _URL, _NAME = operator.attrgetter("id"), operator.attrgetter("url"), operator.attrgetter("name")
 
 StatKey = tuple[int, int, int, int]
 
@@ -186,24 +186,32 @@ def scan(
             return
         dirs: list[os.DirEntry[str]] = []
         files: list[os.DirEntry[str]] = []
+        # Once per file (100,000 times on a large site, ~a sixth of a warm build): kept lean on purpose.
         for entry in entries:
+            if entry.name.startswith("."):
+                continue
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
             (dirs if is_dir else files).append(entry)
-        for entry in sorted(files, key=lambda e: e.name):
-            if entry.name.startswith("."):
+        files.sort(key=_NAME)
+        add = found.append
+        for entry in files:
+            try:
+                plain = entry.is_file(follow_symlinks=False)  # a regular file, no symlink: the usual case
+            except OSError:
+                plain = False
+            if plain:
+                add((prefix + entry.name, entry.path))
                 continue
             rel = prefix + entry.name
             reason = _unreadable_kind(entry, real_root)
             if reason:
                 skip(rel, reason)
             else:
-                found.append((rel, entry.path))
-        for entry in sorted(dirs, key=lambda e: e.name):
-            if entry.name.startswith("."):
-                continue
+                add((rel, entry.path))
+        for entry in sorted(dirs, key=_NAME):
             if entry.is_symlink():
                 skip(prefix + entry.name, "symlinked folder; not entered")
             else:

@@ -138,10 +138,12 @@ class State:
 
 
 def _parsed(name: str) -> property:
-    """The field ``name`` of a :class:`State`, its file parsed first if it has not been yet."""
+    """The field ``name`` of a :class:`State`, its file parsed first if it has not been yet (not for ``dirty``: a
+    file nobody has looked into is as it was read; a damaged one is rewritten by the build that parses it)."""
 
     def get(self: State) -> object:
-        self._parse()
+        if name != "dirty":
+            self._parse()
         return self.__dict__[name]
 
     def put(self: State, value: object) -> None:
