@@ -94,7 +94,8 @@ class Collection:
         """The posts that are not drafts and come out after ``now``, soonest first."""
         if self.future is not None and not loaded(self.posts) and self.future[0] <= now:
             return [post for post in self.future[1] if post.published > now]
-        return sorted((p for p in self.posts if not p.draft and p.published > now), key=lambda p: (p.published, p.source))
+        return sorted((p for p in self.posts if not p.draft and p.published > now),
+                      key=lambda p: (p.published, p.source))
 
 
 class Deferred(list):  # type: ignore[type-arg]
