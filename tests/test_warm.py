@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,27 @@ def test_any_change_takes_the_long_way_and_the_next_build_the_shortcut(
     loads.clear()
     report, _ = _both(example_site, tmp_path)
     assert loads == [] and not loaded(report.collection.posts)
+
+
+@pytest.mark.parametrize("what", ["settings", "due"])
+def test_a_plan_that_no_longer_holds_is_made_from_the_posts_loaded_then(
+    example_site: Path, tmp_path: Path, loads: list[Path], what: str
+) -> None:
+    _troubled(example_site)
+    _age(example_site / "content")
+    _both(example_site, tmp_path)
+    if what == "settings":  # the feeds' settings only: the collection is the same, the plan is not
+        config = example_site / "feedwright.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace("limit = 50", "limit = 3"), encoding="utf-8")
+        now = NOW
+    else:  # the post scheduled for 2031 has come out
+        now = NOW + timedelta(days=365 * 7)
+    loads.clear()
+    report, expected = _both(example_site, tmp_path, now)
+    assert loads == [example_site / ".feedwright" / "cache"]  # the shortcut, then the posts loaded to plan
+    assert report.live == expected.live and (what == "settings" or report.scheduled == 0)
+    report, expected = _both(example_site, tmp_path, now)  # and the next build reuses that plan
+    assert not loaded(report.collection.posts)
 
 
 def test_a_racy_file_keeps_every_build_on_the_long_way_until_it_is_not(
