@@ -211,5 +211,5 @@ def test_deferred_posts_load_once_and_only_when_needed() -> None:
     posts.append(4)
     assert list(posts) == [3, 1, 2, 4] and len(posts) == 4 and calls == [1]
     assert pickle.loads(pickle.dumps(Deferred(1, lambda: ["x"]))) == ["x"]
-    with pytest.raises(RuntimeError, match="index said 2"):
-        list(Deferred(2, lambda: [1]))
+    fewer = Deferred(2, lambda: [1])  # a file gone between the index and the loading: what was loaded is the list
+    assert len(fewer) == 2 and list(fewer) == [1] and len(fewer) == 1

@@ -101,7 +101,7 @@ class Collection:
 class Deferred(list):  # type: ignore[type-arg]
     """A list of posts loaded on first use (anything but its length loads it): a warm build of a large site that
     reuses the last plan needs the posts of its feeds only, and loading 100,000 others would be most of its time.
-    ``load`` must give ``count`` posts."""
+    ``load`` gives ``count`` posts (what it gives is the list, should a file have changed in between)."""
 
     def __init__(self, count: int, load: Callable[[], list[Post]]) -> None:
         super().__init__()
@@ -111,10 +111,7 @@ class Deferred(list):  # type: ignore[type-arg]
     def fill(self) -> None:
         if self._load is not None:
             load, self._load = self._load, None
-            posts = load()
-            if len(posts) != self._count:
-                raise RuntimeError(f"the cache gave {len(posts)} posts where its index said {self._count}")
-            list.extend(self, posts)
+            list.extend(self, load())
 
     def __len__(self) -> int:
         return self._count if self._load is not None else list.__len__(self)
