@@ -213,3 +213,17 @@ def test_deferred_posts_load_once_and_only_when_needed() -> None:
     assert pickle.loads(pickle.dumps(Deferred(1, lambda: ["x"]))) == ["x"]
     fewer = Deferred(2, lambda: [1])  # a file gone between the index and the loading: what was loaded is the list
     assert len(fewer) == 2 and list(fewer) == [1] and len(fewer) == 1
+
+
+def test_when_the_shortcut_fails_on_a_stat_key_only_that_file_is_read(
+    example_site: Path, tmp_path: Path, loads: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _age(example_site / "content")
+    _both(example_site, tmp_path)
+    read: list[str] = []
+    read_one = collect_module._read_one
+    monkeypatch.setattr(collect_module, "_read_one", lambda task, *args: read.append(task[0]) or read_one(task, *args))
+    post = sorted((example_site / "content").rglob("*.md"))[3]
+    post.write_text(post.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    run_build(example_site)  # the stat keys taken for the shortcut decide, not taken again: the edited file only
+    assert read == [post.relative_to(example_site / "content").as_posix()]

@@ -135,11 +135,12 @@ def _unchanged(
     todo: list[int] = []
     # The warm path, once per file (100,000 times on a large site): kept lean on purpose.
     records, kept, entries, stat = cache.records, cache.kept, state.posts, os.stat
+    keys = list(zip(*[iter(stats)] * 4, strict=True)) if stats is not None else None  # 4 integers per file
     for i, (rel, path) in enumerate(files):
         known = records.get(rel)
         if known is not None and not known[RACY] and known[STATE] == entries.get(rel):
-            if stats is not None:
-                now = tuple(stats[4 * i : 4 * i + 4])
+            if keys is not None:
+                now = keys[i]
             else:
                 try:
                     st = stat(path)

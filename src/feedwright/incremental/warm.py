@@ -21,6 +21,8 @@ import os
 from array import array
 from collections.abc import Callable
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from ..config import Site
@@ -30,6 +32,7 @@ from ..pipeline.history import State, bytes_digest
 from .cache import OUTCOME, RACY, STAT, STATE, Cache
 
 _SEP = "\0"  # never in a file name
+_STAT, _RACY, _STATE = itemgetter(STAT), itemgetter(RACY), itemgetter(STATE)
 
 
 def summary(collection: Collection, notes_from: int, now: datetime) -> dict[str, Any]:
@@ -54,18 +57,17 @@ def index(cache: Cache) -> dict[str, Any] | None:
     if made is None:
         return None
     rels, collected, state = made
-    kept, posts = cache.kept, state.posts
-    if len(kept) != len(rels):
+    kept = cache.kept
+    if len(kept) != len(rels) or not kept.keys() >= set(rels):
         return None
-    stats = array("q")
-    for rel in rels:
-        record = kept.get(rel)
-        if record is None or record[RACY] or record[STATE] != posts.get(rel):
-            return None
-        try:
-            stats.extend(record[STAT])
-        except OverflowError:  # an inode number past 2**63: no index, every build takes the long way
-            return None
+    # Once per file after every build that did not take the shortcut: loops in C.
+    records = list(map(kept.__getitem__, rels))
+    if any(map(_RACY, records)) or list(map(_STATE, records)) != list(map(state.posts.get, rels)):
+        return None
+    try:
+        stats = array("q", chain.from_iterable(map(_STAT, records)))
+    except OverflowError:  # an inode number past 2**63: no index, every build takes the long way
+        return None
     digest = _file_digest(state.path)
     if digest is None:
         return None
