@@ -420,10 +420,12 @@ def find(site: Site, warnings: list[str]) -> tuple[list[tuple[str, str]], Collec
 
 def assemble(site: Site, files: list[tuple[str, str]], outcomes: list[Outcome], result: Collection) -> Collection:
     """``result`` (from :func:`find`) with what was read from ``files``, duplicates rejected."""
+    add = result.posts.append
     for (rel, _), outcome in zip(files, outcomes, strict=True):
-        if isinstance(outcome, Post):
-            result.posts.append(outcome)
-            result.warnings += [f"{site.content / rel}: {note}" for note in outcome.notes]
+        if type(outcome) is Post:  # once per file: the usual case first, lean
+            add(outcome)
+            if outcome.notes:
+                result.warnings += [f"{site.content / rel}: {note}" for note in outcome.notes]
         elif isinstance(outcome, Unreadable):
             result.unreadable.append((rel, str(outcome)))
         elif isinstance(outcome, str):
