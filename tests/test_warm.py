@@ -227,3 +227,45 @@ def test_when_the_shortcut_fails_on_a_stat_key_only_that_file_is_read(
     post.write_text(post.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
     run_build(example_site)  # the stat keys taken for the shortcut decide, not taken again: the edited file only
     assert read == [post.relative_to(example_site / "content").as_posix()]
+
+
+_SPRING = "culture/2024-03-02-spring-bookstores.md"
+_EDITS = {  # a live post, what an edit changes in it, and whether the last plan can move it
+    "title": (_SPRING, ("title: 봄날", "title: 가을날"), True),
+    "body": (_SPRING, ("\n---\n\n3월이", "\n---\n\n4월이"), True),
+    "date": (_SPRING, ("date: 2024-03-02", "date: 2024-08-09"), True),
+    "category": (_SPRING, ("category: Culture", "category: News"), False),
+    "draft": (_SPRING, ("date: 2024-03-02", "date: 2024-03-02\ndraft: true"), False),
+    "permalink": (_SPRING, ("date: 2024-03-02", "date: 2024-03-02\npermalink: /spring/"), False),
+    # rejected as a duplicate of news/dup-a.md before and after: the feeds carry that one, never this one
+    "duplicate": ("news/dup-b.md", ("title: B", "title: B2"), False),
+}
+
+
+@pytest.mark.parametrize("limit", [50, 2])
+@pytest.mark.parametrize("edit", sorted(_EDITS))
+def test_an_edit_moves_the_post_in_the_last_plan_when_that_is_exact(
+    example_site: Path, tmp_path: Path, loads: list[Path], monkeypatch: pytest.MonkeyPatch, edit: str, limit: int
+) -> None:
+    import feedwright.pipeline.plan as plan_module
+
+    calls: list[int] = []
+    plan = plan_module.plan
+    monkeypatch.setattr(plan_module, "plan", lambda *args: calls.append(1) or plan(*args))
+    config = example_site / "feedwright.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("limit = 50", f"limit = {limit}"), encoding="utf-8")
+    _troubled(example_site)
+    _age(example_site / "content")
+    _both(example_site, tmp_path)
+    rel, (old, new), movable = _EDITS[edit]
+    post = example_site / "content" / rel
+    text = post.read_text(encoding="utf-8")
+    assert old in text
+    post.write_text(text.replace(old, new, 1), encoding="utf-8")
+    calls.clear()
+    _both(example_site, tmp_path)  # the same bytes and report as a cache-less build, planned or moved
+    assert len(calls) == (1 if movable else 2)  # the cache-less twin always plans
+    _age(example_site / "content")
+    _both(example_site, tmp_path)  # and the plan kept after moving is the one the next build reuses
+    report, _ = _both(example_site, tmp_path)
+    assert not loaded(report.collection.posts)

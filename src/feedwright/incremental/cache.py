@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..config import Site
-from ..pipeline.collect import StatKey
+from ..pipeline.collect import Post, StatKey
 from ..pipeline.history import State
 from .store import CACHE_DIR, KEY_FILE, Files, Stale, code_stamp, config_key
 
@@ -88,6 +88,9 @@ class Cache:
     index: dict[str, Any] = field(default_factory=dict)
     shortcut: bool = False
     made: tuple[list[str], dict[str, Any], State] | None = None
+    # memo.outcomes_of: (old, new) for each post edited under the same id and URL, every other file unchanged
+    # (None: something else changed); memo.plan then moves them in the last plan instead of planning again.
+    swaps: list[tuple[Post, Post]] | None = None
     _records_loaded: bool = False
 
     @classmethod

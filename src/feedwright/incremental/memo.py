@@ -37,6 +37,7 @@ from ..pipeline.plan import Feed, Paging, Plan
 from . import warm
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
+from .replan import replan
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from ..pipeline.liquid import Links
@@ -116,14 +117,24 @@ def outcomes_of(
         tasks.append((rel, path, hint, state.entry(rel)))
     # The same files as the cache knows, each with the outcome it knows: the posts of the build that saved it.
     unchanged = len(files) == len(records)
+    # ... or with a post in place of a post of the same id and URL: (old, new) each (None: anything else).
+    swaps: list[tuple[Post, Post]] | None = [] if unchanged else None
     for i, task, (outcome, facts) in zip(todo, tasks, read(site, now, state, tasks, started_ns, while_waiting, pool),
                                          strict=True):
         outcomes[i] = outcome
         known = records.get(task[0])
         if facts is not None:
             cache.learn(task[0], (*facts, outcome))
-        unchanged = unchanged and known is not None and known[OUTCOME] == outcome
+        same = known is not None and known[OUTCOME] == outcome
+        unchanged = unchanged and same
+        if swaps is not None and not same:
+            old = known[OUTCOME] if known is not None else None
+            if type(old) is Post and type(outcome) is Post and (old.id, old.url) == (outcome.id, outcome.url):
+                swaps.append((old, outcome))
+            else:
+                swaps = None
     cache.same_posts = unchanged
+    cache.swaps = swaps
     return outcomes
 
 
@@ -164,9 +175,28 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     cache.plan_reused = last is not None
     if last is not None:
         return last
-    made = planning.plan(site, collection.posts, now)
+    made = _replanned(site, collection, now, cache, key) or planning.plan(site, collection.posts, now)
     remember_plan(site, collection, now, made, cache)
     return made
+
+
+def _replanned(site: Site, collection: Collection, now: datetime, cache: Cache, key: str) -> Plan | None:
+    """The last build's plan with the posts edited since moved in place (:func:`~.replan.replan`), when every
+    other file is as that build saw it and each edited file was and is a post of the collection under the same id
+    and URL (so that no duplicate appears or goes): an edit at 100,000 posts then does not plan them all again."""
+    last, swaps = cache.plans, cache.swaps
+    if cache.made is None or not swaps:  # (not the daemon's builds: live.py replans them itself)
+        return None
+    try:
+        if last.get("site") != key or last["posts"] != len(collection.posts):
+            return None
+        present = {id(post) for post in collection.posts}
+        if not all(id(new) in present for _, new in swaps):
+            return None  # rejected as a duplicate
+        base = _shaped(last, last["members"])  # the last plan's own posts: the old versions of the edited ones
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return replan(site, base, last["now"], now, swaps)
 
 
 def remember_plan(site: Site, collection: Collection, now: datetime, made: Plan, cache: Cache) -> None:
@@ -193,17 +223,21 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
             return None
         # Posts by a stable key, never a place in a list: the plan's own copies when the collection's posts are
         # not loaded (the warm shortcut), else the collection's (the very objects: the daemon swaps them by identity).
-        by_source = last["members"] if not loaded(posts) else {post.source: post for post in posts}
-        feeds, archives = (
-            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
-                  paging and Paging(*paging))
-             for kind, name, title, folder, members, formats, paging in last[part]]
-            for part in ("feeds", "archives")
-        )
-        live, drafts, scheduled, due = last["counts"]
-        return Plan(feeds, live, drafts, scheduled, due, archives)
+        return _shaped(last, last["members"] if not loaded(posts) else {post.source: post for post in posts})
     except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan, or one naming other posts: make it again
         return None
+
+
+def _shaped(last: dict[str, Any], by_source: dict[str, Post]) -> Plan:
+    """The plan :func:`remember_plan` kept, its posts found in ``by_source``; raises ``KeyError`` and the like."""
+    feeds, archives = (
+        [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
+              paging and Paging(*paging))
+         for kind, name, title, folder, members, formats, paging in last[part]]
+        for part in ("feeds", "archives")
+    )
+    live, drafts, scheduled, due = last["counts"]
+    return Plan(feeds, live, drafts, scheduled, due, archives)
 
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:
