@@ -15,7 +15,8 @@ a build after one post is edited, and a build after 100 new posts; each as the w
 whole process (median of ``--repeats`` runs), and the same for the baseline (``baseline.py``), which does the
 same work in every case. Each measurement runs in a fresh wrapper process (``--measure``) that reports the
 ``RUSAGE_CHILDREN`` peak RSS (the largest single process) and, sampled every 10 ms, the summed RSS of the process
-tree (feedwright's worker processes included; see :func:`_tree_rss_kb`); the larger of the two is shown. Prints a Markdown table.
+tree (feedwright's worker processes included; see :func:`_tree_rss_kb`); the larger of the two is shown. Prints a
+Markdown table.
 """
 
 from __future__ import annotations
@@ -212,6 +213,9 @@ def main() -> None:
     parser.add_argument("--hugo-repeats", type=int, help="Hugo runs per size (default: --repeats)")
     parser.add_argument("--plain", action="store_true", help="posts without kramdown and Liquid (earlier rounds)")
     args = parser.parse_args()
+    generate.compile_sources()
+    if args.old:
+        generate.compile_sources(args.old / "src")
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
