@@ -161,7 +161,7 @@ class TriggeredInline(InlineProcessor):
                     self.ancestors.pop()
                 if child.tail:
                     child.tail = self._inline(child.tail, index)
-        key = "%04d" % len(self.stashed_nodes)
+        key = f"{len(self.stashed_nodes):04d}"
         self.stashed_nodes[key] = node
         placeholder = util.INLINE_PLACEHOLDER % key
         return f"{data[:begin]}{placeholder}{data[end:]}", True, begin + len(placeholder)
