@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pickle
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import make_site, output_files, write_post
 from feedwright.build import build
 from feedwright.config import Site, load_site
+from feedwright.incremental import parallel
 from feedwright.pipeline.collect import Post
-from feedwright.pipeline.liquid import Links, PostRef, front_matter, render_liquid
+from feedwright.pipeline.liquid import DeferredLinks, Links, PostRef, front_matter, render_liquid
+from feedwright.pipeline.liquid.environment import JekyllEnvironment
 from feedwright.pipeline.render import render
+
+build_module = importlib.import_module("feedwright.build")
 
 URL = "https://ex.org/blog/"
 WHEN = datetime(2024, 6, 26, 9, 30, tzinfo=UTC)
+NOW = datetime(2024, 2, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -392,6 +400,90 @@ def test_build_resolves_post_url_and_reports_warnings(tmp_path: Path) -> None:
     assert [w for w in report.warnings if "gone.html" in w] == [
         "content/2024-01-02-second.md:6: Liquid tag {% include %}: include 'gone.html' not found in _includes; left out"
     ]
+
+
+def _render_workers_site(root: Path, body: str) -> Path:
+    site = make_site(root, "[build]\nlimit = 10\n")
+    for i in range(8):
+        write_post(site, f"2024-01-0{i + 1}-p{i}.md", {"title": f"P{i}", "date": f"2024-01-0{i + 1}"},
+                   f"{body} ({i})\n\nMore.\n")
+    return site
+
+
+@pytest.mark.parametrize(
+    ("body", "asks"),
+    [
+        ("{{ page.title }}, {{ site.title }}, {{ site.time | date: '%Y' }}, {{ site.data | size }}", False),
+        ("{{ site.posts | size }} posts, newest {{ site.posts.first.title }}", True),
+        ("{{ site.categories | size }} {{ site | size }}", True),
+        ("[first]({% post_url 2024-01-01-p0 %})", True),
+        ("[first]({% link content/2024-01-01-p0.md %})", True),
+    ],
+)
+def test_render_workers_ask_for_the_posts_only_when_a_template_looks_at_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, asks: bool
+) -> None:
+    """Workers get the build's time and files, not every live post: those are asked of the parent (once per
+    worker) by a template that uses them, and the feeds are those of a build in one process."""
+    here = _render_workers_site(tmp_path / "here", body)
+    expected = build(load_site(here), now=NOW)
+    there = _render_workers_site(tmp_path / "there", body)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    asked: list[int] = []
+    answer = parallel.Workers._answer_request
+
+    def counted(self: parallel.Workers, worker: Any) -> None:
+        asked.append(worker.proc.pid)
+        answer(self, worker)
+
+    monkeypatch.setattr(parallel.Workers, "_answer_request", counted)
+    report = build(load_site(there), now=NOW)
+    assert bool(asked) == asks and len(asked) == len(set(asked)) <= 2, asked
+    assert report.warnings == expected.warnings == []
+    assert output_files(there / "output") == output_files(here / "output")
+
+
+def _site_drops(site: Site) -> tuple[dict[str, Any], dict[str, Any]]:
+    from feedwright.pipeline.liquid.context import site_drop
+
+    made: list[int] = []
+
+    def load() -> Links:
+        made.append(1)
+        return LINKS
+
+    lazy = site_drop(site, DeferredLinks(WHEN, "", load), {"d": 1})
+    assert not made
+    return lazy, site_drop(site, LINKS, {"d": 1})
+
+
+@pytest.mark.parametrize(
+    "look",
+    [
+        lambda d: d["posts"], lambda d: d["tags"], lambda d: list(d), lambda d: len(d), lambda d: "posts" in d,
+        lambda d: json.dumps(d, default=str), lambda d: repr(d), lambda d: f"{d}", lambda d: dict(d),
+        lambda d: {**d}, lambda d: d.get("categories"), lambda d: list(d.items()), lambda d: list(d.values()),
+        lambda d: d.copy(), lambda d: d == {}, lambda d: list(reversed(d)), lambda d: pickle.loads(pickle.dumps(d)),
+    ],
+)
+def test_site_made_on_first_use_is_the_site_in_every_way(site: Site, look: Any) -> None:
+    lazy, eager = _site_drops(site)
+    assert look(lazy) == look(eager)
+    assert dict.__len__(lazy) == len(eager) and list(dict.keys(lazy)) == list(eager)  # made whole, in order
+
+
+def test_site_values_other_than_the_posts_do_not_make_them(site: Site) -> None:
+    lazy, eager = _site_drops(site)
+    for key in ("title", "url", "baseurl", "time", "data", "author"):
+        assert lazy[key] == eager[key]
+    with pytest.raises(KeyError):
+        lazy["nothing"]
+    assert dict.__len__(lazy) == len(eager) - 3  # posts, categories and tags not made yet
+    env = JekyllEnvironment(site)
+    text = env.from_string("{{ site.title }} {{ site.author }} {{ site.baseurl }}").render(site=lazy)
+    assert text == f"{site.title} Ana /blog" and dict.__len__(lazy) == len(eager) - 3
+    assert env.from_string("{{ site.posts | map: 'title' | join: ',' }}").render(site=lazy) == "Hello,Launch,Old"
 
 
 # --- excerpts ----------------------------------------------------------------------------------------------
