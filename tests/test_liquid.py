@@ -7,7 +7,7 @@ import json
 import pickle
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -633,3 +633,19 @@ def test_links_travel_to_render_workers_unchanged(refs: tuple[PostRef, ...]) -> 
     assert [r.date.tzinfo for r in back.posts] == [r.date.tzinfo for r in refs]
     assert back.by_stem == links.by_stem and back.by_source == links.by_source
     assert back.digest == links.digest  # the Liquid cache key of the posts that refer to them
+
+
+_OFFSETS = st.sampled_from([timedelta(0), timedelta(hours=9), timedelta(hours=-5, minutes=-30)])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30)), _OFFSETS,
+                          st.sampled_from(["a.md", "b.md", "c/d.md"])), max_size=12))
+def test_links_list_the_live_posts_newest_first_by_instant_then_path(site: Site, rows: list) -> None:
+    """build_links orders by the time since the epoch: the order of the aware dates themselves (same instant in
+    two zones: by path), to the microsecond, in any year."""
+    posts = [replace(post(site), source=f"{i}/{name}", published=when.replace(tzinfo=timezone(offset)))
+             for i, (when, offset, name) in enumerate(rows)]
+    late = datetime(9999, 12, 31, tzinfo=UTC)
+    expected = sorted(posts, key=lambda p: (p.published, p.source), reverse=True)
+    assert [r.source for r in build_module.build_links(site, posts, late).posts] == [p.source for p in expected]

@@ -189,14 +189,18 @@ def _render_all(
     return out  # type: ignore[return-value]  # every slot is filled
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     """What Liquid in any post may refer to: the live posts (``post_url``, ``link``, ``site.posts``), the
     build's time and the state of ``_includes/`` and ``_data/``."""
     from .pipeline.liquid import Links, PostRef, site_files_digest
 
-    # Published: neither a draft nor dated in the future.
-    live = sorted((p for p in posts if not p.draft and p.published <= now), key=lambda p: (p.published, p.source),
-                  reverse=True)
+    # Published: neither a draft nor dated in the future. Ordered by the time since the epoch: the same order as by
+    # the dates themselves, but comparing aware datetimes asks each for its UTC offset (twice as long at 100,000).
+    live = sorted((p for p in posts if not p.draft and p.published <= now),
+                  key=lambda p: (p.published - _EPOCH, p.source), reverse=True)
     refs = tuple(PostRef(p.source, p.url, p.title, p.published, p.categories, p.tags) for p in live)
     return Links(refs, now, site_files_digest(site.root))
 
