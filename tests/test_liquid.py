@@ -22,6 +22,7 @@ from feedwright.config import Site, load_site
 from feedwright.incremental import parallel
 from feedwright.pipeline.collect import Post
 from feedwright.pipeline.liquid import DeferredLinks, Links, PostRef, front_matter, render_liquid
+from feedwright.pipeline.liquid.context import WHOLE, answer
 from feedwright.pipeline.liquid.environment import JekyllEnvironment
 from feedwright.pipeline.render import render
 
@@ -411,35 +412,37 @@ def _render_workers_site(root: Path, body: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("body", "asks"),
+    ("body", "asked"),
     [
-        ("{{ page.title }}, {{ site.title }}, {{ site.time | date: '%Y' }}, {{ site.data | size }}", False),
-        ("{{ site.posts | size }} posts, newest {{ site.posts.first.title }}", True),
-        ("{{ site.categories | size }} {{ site | size }}", True),
-        ("[first]({% post_url 2024-01-01-p0 %})", True),
-        ("[first]({% link content/2024-01-01-p0.md %})", True),
+        ("{{ page.title }}, {{ site.title }}, {{ site.time | date: '%Y' }}, {{ site.data | size }}", set()),
+        ("{{ site.posts | size }} posts, newest {{ site.posts.first.title }}", {WHOLE}),
+        ("{{ site.categories | size }} {{ site | size }}", {WHOLE}),
+        ("[first]({% post_url 2024-01-01-p0 %})", {("by_stem", "2024-01-01-p0")}),
+        ("[first]({% link content/2024-01-01-p0.md %})", {("by_source", "content/2024-01-01-p0.md")}),
     ],
 )
 def test_render_workers_ask_for_the_posts_only_when_a_template_looks_at_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, asks: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, asked: set
 ) -> None:
-    """Workers get the build's time and files, not every live post: those are asked of the parent (once per
-    worker) by a template that uses them, and the feeds are those of a build in one process."""
+    """Workers get the build's time and files, not every live post: a template that lists the posts has them
+    asked of the parent (once per worker), a post_url or link only the post it names; the feeds are those of a
+    build in one process."""
     here = _render_workers_site(tmp_path / "here", body)
     expected = build(load_site(here), now=NOW)
     there = _render_workers_site(tmp_path / "there", body)
     monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
-    asked: list[int] = []
-    answer = parallel.Workers._answer_request
+    questions: list[tuple[int, Any]] = []
+    answer_request = parallel.Workers._answer_request
 
-    def counted(self: parallel.Workers, worker: Any) -> None:
-        asked.append(worker.proc.pid)
-        answer(self, worker)
+    def counted(self: parallel.Workers, worker: Any, question: Any) -> None:
+        questions.append((worker.proc.pid, question))
+        answer_request(self, worker, question)
 
     monkeypatch.setattr(parallel.Workers, "_answer_request", counted)
     report = build(load_site(there), now=NOW)
-    assert bool(asked) == asks and len(asked) == len(set(asked)) <= 2, asked
+    assert {q for _, q in questions} == asked
+    assert len(questions) == len(set(questions)) <= 2, questions  # once per worker
     assert report.warnings == expected.warnings == []
     assert output_files(there / "output") == output_files(here / "output")
 
@@ -449,9 +452,9 @@ def _site_drops(site: Site) -> tuple[dict[str, Any], dict[str, Any]]:
 
     made: list[int] = []
 
-    def load() -> Links:
+    def load(question: Any) -> Any:
         made.append(1)
-        return LINKS
+        return answer(LINKS, question)
 
     lazy = site_drop(site, DeferredLinks(WHEN, "", load), {"d": 1})
     assert not made

@@ -58,15 +58,15 @@ def test_a_worker_that_dies_costs_only_its_item(importable_here: None) -> None:
 
 
 def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here: None) -> None:
-    made: list[int] = []
+    made: list[str] = []
 
-    def on_request() -> int:
-        made.append(1)
+    def on_request(question: str) -> int:
+        made.append(question)
         return 1000
 
     results = fan_out(requested_plus, 1, list(range(20)), min_items=1, chunk=2, processes=2, on_request=on_request)
     assert [r[1] for r in results] == [i + 1001 for i in range(20)]  # type: ignore[index]
-    assert made == [1]  # asked by every chunk, made and pickled once
+    assert made == ["extra"]  # asked by every chunk, answered and pickled once
     assert os.getpid() not in {r[0] for r in results}  # type: ignore[index]
 
 

@@ -46,6 +46,6 @@ def requested_plus(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
     """Asks the parent for the fan-out's requested value once (as a render worker asks for the posts)."""
     from feedwright.incremental.parallel import request
 
-    extra = request() if items else 0
+    extra = request("extra") if items else 0
     for item in items:
         yield os.getpid(), item + common + extra

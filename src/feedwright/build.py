@@ -94,9 +94,9 @@ def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Link
 
 def _render_chunk(common: tuple[Site, LinksWanted], posts: list[Post]) -> Iterator[Rendered]:
     # The build's Links (every live post: ~2.5 MB pickled for 10,000) are not sent to a worker: it asks the parent
-    # for them when a template first looks at the posts (site.posts, post_url, link), and its ``site`` has them
-    # made on first use. Set-up (the Markdown instance, Liquid's environment, the posts) is not charged to the
-    # budget of the post that needs it first.
+    # for them when a template first looks at site.posts (its ``site`` has them made on first use), and for the
+    # post a post_url or link names. Set-up (the Markdown instance, Liquid's environment, the posts) is not
+    # charged to the budget of the post that needs it first.
     from .pipeline.liquid import Links, has_liquid
     from .pipeline.render import _markdown, post_body
 
@@ -162,12 +162,14 @@ def _render_all(
     Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
     costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
     """
+    from .pipeline.liquid.context import answer
+
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
         size = max(8, len(posts) // (parallel.workers() * 6) + 1)
         return parallel.fan_out(
             _render_chunk, (site, LinksWanted.of(links)), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size,
-            budget=budget, pool=pool, on_request=lambda: links,
+            budget=budget, pool=pool, on_request=partial(answer, links),
         )
     from .pipeline.render import post_body
 
@@ -182,7 +184,8 @@ def _render_all(
     if risky:
         slow = parallel.fan_out(
             _render_chunk, (site, LinksWanted.of(links)), [posts[i] for i in risky], min_items=1, chunk=1,
-            budget=budget, processes=min(len(risky), parallel.workers()), pool=pool, on_request=lambda: links,
+            budget=budget, processes=min(len(risky), parallel.workers()), pool=pool,
+            on_request=partial(answer, links),
         )
         for i, result in zip(risky, slow, strict=True):
             out[i] = result

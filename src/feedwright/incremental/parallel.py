@@ -59,15 +59,15 @@ _pipes: Any = None
 _REQUEST = "request"
 
 
-def request() -> Any:
-    """In a worker, during a fan-out: what the parent's ``on_request()`` returns (see :func:`fan_out`); each call
-    asks the parent again, so keep the answer. Raises RuntimeError outside a worker."""
+def request(question: Any = None) -> Any:
+    """In a worker, during a fan-out: what the parent's ``on_request(question)`` returns (see :func:`fan_out`);
+    each call asks the parent again, so keep the answer. Raises RuntimeError outside a worker."""
     if _pipes is None:
         raise RuntimeError("request() is for a fan-out's worker process")
     import pickle
 
     inbox, outbox = _pipes
-    outbox.send((_REQUEST, None))
+    outbox.send((_REQUEST, question))
     return pickle.loads(inbox.recv_bytes())
 
 
@@ -109,14 +109,15 @@ def fan_out(
     processes: int | None = None,
     while_waiting: Callable[[], object] | None = None,
     pool: Workers | None = None,
-    on_request: Callable[[], object] | None = None,
+    on_request: Callable[[Any], object] | None = None,
 ) -> list[R | Stopped]:
     """``fn(common, chunk)`` over ``items`` in chunks, on ``processes`` workers (default: every CPU) when there are
     at least ``min_items``; one result per item, in order. ``while_waiting`` is called once the workers are
     started (this process would only wait). ``fn`` must be a module-level function; ``common`` and the items must
     pickle. Workers come from ``pool`` (kept for the next fan-out) or are started for this one. A worker's ``fn``
-    may call :func:`request` for what ``on_request()`` returns: made here on the first request, pickled once, sent
-    only to the workers that ask (when it is large and most runs never need it)."""
+    may call :func:`request` with a question (hashable, picklable) for what ``on_request(question)`` returns:
+    answered here, each question once (its answer pickled once), sent only to the workers that ask: for what is
+    large and most runs never need."""
     count = workers() if processes is None else processes
     if len(items) >= max(min_items, 1) and count >= 1 and (processes is not None or count > 1):
         size = min(count, -(-len(items) // chunk))
@@ -194,6 +195,8 @@ class Workers:
     def __init__(self) -> None:
         self.live: list[_Worker] = []
         self._packed: tuple[Any, bytes] | None = None  # (common, its pickle): pickled once per fan-out
+        self._on_request: Callable[[Any], object] | None = None  # this fan-out's (see fan_out)
+        self._answers: dict[Any, bytes] = {}  # question -> its answer, pickled
 
     def __enter__(self) -> Workers:
         return self
@@ -212,11 +215,11 @@ class Workers:
         chunk: int,
         budget: float | None,
         while_waiting: Callable[[], object] | None,
-        on_request: Callable[[], object] | None = None,
+        on_request: Callable[[Any], object] | None = None,
     ) -> list[Any]:
         from multiprocessing.connection import wait
 
-        self._requested: tuple[Callable[[], object] | None, bytes | None] = (on_request, None)
+        self._on_request, self._answers = on_request, {}
         results: list[Any] = [None] * len(items)
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         if not sys.executable:
@@ -269,7 +272,7 @@ class Workers:
         elif kind == "error":
             raise value
         elif kind == _REQUEST:
-            self._answer_request(worker)
+            self._answer_request(worker, value)
         elif task is not None and kind == "item":
             results[task.start + worker.done] = value
             worker.done += 1
@@ -280,13 +283,13 @@ class Workers:
         elif kind == "done":
             worker.task, worker.timed = None, False
 
-    def _answer_request(self, worker: _Worker) -> None:
-        make, packed = self._requested
+    def _answer_request(self, worker: _Worker, question: Any) -> None:
+        packed = self._answers.get(question)
         if packed is None:
             import pickle
 
-            packed = pickle.dumps(make() if make is not None else None, pickle.HIGHEST_PROTOCOL)
-            self._requested = (make, packed)
+            answer = self._on_request(question) if self._on_request is not None else None
+            packed = self._answers[question] = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
         with contextlib.suppress(OSError):  # it died: _answer sees the closed pipe
             worker.send_end.send_bytes(packed)
 

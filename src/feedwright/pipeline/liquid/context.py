@@ -129,19 +129,21 @@ _SEPARATORS = re.compile("[\x01\x02]")
 
 
 class DeferredLinks(Links):
-    """Links as a render worker holds them: ``now`` and ``files`` at once, the live posts only when a template
-    looks at them (``site.posts``, ``site.categories``, ``site.tags``, ``post_url``, ``link``), from ``load``.
-    ``one_off`` wraps that loading and the work on the whole list (see :meth:`Links.one_off`)."""
+    """Links as a render worker holds them: ``now`` and ``files`` at once; the live posts are asked (``ask``) of
+    the process that has them, and only when a template looks at them: ``ask(WHOLE)`` gives all of them (for
+    ``site.posts``, ``site.categories``, ``site.tags``), ``ask(("by_stem", name))`` and ``ask(("by_source",
+    path))`` only those one ``post_url`` or ``link`` names (:func:`answer` answers). ``one_off`` wraps getting
+    all of them and the work on the whole list (see :meth:`Links.one_off`)."""
 
-    def __init__(self, now: datetime | None, files: str, load: Callable[[], Links],
+    def __init__(self, now: datetime | None, files: str, ask: Callable[[Any], Any],
                  one_off: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
-        for name, value in (("now", now), ("files", files), ("_load", load), ("_one_off", one_off), ("_depth", [0])):
+        for name, value in (("now", now), ("files", files), ("_ask", ask), ("_one_off", one_off), ("_depth", [0])):
             object.__setattr__(self, name, value)
 
     @cached_property
     def _loaded(self) -> Links:
         with self.one_off():
-            return self._load()  # type: ignore[attr-defined,no-any-return]
+            return self._ask(WHOLE)  # type: ignore[attr-defined,no-any-return]
 
     @cached_property  # type: ignore[override]
     def posts(self) -> tuple[PostRef, ...]:
@@ -149,13 +151,11 @@ class DeferredLinks(Links):
 
     @cached_property
     def by_source(self) -> Mapping[str, PostRef]:
-        with self.one_off():
-            return self._loaded.by_source
+        return _Asked(self, "by_source")
 
     @cached_property
     def by_stem(self) -> Mapping[str, tuple[PostRef, ...]]:
-        with self.one_off():
-            return self._loaded.by_stem
+        return _Asked(self, "by_stem")
 
     @contextmanager
     def one_off(self) -> Iterator[None]:  # type: ignore[override]
@@ -172,6 +172,46 @@ class DeferredLinks(Links):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return self._loaded.__reduce__()
+
+
+WHOLE = ("posts",)  # DeferredLinks' question for every live post
+
+
+class _Asked(Mapping[str, Any]):
+    """An index of :class:`DeferredLinks` (``by_source``, ``by_stem``): each key asked once, unless every post
+    is here already."""
+
+    def __init__(self, links: DeferredLinks, index: str) -> None:
+        self._links, self._index = links, index
+        self._known: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if "_loaded" in self._links.__dict__:
+            return getattr(self._links._loaded, self._index)[key]
+        if key not in self._known:
+            self._known[key] = self._links._ask((self._index, key))  # type: ignore[attr-defined]
+        found = self._known[key]
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(getattr(self._links._loaded, self._index))
+
+    def __len__(self) -> int:
+        return len(getattr(self._links._loaded, self._index))
+
+
+def answer(links: Links, question: Any) -> Any:
+    """What a :class:`DeferredLinks` asks of ``links``: all of them, or the posts a ``post_url`` or ``link``
+    names (None: none)."""
+    if question == WHOLE:
+        return links
+    index, key = question
+    if index not in ("by_source", "by_stem"):
+        raise ValueError(f"not a question about links: {question!r}")
+    found: Mapping[str, Any] = getattr(links, index)
+    return found.get(key)
 
 
 def _unpacked_links(
