@@ -71,7 +71,7 @@ def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here
 
 
 def test_request_outside_a_worker_is_a_mistake() -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(parallel.WorkersUnavailable):
         parallel.request()
 
 

@@ -61,9 +61,9 @@ _REQUEST = "request"
 
 def request(question: Any = None) -> Any:
     """In a worker, during a fan-out: what the parent's ``on_request(question)`` returns (see :func:`fan_out`);
-    each call asks the parent again, so keep the answer. Raises RuntimeError outside a worker."""
+    each call asks the parent again, so keep the answer. Raises WorkersUnavailable outside a worker."""
     if _pipes is None:
-        raise RuntimeError("request() is for a fan-out's worker process")
+        raise WorkersUnavailable("request() is for a fan-out's worker process")
     import pickle
 
     inbox, outbox = _pipes
