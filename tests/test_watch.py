@@ -12,6 +12,8 @@ import json
 import logging
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -147,6 +149,46 @@ def test_sigterm_with_watch_stops_within_2_s(tmp_path: Path, start_daemon: Calla
     print(f"SIGTERM to exit with --watch: {took:.2f} s")
     assert took < 5, took  # the target is 2 s; the margin is for a loaded machine
     assert "feedwright daemon stopped" in daemon.log()
+
+
+# The kernel may give a process's SIGTERM to any of its threads. Python then runs its handler only when the main
+# thread next runs bytecode, and the daemon's main thread sleeps in the scheduler until the next build (an hour).
+_SIGNAL_ANOTHER_THREAD = """
+import signal, sys, threading, time
+from datetime import timedelta
+from pathlib import Path
+from feedwright.config import load_site
+from feedwright.ops.daemon import Daemon
+from feedwright.ops.schedule import Schedule
+
+site = load_site(sys.argv[1])
+daemon = Daemon(site, Schedule(every=timedelta(hours=1)), watch=True)
+
+def aim() -> None:  # from a thread that is not the main one, at itself: the main thread never sees the signal
+    while "First post" not in (Path(sys.argv[1]) / "output" / "rss.xml").read_text(encoding="utf-8") + " ":
+        time.sleep(0.05)
+    time.sleep(0.3)  # the scheduler's main loop asleep by now
+    print("sending", flush=True)
+    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+threading.Thread(target=aim, daemon=True).start()
+sys.exit(daemon.run())
+"""
+
+
+def test_sigterm_caught_by_another_thread_still_stops_the_daemon(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    (site / "output").mkdir()
+    (site / "output" / "rss.xml").write_text("", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", _SIGNAL_ANOTHER_THREAD, str(site)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"no stop on a SIGTERM caught by another thread: {out} {err[-2000:]}") from None
+    assert "sending" in out and proc.returncode == 0, (out, err[-2000:])
 
 
 # --- the watcher and the daemon in this process ----------------------------------------------------------------
