@@ -12,6 +12,7 @@ import re
 import tomllib
 from typing import Any
 
+from .fastyaml import Reader
 from .normalise import Reject
 from .text import xml_safe
 
@@ -21,24 +22,10 @@ _C0_ILLEGAL = bytes(c for c in range(32) if c not in b"\t\n\r")
 
 
 @functools.cache
-def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
-    """The front-matter handlers, and the errors loading one may raise.
-
-    PyYAML and python-frontmatter are imported here, when the first file is parsed: a warm build that parses
-    nothing does not pay for them.
-    """
+def loader() -> type:
+    """The YAML loader front matter is read with (PyYAML, imported when the first file is parsed: a warm build
+    that parses nothing does not pay for it)."""
     import yaml
-    from frontmatter.default_handlers import BaseHandler, YAMLHandler
-
-    class TOMLHandler(BaseHandler):
-        """``+++`` TOML front matter, read with the standard library's ``tomllib``."""
-
-        # python-frontmatter ships one only when the third-party toml package is installed.
-        FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
-        START_DELIMITER = END_DELIMITER = "+++"
-
-        def load(self, fm: str) -> dict[str, Any]:
-            return tomllib.loads(fm)
 
     class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         """The safe loader (no tag constructs an object), except that a timestamp YAML cannot build stays
@@ -62,6 +49,29 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
         return loader.construct_scalar(node)  # type: ignore[arg-type]  # a non-scalar raises the usual error
 
     _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    return _SafeLoader
+
+
+@functools.cache
+def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
+    """The front-matter handlers, and the errors loading one may raise.
+
+    PyYAML and python-frontmatter are imported here, when the first file is parsed.
+    """
+    import yaml
+    from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+    class TOMLHandler(BaseHandler):
+        """``+++`` TOML front matter, read with the standard library's ``tomllib``."""
+
+        # python-frontmatter ships one only when the third-party toml package is installed.
+        FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+        START_DELIMITER = END_DELIMITER = "+++"
+
+        def load(self, fm: str) -> dict[str, Any]:
+            return tomllib.loads(fm)
+
+    fast = Reader(loader())
 
     class JekyllYAMLHandler(YAMLHandler):
         """``---`` YAML front matter, closed by ``---`` or by YAML's document end marker ``...`` as Jekyll
@@ -73,7 +83,11 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
             return text.startswith("---") and super().detect(text)
 
         def load(self, fm: str, **kwargs: Any) -> Any:
-            kwargs.setdefault("Loader", _SafeLoader)
+            if not kwargs:  # the common shape of front matter, without PyYAML's Python half (fastyaml.py)
+                meta = fast.load(fm)
+                if meta is not None:
+                    return meta
+            kwargs.setdefault("Loader", loader())
             return super().load(fm, **kwargs)
 
     # PyYAML's constructors let some errors out unwrapped (ValueError, TypeError, AttributeError).
