@@ -161,7 +161,8 @@ def _entries(draw: st.DrawFn) -> str:
     if shape == "flow":
         items = draw(st.lists(_scalars(), max_size=4))
         inner = draw(st.sampled_from([",", ", ", " , ", ",,"])).join(items)
-        return f"{key}{colon}[{inner}{draw(st.sampled_from(['', '', ',', ' ']))}]{draw(st.sampled_from(['', ' ', 'x']))}"
+        close = draw(st.sampled_from(["]", "]", ",]", " ]", "] ", "]x"]))
+        return f"{key}{colon}[{inner}{close}"
     if shape == "block":
         indent = draw(st.sampled_from(["", "  ", "  ", "    ", " "]))
         items = draw(st.lists(_scalars(), min_size=1, max_size=4))
@@ -193,6 +194,7 @@ FRONT_MATTER = st.builds(
 @example("\ntitle: A\ntags: [a, b]\ncategories:\n  - News\nexcerpt: >\n  One line.\n  Two.\n\ndate: 2024-01-02\n")
 @example("\nk: |-\n  a\n  b\nj: 1\n")
 @example("\nyes: 1\n")
+@example("\ntitle: >\n  yes")
 @example("\nk: 1:30\nj: 0o17\nm: .nan\n")
 def test_generated_front_matter_is_read_as_the_loader_reads_it_or_declined(fm: str) -> None:
     _agrees(fm)

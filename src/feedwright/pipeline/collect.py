@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..config import Site
 from ..errors import PostError
@@ -187,7 +187,7 @@ def _read_bytes(path: str, site: Site) -> bytes | None:
 
 
 def _parse(
-    data: bytes, rel: PurePosixPath, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
+    data: bytes, rel: str, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
 ) -> Post | None:
     text = decode(data)
     parts = split(text)
@@ -196,19 +196,21 @@ def _parse(
             return None
         parts = ({}, text)
     meta, body = parts
+    src = Source(rel, site, now, state, fingerprint)
     if site.jekyll is not None:
         from ..jekyll.posts import normalise as normalise_jekyll
 
-        fields = normalise_jekyll(meta, Source(rel, site, now, state, fingerprint))
+        fields = normalise_jekyll(meta, src)
     else:
-        fields = normalise(meta, Source(rel, site, now, state, fingerprint))
+        fields = normalise(meta, src)
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
         fields[name] = tuple(map(sys.intern, fields[name]))
-    markup = "html" if rel.suffix.lower() in HTML_SUFFIXES else "markdown"
-    if site.jekyll is not None and rel.suffix.lower()[1:] not in site.jekyll.markdown_ext:
+    suffix = src.suffix.lower()
+    markup = "html" if suffix in HTML_SUFFIXES else "markdown"
+    if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:
         markup = "html"  # Jekyll converts only markdown_ext files; any other post is published as written
-    return Post(source=str(rel), body=body if keep_body else None, markup=markup, fingerprint=fingerprint, **fields)
+    return Post(source=rel, body=body if keep_body else None, markup=markup, fingerprint=fingerprint, **fields)
 
 
 def read_body(site: Site, post: Post) -> tuple[str, str]:
@@ -257,7 +259,7 @@ def _read_one(task: Task, site: Site, now: datetime, state: State, started_ns: i
         fingerprint = digest(data)
         if hint is not None and hint[0] == fingerprint:  # touched, not changed: the same bytes give the same post
             return hint[1], (key, racy, fingerprint, _entry(state, rel))
-        post = _parse(data, PurePosixPath(rel), site, now, state, fingerprint, keep_body=False)
+        post = _parse(data, rel, site, now, state, fingerprint, keep_body=False)
     except Reject as exc:
         return str(exc), (key, racy, fingerprint, _entry(state, rel))
     except OSError as exc:

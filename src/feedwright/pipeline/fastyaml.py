@@ -209,6 +209,8 @@ def _block_scalar(lines: list[str], i: int, joint: str, chomp: str) -> tuple[str
             raise _Declined
         content.append(line[width:])
         i += 1
+    if i == end:  # the text ends without a line break: there is none to keep
+        chomp = ""
     j = i
     while j < end and not lines[j]:
         j += 1
