@@ -29,7 +29,7 @@ from typing import Any
 # Anything but line feeds and the characters libyaml reads as plain text: tabs, CR, C0/C1 controls, NEL and the
 # Unicode line/paragraph separators (line breaks to YAML 1.1), a BOM, U+FFFE/U+FFFF.
 _ODD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_ENTRY = re.compile(r"([^\W\d][\w-]{0,200}):(?: +(.*))?")
+_KEY = re.compile(r"[^\W\d][\w-]{0,200}")
 _ITEM = re.compile(r"( *)- +(.*)")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
@@ -38,6 +38,7 @@ _FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#:'" ][^
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _BLOCK_HEADERS = {">": (" ", "\n"), "|": ("\n", "\n"), ">-": (" ", ""), "|-": ("\n", "")}
 _STR = "tag:yaml.org,2002:str"
+_MEMO_SIZE = 4096
 _TYPED = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null", "timestamp"))
 
 
@@ -58,7 +59,10 @@ class Reader:
         self._wildcard = wildcard
         self._constructors: dict[str, Callable[..., Any]] = loader.yaml_constructors  # type: ignore[attr-defined]
         self._constructor = yaml.constructor.SafeConstructor()
-        self._keys: dict[str, bool] = {}  # key text -> whether it resolves to a string (a small domain)
+        self._keys: dict[str, bool] = {}  # key text -> whether it is a plain key resolving to a string
+        # Lines seen before, as what they gave: many recur from post to post ("author: Jane", "  - News").
+        self._entries: dict[str, tuple[str, Any]] = {}  # "key: scalar" -> (key, value)
+        self._items: dict[str, tuple[str, Any]] = {}  # "  - scalar" -> (indentation, value)
 
     def load(self, fm: str) -> dict[str, Any] | None:
         """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it)."""
@@ -71,18 +75,24 @@ class Reader:
 
     def _mapping(self, lines: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        entries = self._entries
         i, end = 0, len(lines)
         while i < end:
             line = lines[i]
             i += 1
+            seen = entries.get(line)
+            if seen is not None:
+                key, value = seen
+                if key in out:
+                    raise _Declined
+                out[key] = value
+                continue
             if not line or line.isspace():
                 continue
-            m = _ENTRY.fullmatch(line)
-            if m is None:
+            key, colon, rest = line.partition(":")
+            if not colon or key in out or not self._is_key(key) or (rest and rest[0] != " "):
                 raise _Declined
-            key, rest = m.group(1), (m.group(2) or "").rstrip(" ")
-            if key in out or not self._is_str_key(key):
-                raise _Declined
+            rest = rest.strip(" ")
             if not rest:
                 out[key], i = self._below(lines, i)
             elif rest in _BLOCK_HEADERS:
@@ -90,15 +100,17 @@ class Reader:
             elif rest[0] == "[":
                 out[key] = self._flow(rest)
             else:
-                out[key] = self._scalar(rest)
+                out[key] = value = self._scalar(rest)
+                _remember(entries, line, (key, value))  # a scalar: immutable, safe to share
         if not out:
             raise _Declined
         return out
 
-    def _is_str_key(self, key: str) -> bool:
+    def _is_key(self, key: str) -> bool:
+        """Whether ``key`` is a plain key (a letter first, no space) that resolves to a string."""
         known = self._keys.get(key)
         if known is None:
-            known = self._keys[key] = self._resolve(key) == _STR
+            known = self._keys[key] = _KEY.fullmatch(key) is not None and self._resolve(key) == _STR
         return known
 
     def _below(self, lines: list[str], i: int) -> tuple[Any, int]:
@@ -108,10 +120,7 @@ class Reader:
             i += 1
         if i == end or lines[i][0] not in " -":
             return self._plain(""), i
-        first = _ITEM.fullmatch(lines[i])
-        if first is None:
-            raise _Declined
-        indent = first.group(1)
+        indent = None
         items = []
         while i < end:
             line = lines[i]
@@ -120,15 +129,25 @@ class Reader:
                 continue
             if line[0] != " " and line[0] != "-":
                 break  # the next key
-            m = _ITEM.fullmatch(line)
-            if m is None or m.group(1) != indent:
+            seen = self._items.get(line) or self._item(line)
+            if indent is None:
+                indent = seen[0]
+            elif seen[0] != indent:
                 raise _Declined
-            item = m.group(2).rstrip(" ")
-            if not item:
-                raise _Declined
-            items.append(self._scalar(item))
+            items.append(seen[1])
             i += 1
         return items, i
+
+    def _item(self, line: str) -> tuple[str, Any]:
+        m = _ITEM.fullmatch(line)
+        if m is None:
+            raise _Declined
+        item = m.group(2).rstrip(" ")
+        if not item:
+            raise _Declined
+        seen = m.group(1), self._scalar(item)
+        _remember(self._items, line, seen)
+        return seen
 
     def _flow(self, text: str) -> list[Any]:
         if text[-1] != "]":
@@ -189,6 +208,12 @@ class Reader:
             return self._constructors[tag](self._constructor, self._node(tag, text))
         except Exception:  # noqa: BLE001 - the full loader reports it in its own words
             raise _Declined from None
+
+
+def _remember(memo: dict[str, tuple[str, Any]], line: str, seen: tuple[str, Any]) -> None:
+    if len(memo) >= _MEMO_SIZE:  # bounded: most lines that recur are met early
+        memo.clear()
+    memo[line] = seen
 
 
 def _block_scalar(lines: list[str], i: int, joint: str, chomp: str) -> tuple[str, int]:

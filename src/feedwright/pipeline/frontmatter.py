@@ -19,6 +19,9 @@ from .text import xml_safe
 BOM = b"\xef\xbb\xbf"
 _STR_TAG = "tag:yaml.org,2002:str"
 _C0_ILLEGAL = bytes(c for c in range(32) if c not in b"\t\n\r")
+# What decode() changes in decoded text: a carriage return, and what XML forbids (xml_safe; decoded UTF-8 holds
+# no lone surrogate).
+_UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 
 
 @functools.cache
@@ -102,27 +105,54 @@ def has_front_matter(head: bytes) -> bool:
 
 def split(text: str) -> tuple[dict[str, Any], str] | None:
     """Front matter and body of a post's text; None if the text does not open with front matter."""
-    handlers, errors = _handlers()
-    for handler in handlers:
+    for handler in _handlers()[0]:
         if handler.detect(text):
             try:
                 fm, body = handler.split(text)
             except ValueError:
                 raise Reject("front matter is not closed") from None
-            try:
-                meta = handler.load(fm)
-            # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
-            except errors as exc:
-                reason = " ".join(str(exc).split())
-                raise Reject(f"front matter is not valid: {reason}") from None
-            except RecursionError:
-                raise Reject("front matter is not valid: nested too deeply") from None
-            if meta is None:
-                meta = {}
-            if not isinstance(meta, dict):
-                raise Reject("front matter must be a mapping of keys to values")
-            return meta, body
+            return _load(handler, fm), body
     return None
+
+
+def _load(handler: Any, fm: str) -> dict[str, Any]:
+    try:
+        meta = handler.load(fm)
+    # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
+    except _handlers()[1] as exc:
+        reason = " ".join(str(exc).split())
+        raise Reject(f"front matter is not valid: {reason}") from None
+    except RecursionError:
+        raise Reject("front matter is not valid: nested too deeply") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise Reject("front matter must be a mapping of keys to values")
+    return meta
+
+
+def front_matter(data: bytes) -> dict[str, Any] | None:
+    """``split(decode(data))``'s front matter, for a reader that does not keep the body: what :func:`decode`
+    would clean (carriage returns, characters XML forbids) is looked for only up to the end of the front matter.
+
+    When the text up to the closing ``---`` line holds none of it, cleaning could not have changed where the front
+    matter begins or ends nor what it holds; otherwise (and for TOML, or front matter that is not closed) the text
+    goes the whole way, so every verdict and message is :func:`split`'s. Raises :class:`Reject` as they do.
+    """
+    try:
+        text = data.removeprefix(BOM).decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""  # decode() below says why
+    yaml_handler = _handlers()[0][0]
+    if text.startswith("---") and yaml_handler.detect(text):
+        try:
+            fm, body = yaml_handler.split(text)
+        except ValueError:
+            fm = None
+        if fm is not None and not _UNCLEAN.search(text, 0, len(text) - len(body)):
+            return _load(yaml_handler, fm)
+    parts = split(decode(data))
+    return parts[0] if parts is not None else None
 
 
 def body_of(text: str) -> str:

@@ -11,7 +11,7 @@ import html
 import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
@@ -53,24 +53,17 @@ class Source:
     now: datetime
     state: State
     fingerprint: str
+    path: str = field(init=False)  # ``rel`` as text (POSIX separators)
+    suffix: str = field(init=False)  # the file name's extension with its dot (``PurePosixPath.suffix``), or ""
+    stem: str = field(init=False)  # the file name without its extension (``PurePosixPath.stem``)
 
-    @functools.cached_property
-    def path(self) -> str:
-        """``rel`` as text (POSIX separators)."""
-        return str(self.rel)
-
-    @functools.cached_property
-    def suffix(self) -> str:
-        """The file name's extension with its dot, as ``PurePosixPath.suffix`` gives it (``""`` if none)."""
-        name = self.path.rpartition("/")[2]
+    def __post_init__(self) -> None:
+        path = str(self.rel)
+        name = path.rpartition("/")[2]
         dot = name.rfind(".")
-        return name[dot:] if 0 < dot < len(name) - 1 else ""
-
-    @functools.cached_property
-    def stem(self) -> str:
-        """The file name without its extension (``PurePosixPath.stem``)."""
-        name = self.path.rpartition("/")[2]
-        return name[: len(name) - len(self.suffix)]
+        suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+        for key, value in (("path", path), ("suffix", suffix), ("stem", name[: len(name) - len(suffix)])):
+            object.__setattr__(self, key, value)  # frozen: set once, here
 
 
 Fields = dict[str, Any]
