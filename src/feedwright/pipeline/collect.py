@@ -296,9 +296,10 @@ def _read_many(
     """Read a run of files, each against a private state holding only its entry (so that a worker process can):
     per file its outcome, what was found out about it, its state entry afterwards and whether that changed."""
     site, now, started_ns = common
+    state = State(_NOWHERE)
     for task in tasks:
         rel, entry = task[0], task[3]
-        state = State(_NOWHERE, posts={rel: dict(entry)} if entry is not None else {})
+        state.posts, state.dirty = {rel: dict(entry)} if entry is not None else {}, False
         outcome, facts = _read_one(task, site, now, state, started_ns)
         yield outcome, facts, state.posts.get(rel), state.dirty
 

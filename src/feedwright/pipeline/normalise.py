@@ -379,7 +379,9 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     # Decode first so that '%2e%2e' is seen as the '..' a browser would make of it; normpath then folds every
     # '..', so a permalink can never climb above the site url.
     path = unquote("".join(filled))
-    clean = posixpath.normpath("/" + path)
+    rooted = "/" + path
+    # Without a '.' segment or a '//', normpath would only drop a trailing slash.
+    clean = posixpath.normpath(rooted) if "/." in rooted or "//" in rooted else rooted.rstrip("/") or "/"
     if path.endswith("/") and clean != "/":
         clean += "/"
     return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
