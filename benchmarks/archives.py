@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100, help="archive_size")
     parser.add_argument("--work", type=Path, default=Path("/tmp/feedwright-bench-archives"))
     args = parser.parse_args()
+    generate.compile_sources()
     sites = {}
     for archives in (False, True):
         site = args.work / f"site-{'on' if archives else 'off'}"

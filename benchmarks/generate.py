@@ -196,6 +196,20 @@ def generate(site: Path, n: int, plain: bool = False) -> Path:
     return site
 
 
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def compile_sources(src: Path = SRC) -> None:
+    """Byte-compile feedwright's sources, as installing a package does. This machine's environment sets
+    ``PYTHONDONTWRITEBYTECODE``, so a build started from ``src/`` would otherwise compile every module whose
+    ``__pycache__`` entry is missing or stale again in each process (the parent and every worker), a cost no
+    installed copy pays; a third of them were stale when session 5 began. ``src``: a checkout's ``src/``."""
+    import compileall
+
+    if not compileall.compile_dir(str(src), quiet=1, workers=1):
+        raise SystemExit(f"byte-compiling {src} failed")
+
+
 def prepared(work: Path, n: int, plain: bool = False) -> Path:
     """The site of ``n`` posts under ``work``, generated again only when the generator's output would differ
     (a stamp of its settings and last post), so that repeated benchmark runs reuse it."""

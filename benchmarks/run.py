@@ -14,9 +14,9 @@ For each size, in one run: a cold build (no state, no cache, empty output/), a w
 a build after one post is edited, and a build after 100 new posts; each as the wall time and peak RSS of the
 whole process (median of ``--repeats`` runs), and the same for the baseline (``baseline.py``), which does the
 same work in every case. Each measurement runs in a fresh wrapper process (``--measure``) that reports the
-``RUSAGE_CHILDREN`` peak RSS (the largest single process) and, sampled every 10 ms, the summed PSS of the process
-tree (feedwright's worker processes included; PSS so that pages shared after fork count once); the larger of the
-two is shown. Prints a Markdown table.
+``RUSAGE_CHILDREN`` peak RSS (the largest single process) and, sampled every 10 ms, the summed RSS of the process
+tree (feedwright's worker processes included; see :func:`_tree_rss_kb`); the larger of the two is shown. Prints a
+Markdown table.
 """
 
 from __future__ import annotations
@@ -48,16 +48,20 @@ ENV = {**os.environ, "SOURCE_DATE_EPOCH": str(int(generate.NOW.timestamp())), "P
 
 
 def _tree_rss_kb(pid: int) -> int:
-    """Summed PSS of ``pid`` and its descendants, from /proc (0 where unavailable).
+    """Summed RSS (``VmRSS`` of /proc/PID/status) of ``pid`` and its descendants (0 where unavailable).
 
-    PSS, not RSS: forked workers share their parent's pages, and summing RSS would count those twice.
+    RSS, not PSS: reading ``smaps_rollup`` (PSS) walks the page tables, 5.9 ms of CPU per read of a 330 MB
+    process (measured 2026-11-28), so sampling the tree every 10 ms took about half a core from the build being
+    measured on this 2-core machine; ``status`` costs ~40 µs. The workers are started by exec, not forked, so
+    they share only the interpreter's and libraries' file pages with their parent: the sum counts those
+    (~10-20 MB a process) more than once, an over-estimate of feedwright's memory, never an under-estimate.
     """
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/smaps_rollup") as fh:
-                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+            with open(f"/proc/{p}/status") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
             with open(f"/proc/{p}/task/{p}/children") as fh:
                 todo += [int(c) for c in fh.read().split()]
         except (OSError, ValueError):
@@ -209,6 +213,9 @@ def main() -> None:
     parser.add_argument("--hugo-repeats", type=int, help="Hugo runs per size (default: --repeats)")
     parser.add_argument("--plain", action="store_true", help="posts without kramdown and Liquid (earlier rounds)")
     args = parser.parse_args()
+    generate.compile_sources()
+    if args.old:
+        generate.compile_sources(args.old / "src")
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):

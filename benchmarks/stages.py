@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/feedwright-bench"))
     parser.add_argument("--plain", action="store_true", help="posts without kramdown and Liquid (earlier rounds)")
     args = parser.parse_args()
+    generate.compile_sources()
     columns: dict[str, tuple[dict[str, float], float]] = {}
     for n in (int(s) for s in args.sizes.split(",")):
         site = generate.prepared(args.work, n, args.plain)

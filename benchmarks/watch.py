@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
+import generate  # noqa: E402
 from generate import NOW  # noqa: E402
 
 IN_MOVED_TO = 0x80
@@ -103,6 +104,7 @@ def main() -> int:
     parser.add_argument("--site", type=Path, help="default /tmp/feedwright-watch-N")
     parser.add_argument("--fresh", action="store_true", help="generate the site again")
     args = parser.parse_args()
+    generate.compile_sources()
     root = args.site or Path(f"/tmp/feedwright-watch-{args.posts}")
     here = Path(__file__).parent
     if args.fresh:
