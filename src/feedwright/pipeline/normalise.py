@@ -135,20 +135,20 @@ def _to_datetime(value: Any, timezone: tzinfo, key: str) -> datetime:
         raise Reject(f"{key} {value.strip()[:40]!r} is not a date such as 2024-06-26 11:30:00 +0900")
     year, month, day, hour, minute, second, fraction, zone = m.groups()
     try:
-        moment = datetime(
+        zone_info: tzinfo | None = timezone
+        if zone:
+            if zone in ("Z", "UTC", "GMT"):
+                zone = "+00:00"
+            elif ":" not in zone:
+                zone = zone[:3] + ":" + (zone[3:] or "00")
+            zone_info = _offset(zone)
+        moment = datetime(  # an impossible date raises here first, as it always did
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
+            int((fraction or "0")[:6].ljust(6, "0")), zone_info,
         )
-        if not zone:
-            return moment.replace(tzinfo=timezone)
-        if zone in ("Z", "UTC", "GMT"):
-            zone = "+00:00"
-        elif ":" not in zone:
-            zone = zone[:3] + ":" + (zone[3:] or "00")
-        offset = _offset(zone)
-        if offset is not None:
-            return moment.replace(tzinfo=offset)
-        return datetime.fromisoformat(moment.isoformat() + zone)  # raises the error to report
+        if zone_info is None:  # an offset fromisoformat cannot read: it says why
+            return datetime.fromisoformat(moment.isoformat() + zone)
+        return moment
     except ValueError as exc:
         raise Reject(f"{key} {value.strip()[:40]!r} is impossible ({exc})") from None
 
