@@ -144,13 +144,12 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         text = ""  # decode() below says why
     yaml_handler = _handlers()[0][0]
-    if text.startswith("---") and yaml_handler.detect(text):
-        try:
-            fm, body = yaml_handler.split(text)
-        except ValueError:
-            fm = None
-        if fm is not None and not _UNCLEAN.search(text, 0, len(text) - len(body)):
-            return _load(yaml_handler, fm)
+    boundary = yaml_handler.FM_BOUNDARY
+    # The handler's split (re.split(text, 2)) without copying the body: its first two boundaries.
+    opening = boundary.match(text) if text.startswith("---") else None
+    closing = boundary.search(text, opening.end()) if opening else None
+    if closing and not _UNCLEAN.search(text, 0, closing.end()):
+        return _load(yaml_handler, text[opening.end() : closing.start()])  # type: ignore[union-attr]
     parts = split(decode(data))
     return parts[0] if parts is not None else None
 
