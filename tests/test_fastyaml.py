@@ -295,3 +295,14 @@ def test_the_common_shapes_are_taken(fm: str) -> None:
 ])
 def test_what_is_not_the_common_shape_is_declined(fm: str) -> None:
     assert SHARED.load(fm) is None
+
+
+def test_every_character_the_checks_look_for_is_unprintable() -> None:
+    # fastyaml.load and frontmatter.front_matter skip their regular expressions when str.isprintable() vouches for
+    # the text (line feeds aside): that is exact only if no printable character is one they look for.
+    printable_but_odd = [
+        hex(code) for code in range(0x110000)
+        if chr(code) != "\n" and chr(code).isprintable()
+        and (fastyaml._ODD.match(chr(code)) or frontmatter._UNCLEAN.match(chr(code)))
+    ]
+    assert printable_but_odd == []

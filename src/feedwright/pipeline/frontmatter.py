@@ -148,10 +148,15 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
     # The handler's split (re.split(text, 2)) without copying the body: its first two boundaries.
     opening = boundary.match(text) if text.startswith("---") else None
     closing = boundary.search(text, opening.end()) if opening else None
-    if closing and not _UNCLEAN.search(text, 0, closing.end()):
+    if closing and _clean(text[: closing.end()]):
         return _load(yaml_handler, text[opening.end() : closing.start()])  # type: ignore[union-attr]
     parts = split(decode(data))
     return parts[0] if parts is not None else None
+
+
+def _clean(text: str) -> bool:
+    """Whether ``text`` holds nothing decode() would change (isprintable, in C, vouches for most text)."""
+    return text.replace("\n", "").isprintable() or not _UNCLEAN.search(text)
 
 
 def body_of(text: str) -> str:
