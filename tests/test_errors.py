@@ -29,10 +29,11 @@ SRC = REPO / "src" / "feedwright"
 # disk cannot be used) becomes a warning and a cache-less build in incremental/cache.py.
 # python-liquid's errors are raised inside filters and tags as its extension API requires; the Liquid stage
 # catches them (pipeline/liquid) and the post is rejected or keeps its text. LookupFailed (an image's size could
-# not be looked up, pipeline/probe.py) becomes a warning in pipeline/enclosures.py.
-INTERNAL = {"ValueError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError", "PermalinkError",
-            "WorkersUnavailable", "Stale", "FilterError", "LiquidError", "TemplateNotFoundError", "LiquidSyntaxError",
-            "LookupFailed"}
+# not be looked up, pipeline/probe.py) becomes a warning in pipeline/enclosures.py. KeyError is the Mapping
+# protocol of Liquid's ``site`` and a render worker's post indexes (pipeline/liquid/context.py): a missing key.
+INTERNAL = {"ValueError", "KeyError", "KeyboardInterrupt", "PicklingError", "UnpicklingError", "TimeoutError",
+            "PermalinkError", "WorkersUnavailable", "Stale", "FilterError", "LiquidError", "TemplateNotFoundError",
+            "LiquidSyntaxError", "LookupFailed"}
 
 
 def _nodes() -> dict[str, type[FeedwrightError]]:

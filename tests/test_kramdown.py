@@ -289,3 +289,11 @@ def test_corpora_render_as_kramdown_does() -> None:
     assert not leaks
     assert len(wordy) <= 0.03 * len(posts), wordy
     assert not ids  # links to a post's sections (#heading-id) work as on the site
+
+
+@given(st.text(st.sampled_from("ab |:-=\t+#*"), max_size=40))
+def test_a_table_row_without_code_or_escapes_splits_at_every_bar(line: str) -> None:
+    """tables.cells' fast path (``str.split``) is what its scan for code spans and escapes gives such a row."""
+    from feedwright.pipeline.markdown.tables import _split
+
+    assert _split(line) == (line.split("|") if "|" in line else None)

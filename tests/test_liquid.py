@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pickle
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import make_site, output_files, write_post
 from feedwright.build import build
 from feedwright.config import Site, load_site
+from feedwright.incremental import parallel
 from feedwright.pipeline.collect import Post
-from feedwright.pipeline.liquid import Links, PostRef, front_matter, render_liquid
+from feedwright.pipeline.liquid import DeferredLinks, Links, PostRef, front_matter, render_liquid
+from feedwright.pipeline.liquid.context import WHOLE, answer
+from feedwright.pipeline.liquid.environment import JekyllEnvironment
 from feedwright.pipeline.render import render
+
+build_module = importlib.import_module("feedwright.build")
 
 URL = "https://ex.org/blog/"
 WHEN = datetime(2024, 6, 26, 9, 30, tzinfo=UTC)
+NOW = datetime(2024, 2, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -394,6 +403,92 @@ def test_build_resolves_post_url_and_reports_warnings(tmp_path: Path) -> None:
     ]
 
 
+def _render_workers_site(root: Path, body: str) -> Path:
+    site = make_site(root, "[build]\nlimit = 10\n")
+    for i in range(8):
+        write_post(site, f"2024-01-0{i + 1}-p{i}.md", {"title": f"P{i}", "date": f"2024-01-0{i + 1}"},
+                   f"{body} ({i})\n\nMore.\n")
+    return site
+
+
+@pytest.mark.parametrize(
+    ("body", "asked"),
+    [
+        ("{{ page.title }}, {{ site.title }}, {{ site.time | date: '%Y' }}, {{ site.data | size }}", set()),
+        ("{{ site.posts | size }} posts, newest {{ site.posts.first.title }}", {WHOLE}),
+        ("{{ site.categories | size }} {{ site | size }}", {WHOLE}),
+        ("[first]({% post_url 2024-01-01-p0 %})", {("by_stem", "2024-01-01-p0")}),
+        ("[first]({% link content/2024-01-01-p0.md %})", {("by_source", "content/2024-01-01-p0.md")}),
+    ],
+)
+def test_render_workers_ask_for_the_posts_only_when_a_template_looks_at_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, asked: set
+) -> None:
+    """Workers get the build's time and files, not every live post: a template that lists the posts has them
+    asked of the parent (once per worker), a post_url or link only the post it names; the feeds are those of a
+    build in one process."""
+    here = _render_workers_site(tmp_path / "here", body)
+    expected = build(load_site(here), now=NOW)
+    there = _render_workers_site(tmp_path / "there", body)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    questions: list[tuple[int, Any]] = []
+    answer_request = parallel.Workers._answer_request
+
+    def counted(self: parallel.Workers, worker: Any, question: Any) -> None:
+        questions.append((worker.proc.pid, question))
+        answer_request(self, worker, question)
+
+    monkeypatch.setattr(parallel.Workers, "_answer_request", counted)
+    report = build(load_site(there), now=NOW)
+    assert {q for _, q in questions} == asked
+    assert len(questions) == len(set(questions)) <= 2, questions  # once per worker
+    assert report.warnings == expected.warnings == []
+    assert output_files(there / "output") == output_files(here / "output")
+
+
+def _site_drops(site: Site) -> tuple[dict[str, Any], dict[str, Any]]:
+    from feedwright.pipeline.liquid.context import site_drop
+
+    made: list[int] = []
+
+    def load(question: Any) -> Any:
+        made.append(1)
+        return answer(LINKS, question)
+
+    lazy = site_drop(site, DeferredLinks(WHEN, "", load), {"d": 1})
+    assert not made
+    return lazy, site_drop(site, LINKS, {"d": 1})
+
+
+@pytest.mark.parametrize(
+    "look",
+    [
+        lambda d: d["posts"], lambda d: d["tags"], lambda d: list(d), lambda d: len(d), lambda d: "posts" in d,
+        lambda d: json.dumps(d, default=str), lambda d: repr(d), lambda d: f"{d}", lambda d: dict(d),
+        lambda d: {**d}, lambda d: d.get("categories"), lambda d: list(d.items()), lambda d: list(d.values()),
+        lambda d: d.copy(), lambda d: d == {}, lambda d: list(reversed(d)), lambda d: pickle.loads(pickle.dumps(d)),
+    ],
+)
+def test_site_made_on_first_use_is_the_site_in_every_way(site: Site, look: Any) -> None:
+    lazy, eager = _site_drops(site)
+    assert look(lazy) == look(eager)
+    assert dict.__len__(lazy) == len(eager) and list(dict.keys(lazy)) == list(eager)  # made whole, in order
+
+
+def test_site_values_other_than_the_posts_do_not_make_them(site: Site) -> None:
+    lazy, eager = _site_drops(site)
+    for key in ("title", "url", "baseurl", "time", "data", "author"):
+        assert lazy[key] == eager[key]
+    with pytest.raises(KeyError):
+        lazy["nothing"]
+    assert dict.__len__(lazy) == len(eager) - 3  # posts, categories and tags not made yet
+    env = JekyllEnvironment(site)
+    text = env.from_string("{{ site.title }} {{ site.author }} {{ site.baseurl }}").render(site=lazy)
+    assert text == f"{site.title} Ana /blog" and dict.__len__(lazy) == len(eager) - 3
+    assert env.from_string("{{ site.posts | map: 'title' | join: ',' }}").render(site=lazy) == "Hello,Launch,Old"
+
+
 # --- excerpts ----------------------------------------------------------------------------------------------
 
 
@@ -541,3 +636,19 @@ def test_links_travel_to_render_workers_unchanged(refs: tuple[PostRef, ...]) -> 
     assert [r.date.tzinfo for r in back.posts] == [r.date.tzinfo for r in refs]
     assert back.by_stem == links.by_stem and back.by_source == links.by_source
     assert back.digest == links.digest  # the Liquid cache key of the posts that refer to them
+
+
+_OFFSETS = st.sampled_from([timedelta(0), timedelta(hours=9), timedelta(hours=-5, minutes=-30)])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30)), _OFFSETS,
+                          st.sampled_from(["a.md", "b.md", "c/d.md"])), max_size=12))
+def test_links_list_the_live_posts_newest_first_by_instant_then_path(site: Site, rows: list) -> None:
+    """build_links orders by the time since the epoch: the order of the aware dates themselves (same instant in
+    two zones: by path), to the microsecond, in any year."""
+    posts = [replace(post(site), source=f"{i}/{name}", published=when.replace(tzinfo=timezone(offset)))
+             for i, (when, offset, name) in enumerate(rows)]
+    late = datetime(9999, 12, 31, tzinfo=UTC)
+    expected = sorted(posts, key=lambda p: (p.published, p.source), reverse=True)
+    assert [r.source for r in build_module.build_links(site, posts, late).posts] == [p.source for p in expected]

@@ -16,7 +16,7 @@ from conftest import make_site, write_post
 from feedwright.incremental import parallel
 from feedwright.incremental.parallel import Stopped, fan_out
 from test_crash import live_members
-from work_items import descriptors, set_up_then_square, square_or_misbehave
+from work_items import descriptors, requested_plus, set_up_then_square, square_or_misbehave
 
 TESTS = str(Path(__file__).resolve().parent)
 
@@ -55,6 +55,24 @@ def test_a_worker_that_dies_costs_only_its_item(importable_here: None) -> None:
     assert isinstance(results[1], Stopped) and not results[1].overran
     assert "exit status 3" in results[1].reason
     assert [results[0][1], results[2][1]] == [1, 9]  # type: ignore[index]
+
+
+def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here: None) -> None:
+    made: list[str] = []
+
+    def on_request(question: str) -> int:
+        made.append(question)
+        return 1000
+
+    results = fan_out(requested_plus, 1, list(range(20)), min_items=1, chunk=2, processes=2, on_request=on_request)
+    assert [r[1] for r in results] == [i + 1001 for i in range(20)]  # type: ignore[index]
+    assert made == ["extra"]  # asked by every chunk, answered and pickled once
+    assert os.getpid() not in {r[0] for r in results}  # type: ignore[index]
+
+
+def test_request_outside_a_worker_is_a_mistake() -> None:
+    with pytest.raises(parallel.WorkersUnavailable):
+        parallel.request()
 
 
 def test_without_workers_the_work_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,3 +40,12 @@ def set_up_then_square(common: float, items: list[int]) -> Iterator[tuple[int, i
             pass
     for item in items:
         yield os.getpid(), item * item
+
+
+def requested_plus(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
+    """Asks the parent for the fan-out's requested value once (as a render worker asks for the posts)."""
+    from feedwright.incremental.parallel import request
+
+    extra = request("extra") if items else 0
+    for item in items:
+        yield os.getpid(), item + common + extra

@@ -8,7 +8,6 @@ which reuses what the cache (``.feedwright/cache/``) knows; the cache is saved a
 
 from __future__ import annotations
 
-import pickle
 import threading
 import time
 from collections.abc import Iterator
@@ -78,8 +77,7 @@ class BuildReport:
 
     def scheduled_posts(self) -> list[Post]:
         """The posts that are not drafts and come out later, soonest first."""
-        return sorted((p for p in self.collection.posts if not p.draft and p.published > self.now),
-                      key=lambda p: (p.published, p.source))
+        return self.collection.scheduled(self.now)
 
 
 # (html, summary, image url), fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid
@@ -93,42 +91,60 @@ def _render_one(site: Site, post: Post, body: str, fingerprint: str, links: Link
     return rendered.parts, fingerprint, rendered.warnings, rendered.liquid
 
 
-def _render_chunk(common: tuple[Site, bytes], posts: list[Post]) -> Iterator[Rendered]:
-    # The build's Links (every live post: ~3 MB for 10,000) travel pickled, once per worker (workers are not
-    # forked), and are unpickled only if a post has Liquid: a body without it never looks at them. Set-up (the
-    # Markdown instance, the Links and their indexes) is not charged to the budget of the post that needs it first.
+def _render_chunk(common: tuple[Site, LinksWanted], posts: list[Post]) -> Iterator[Rendered]:
+    # The build's Links (every live post: ~2.5 MB pickled for 10,000) are not sent to a worker: it asks the parent
+    # for them when a template first looks at site.posts (its ``site`` has them made on first use), and for the
+    # post a post_url or link names. Set-up (the Markdown instance, Liquid's environment, the posts) is not
+    # charged to the budget of the post that needs it first.
     from .pipeline.liquid import Links, has_liquid
     from .pipeline.render import _markdown, post_body
 
-    site, packed = common
+    site, wanted = common
     with parallel.untimed():
         _markdown(site.markdown)
     for post in posts:
         body, fingerprint = post_body(post, site)
-        yield _render_one(site, post, body, fingerprint, _unpacked(site, packed) if has_liquid(body) else Links())
+        yield _render_one(site, post, body, fingerprint, _unpacked(site, wanted) if has_liquid(body) else Links())
 
 
-_unpacked_links: dict[bytes, Links] = {}  # in a render worker: the Links of its current build
+@dataclass(frozen=True)
+class LinksWanted:
+    """What a render fan-out sends of its Links: what every post with Liquid needs of them (the build's time, the
+    digest of the site's files); the live posts are asked of the parent (``parallel.request``). Run here (no
+    worker could be started), it holds the Links themselves."""
+
+    token: str  # this fan-out's: a worker keeps the Links of one at a time
+    now: datetime | None
+    files: str
+    here: Links | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, links: Links) -> LinksWanted:
+        import uuid
+
+        return cls(uuid.uuid4().hex, links.now, links.files, links)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (LinksWanted, (self.token, self.now, self.files))
 
 
-def _unpacked(site: Site, packed: bytes) -> Links:
-    links = _unpacked_links.get(packed)
+_unpacked_links: dict[str, Links] = {}  # in a render worker: the Links of its current fan-out
+
+
+def _unpacked(site: Site, wanted: LinksWanted) -> Links:
+    if wanted.here is not None:
+        return wanted.here
+    links = _unpacked_links.get(wanted.token)
     if links is None:
+        from .pipeline.liquid import DeferredLinks
         from .pipeline.liquid.environment import environment
 
-        with parallel.untimed():
-            links = pickle.loads(packed)
-            # While the budget is not counting: the indexes, and Liquid's environment (site.data) and ``site``
-            # drop (an entry per live post: seconds at 100,000 posts on a busy machine).
-            _ = links.by_source, links.by_stem
+        links = DeferredLinks(wanted.now, wanted.files, parallel.request, parallel.untimed)
+        with parallel.untimed():  # Liquid's environment (site.data) and its ``site`` (posts made on first use)
             environment(site, links.files).site_drop(links)
         _unpacked_links.clear()
-        _unpacked_links[packed] = links
+        _unpacked_links[wanted.token] = links
     return links
-
-
-def _packed(links: Links) -> bytes:
-    return pickle.dumps(links, pickle.HIGHEST_PROTOCOL)
 
 
 def _may_be_slow(post: Post, body: str) -> bool:
@@ -145,12 +161,14 @@ def _render_all(
     Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
     costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
     """
+    from .pipeline.liquid.context import answer
+
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
         size = max(8, len(posts) // (parallel.workers() * 6) + 1)
         return parallel.fan_out(
-            _render_chunk, (site, _packed(links)), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget,
-            pool=pool,
+            _render_chunk, (site, LinksWanted.of(links)), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size,
+            budget=budget, pool=pool, on_request=partial(answer, links),
         )
     from .pipeline.render import post_body
 
@@ -164,12 +182,16 @@ def _render_all(
             out[i] = _render_one(site, post, body, fingerprint, links)
     if risky:
         slow = parallel.fan_out(
-            _render_chunk, (site, _packed(links)), [posts[i] for i in risky], min_items=1, chunk=1, budget=budget,
-            processes=min(len(risky), parallel.workers()), pool=pool,
+            _render_chunk, (site, LinksWanted.of(links)), [posts[i] for i in risky], min_items=1, chunk=1,
+            budget=budget, processes=min(len(risky), parallel.workers()), pool=pool,
+            on_request=partial(answer, links),
         )
         for i, result in zip(risky, slow, strict=True):
             out[i] = result
     return out  # type: ignore[return-value]  # every slot is filled
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
@@ -177,9 +199,10 @@ def build_links(site: Site, posts: list[Post], now: datetime) -> Links:
     build's time and the state of ``_includes/`` and ``_data/``."""
     from .pipeline.liquid import Links, PostRef, site_files_digest
 
-    # Published: neither a draft nor dated in the future.
-    live = sorted((p for p in posts if not p.draft and p.published <= now), key=lambda p: (p.published, p.source),
-                  reverse=True)
+    # Published: neither a draft nor dated in the future. Ordered by the time since the epoch: the same order as by
+    # the dates themselves, but comparing aware datetimes asks each for its UTC offset (twice as long at 100,000).
+    live = sorted((p for p in posts if not p.draft and p.published <= now),
+                  key=lambda p: (p.published - _EPOCH, p.source), reverse=True)
     refs = tuple(PostRef(p.source, p.url, p.title, p.published, p.categories, p.tags) for p in live)
     return Links(refs, now, site_files_digest(site.root))
 
@@ -299,7 +322,8 @@ def _build(
     if live is not None:
         state, cache = live.begin(site)
     else:
-        state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site)
+        # The records of every file are read only if the warm shortcut cannot be taken (incremental/warm.py).
+        state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site, records=False)
     manifest = site.state_dir / MANIFEST
     laps = laps or Laps()
     laps.lap("load state and cache")
@@ -366,8 +390,8 @@ def _report(
         held=held,
         unreadable=[PostError(f"{site.content / rel}" + "/" * rel.endswith("/"), why)
                     for rel, why in collection.unreadable],
-        near_misses=[PostError(site.content / post.source, describe(key, suggestion))
-                     for post in collection.posts for key, suggestion in post.key_typos],
+        near_misses=[PostError(site.content / source, describe(key, suggestion))
+                     for source, key, suggestion in collection.near_misses()],
         source=site.jekyll.describe if site.jekyll is not None else None,
     )
 

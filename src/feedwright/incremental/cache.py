@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..config import Site
-from ..pipeline.collect import StatKey
+from ..pipeline.collect import Post, StatKey
+from ..pipeline.history import State
 from .store import CACHE_DIR, KEY_FILE, Files, Stale, code_stamp, config_key
 
 POST_SHARDS = 32
+INDEX = "index"  # the warm shortcut's part (incremental/warm.py)
 
 # What a build learnt from one content file, as a plain tuple (a hundred thousand of them load fast):
 # (stat key, racy, fingerprint or None if the bytes were not read, the file's state entry after it was read,
@@ -80,29 +82,59 @@ class Cache:
     _learnt: dict[int, list[str]] = field(default_factory=dict)  # shard -> paths whose record is new or changed
     _new: int = 0  # records learnt for paths that had none
     _saved_shards: dict[str, dict[str, Record]] | None = None  # the posts-NN parts the last save() wrote
+    # The warm shortcut (incremental/warm.py): the index part as loaded; whether this build took the shortcut (it
+    # learns no record: the posts-NN parts and the index stay as they are); what memo.collect collected (the
+    # files' paths in scan order, the summary of the collection, the state), from which save() makes the index.
+    index: dict[str, Any] = field(default_factory=dict)
+    shortcut: bool = False
+    made: tuple[list[str], dict[str, Any], State] | None = None
+    # memo.outcomes_of: (old, new) for each post edited under the same id and URL, every other file unchanged
+    # (None: something else changed); memo.plan then moves them in the last plan instead of planning again.
+    swaps: list[tuple[Post, Post]] | None = None
+    _records_loaded: bool = False
 
     @classmethod
-    def load(cls, site: Site) -> Cache:
-        """The site's cache; a missing, stale or unauthentic one starts empty (with a warning for the last)."""
+    def load(cls, site: Site, records: bool = True) -> Cache:
+        """The site's cache; a missing, stale or unauthentic one starts empty (with a warning for the last).
+        Without ``records``, the ``posts-NN`` parts are read only when :meth:`load_records` is called."""
         files = Files(site.state_dir / CACHE_DIR, site.state_dir / KEY_FILE, code_stamp(), config_key(site))
         cache = cls(files)
         try:
-            parts = files.load()
+            files.open()
+            cache.entries = _of(files.part("entries"), dict)
+            cache.feeds = _of(files.part("feeds"), dict)
+            cache.plans = _of(files.part("plan"), dict)
+            cache.index = _of(files.part(INDEX), dict)
+            if records:
+                cache._read_records()
         except Stale as exc:
-            if str(exc):
-                cache.warnings.append(str(exc))
-            files.parts = {}
-            return cache
-        for i in range(POST_SHARDS):
-            part = parts.get(f"posts-{i:02d}", {})
-            if not isinstance(part, dict):
-                part = {}
-            cache._loaded[i] = part
-            cache.records.update(part)
-        cache.entries = _of(parts.get("entries"), dict)
-        cache.feeds = _of(parts.get("feeds"), dict)
-        cache.plans = _of(parts.get("plan"), dict)
+            cache._stale(exc)
         return cache
+
+    def load_records(self) -> dict[str, Record]:
+        """The records of every content file (read now if :meth:`load` did not); a part that fails to load makes
+        the whole cache empty, with a warning, as in :meth:`load`."""
+        if not self._records_loaded:
+            try:
+                self._read_records()
+            except Stale as exc:
+                self._stale(exc)
+        return self.records
+
+    def _read_records(self) -> None:
+        self._records_loaded = True
+        for i in range(POST_SHARDS):
+            part = _of(self.files.part(f"posts-{i:02d}"), dict)
+            self._loaded[i] = part
+            self.records.update(part)
+
+    def _stale(self, exc: Stale) -> None:
+        if str(exc):
+            self.warnings.append(str(exc))
+        self.files.parts = {}
+        self.records, self.entries, self.feeds, self.plans, self.index = {}, {}, {}, {}, {}
+        self._loaded = [{} for _ in range(POST_SHARDS)]
+        self._records_loaded = True
 
     # --- posts ------------------------------------------------------------------------------------------
 
@@ -158,6 +190,8 @@ class Cache:
 
     def _post_shards(self) -> dict[str, dict[str, Record]]:
         """The shards whose records changed: new or changed records, or records of deleted files gone."""
+        if self.shortcut:  # every file as recorded: nothing learnt (and the records may not even be loaded)
+            return {}
         shards: dict[int, dict[str, Record]] = {}
         kept, loaded = self.kept, self._loaded
         # Every record kept unchanged comes from the loaded ones, so when the counts add up no file was deleted:
@@ -190,6 +224,7 @@ class Cache:
         carried = Cache(self.files, records=self.kept, entries=self._entries_out, feeds=self._feeds_out, plans=plans,
                         kept=dict(self.kept))
         carried._loaded = loaded
+        carried._records_loaded = True
         return carried
 
     def save(self) -> None:
@@ -205,10 +240,19 @@ class Cache:
                 changed[name] = data
         if self._plans_out is not None and self._plans_out != self.plans:
             changed["plan"] = self._plans_out
-        if not changed:
+        dropped: frozenset[str] = frozenset()
+        if not self.shortcut:  # (a build that took the shortcut found every file as the index says)
+            from .warm import index
+
+            made = index(self)
+            if made is None:
+                dropped = frozenset({INDEX} & self.files.parts.keys())
+            elif made != self.index:
+                changed[INDEX] = made
+        if not changed and not dropped:
             return
         try:
-            self.files.commit(changed)
+            self.files.commit(changed, dropped)
         except (OSError, pickle.PicklingError) as exc:
             self.warnings.append(f"{self.files.folder}: cannot write the cache ({exc}); next build is slower")
 

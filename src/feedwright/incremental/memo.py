@@ -20,21 +20,24 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..config import Site
 from ..formats import BY_NAME
 from ..pipeline import plan as planning
-from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, read
+from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, loaded, read
 from ..pipeline.history import State
 from ..pipeline.pages import PAGES
 from ..pipeline.pages import pages as render_pages
 from ..pipeline.plan import Feed, Paging, Plan
+from . import warm
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
+from .replan import replan
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from ..pipeline.liquid import Links
@@ -58,12 +61,33 @@ def collect(
     """Every post under the site's content folder, bad ones rejected; only files that changed are read.
     ``lap(stage)`` is called as each stage ends ("scan", "stat", "parse"): see ``BuildReport.timings``."""
     lap = lap or (lambda stage: None)
-    files, found = find(site, list(state.warnings))
+    quick = warm.ready(cache, state)  # then state.json is as a build wrote it: it has no warnings to give
+    files, found = find(site, [] if quick else list(state.warnings))
     lap("scan")
-    outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap)
+    stats = None
+    if quick:
+        shortcut, stats = warm.collection(site, files, found, cache, partial(_recorded, site, now, state, cache, files))
+        if shortcut is not None:
+            lap("stat")
+            lap("parse")
+            return shortcut
+    cache.load_records()
+    outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap,
+                           stats=stats)
+    notes_from = len(found.warnings)
     collection = assemble(site, files, outcomes, found)
+    cache.made = ([rel for rel, _ in files], warm.summary(collection, notes_from, now), state)
     lap("parse")
     return collection
+
+
+def _recorded(site: Site, now: datetime, state: State, cache: Cache, files: list[tuple[str, str]]) -> list[Outcome]:
+    """The outcome of each of ``files`` when the warm shortcut was taken (every record holds): as recorded, or read
+    again should the records have become unreadable since."""
+    found = warm.outcomes(files, cache.load_records())
+    if found is not None:
+        return found
+    return outcomes_of(site, now, state, cache, files)
 
 
 def outcomes_of(
@@ -76,10 +100,12 @@ def outcomes_of(
     while_waiting: Callable[[], object] | None = None,
     pool: Workers | None = None,
     lap: Callable[[str], object] | None = None,
+    stats: Sequence[int] | None = None,
 ) -> list[Outcome]:
-    """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed."""
+    """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed.
+    ``stats``: their stat keys if already taken (four integers per file)."""
     started_ns = time.time_ns()
-    outcomes, todo = _unchanged(files, cache, state)
+    outcomes, todo = _unchanged(files, cache, state, stats)
     if lap is not None:
         lap("stat")
     records = cache.records
@@ -91,32 +117,49 @@ def outcomes_of(
         tasks.append((rel, path, hint, state.entry(rel)))
     # The same files as the cache knows, each with the outcome it knows: the posts of the build that saved it.
     unchanged = len(files) == len(records)
+    # ... or with a post in place of a post of the same id and URL: (old, new) each (None: anything else).
+    swaps: list[tuple[Post, Post]] | None = [] if unchanged else None
     for i, task, (outcome, facts) in zip(todo, tasks, read(site, now, state, tasks, started_ns, while_waiting, pool),
                                          strict=True):
         outcomes[i] = outcome
         known = records.get(task[0])
         if facts is not None:
             cache.learn(task[0], (*facts, outcome))
-        unchanged = unchanged and known is not None and known[OUTCOME] == outcome
+        same = known is not None and known[OUTCOME] == outcome
+        unchanged = unchanged and same
+        if swaps is not None and not same:
+            old = known[OUTCOME] if known is not None else None
+            if type(old) is Post and type(outcome) is Post and (old.id, old.url) == (outcome.id, outcome.url):
+                swaps.append((old, outcome))
+            else:
+                swaps = None
     cache.same_posts = unchanged
+    cache.swaps = swaps
     return outcomes
 
 
-def _unchanged(files: list[tuple[str, str]], cache: Cache, state: State) -> tuple[list[Outcome], list[int]]:
+def _unchanged(
+    files: list[tuple[str, str]], cache: Cache, state: State, stats: Sequence[int] | None = None
+) -> tuple[list[Outcome], list[int]]:
     """The recorded outcome of each file whose stat key is unchanged; the places of the others, to be read."""
     outcomes: list[Outcome] = [None] * len(files)
     todo: list[int] = []
     # The warm path, once per file (100,000 times on a large site): kept lean on purpose.
     records, kept, entries, stat = cache.records, cache.kept, state.posts, os.stat
+    keys = list(zip(*[iter(stats)] * 4, strict=True)) if stats is not None else None  # 4 integers per file
     for i, (rel, path) in enumerate(files):
         known = records.get(rel)
         if known is not None and not known[RACY] and known[STATE] == entries.get(rel):
-            try:
-                st = stat(path)
-            except OSError:
-                todo.append(i)
-                continue
-            if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == known[STAT]:
+            if keys is not None:
+                now = keys[i]
+            else:
+                try:
+                    st = stat(path)
+                except OSError:
+                    todo.append(i)
+                    continue
+                now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            if now == known[STAT]:
                 outcomes[i] = known[OUTCOME]
                 kept[rel] = known
                 continue
@@ -132,9 +175,28 @@ def plan(site: Site, collection: Collection, now: datetime, cache: Cache) -> Pla
     cache.plan_reused = last is not None
     if last is not None:
         return last
-    made = planning.plan(site, collection.posts, now)
+    made = _replanned(site, collection, now, cache, key) or planning.plan(site, collection.posts, now)
     remember_plan(site, collection, now, made, cache)
     return made
+
+
+def _replanned(site: Site, collection: Collection, now: datetime, cache: Cache, key: str) -> Plan | None:
+    """The last build's plan with the posts edited since moved in place (:func:`~.replan.replan`), when every
+    other file is as that build saw it and each edited file was and is a post of the collection under the same id
+    and URL (so that no duplicate appears or goes): an edit at 100,000 posts then does not plan them all again."""
+    last, swaps = cache.plans, cache.swaps
+    if cache.made is None or not swaps:  # (not the daemon's builds: live.py replans them itself)
+        return None
+    try:
+        if last.get("site") != key or last["posts"] != len(collection.posts):
+            return None
+        present = {id(post) for post in collection.posts}
+        if not all(id(new) in present for _, new in swaps):
+            return None  # rejected as a duplicate
+        base = _shaped(last, last["members"])  # the last plan's own posts: the old versions of the edited ones
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return replan(site, base, last["now"], now, swaps)
 
 
 def remember_plan(site: Site, collection: Collection, now: datetime, made: Plan, cache: Cache) -> None:
@@ -143,8 +205,9 @@ def remember_plan(site: Site, collection: Collection, now: datetime, made: Plan,
     shapes = [[(f.kind, f.name, f.title, f.folder, [p.source for p in f.posts], f.formats,
                 f.paging and astuple(f.paging)) for f in feeds] for feeds in (made.feeds, made.archives)]
     counts = (made.live, made.drafts, made.scheduled, made.next_due)
+    members = {p.source: p for feed in made.feeds for p in feed.posts}  # for a build that loads no other post
     cache.put_plan({"site": repr(site), "now": now, "posts": len(collection.posts), "counts": counts,
-                    "feeds": shapes[0], "archives": shapes[1]})
+                    "feeds": shapes[0], "archives": shapes[1], "members": members})
 
 
 def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) -> Plan | None:
@@ -158,17 +221,23 @@ def _last_plan(cache: Cache, collection: Collection, now: datetime, key: str) ->
             and (last["counts"][3] is None or now < last["counts"][3])
         ):
             return None
-        by_source = {post.source: post for post in posts}  # a stable key: never a place in a list
-        feeds, archives = (
-            [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
-                  paging and Paging(*paging))
-             for kind, name, title, folder, members, formats, paging in last[part]]
-            for part in ("feeds", "archives")
-        )
-        live, drafts, scheduled, due = last["counts"]
-        return Plan(feeds, live, drafts, scheduled, due, archives)
+        # Posts by a stable key, never a place in a list: the plan's own copies when the collection's posts are
+        # not loaded (the warm shortcut), else the collection's (the very objects: the daemon swaps them by identity).
+        return _shaped(last, last["members"] if not loaded(posts) else {post.source: post for post in posts})
     except (KeyError, IndexError, TypeError, ValueError):  # a damaged plan, or one naming other posts: make it again
         return None
+
+
+def _shaped(last: dict[str, Any], by_source: dict[str, Post]) -> Plan:
+    """The plan :func:`remember_plan` kept, its posts found in ``by_source``; raises ``KeyError`` and the like."""
+    feeds, archives = (
+        [Feed(kind, name, title, folder, tuple(by_source[s] for s in members), tuple(formats),
+              paging and Paging(*paging))
+         for kind, name, title, folder, members, formats, paging in last[part]]
+        for part in ("feeds", "archives")
+    )
+    live, drafts, scheduled, due = last["counts"]
+    return Plan(feeds, live, drafts, scheduled, due, archives)
 
 
 def _render_key(site: Site, post: Post) -> tuple[Any, ...]:

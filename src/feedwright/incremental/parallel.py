@@ -54,6 +54,21 @@ class Stopped:
 
 # In a worker process: its pipe to the parent while it works on a timed (streamed) task, else None.
 _timed_outbox: Any = None
+# In a worker process: its two pipes (from the parent, to the parent), for request().
+_pipes: Any = None
+_REQUEST = "request"
+
+
+def request(question: Any = None) -> Any:
+    """In a worker, during a fan-out: what the parent's ``on_request(question)`` returns (see :func:`fan_out`);
+    each call asks the parent again, so keep the answer. Raises WorkersUnavailable outside a worker."""
+    if _pipes is None:
+        raise WorkersUnavailable("request() is for a fan-out's worker process")
+    import pickle
+
+    inbox, outbox = _pipes
+    outbox.send((_REQUEST, question))
+    return pickle.loads(inbox.recv_bytes())
 
 
 @contextlib.contextmanager
@@ -94,19 +109,23 @@ def fan_out(
     processes: int | None = None,
     while_waiting: Callable[[], object] | None = None,
     pool: Workers | None = None,
+    on_request: Callable[[Any], object] | None = None,
 ) -> list[R | Stopped]:
     """``fn(common, chunk)`` over ``items`` in chunks, on ``processes`` workers (default: every CPU) when there are
     at least ``min_items``; one result per item, in order. ``while_waiting`` is called once the workers are
     started (this process would only wait). ``fn`` must be a module-level function; ``common`` and the items must
-    pickle. Workers come from ``pool`` (kept for the next fan-out) or are started for this one."""
+    pickle. Workers come from ``pool`` (kept for the next fan-out) or are started for this one. A worker's ``fn``
+    may call :func:`request` with a question (hashable, picklable) for what ``on_request(question)`` returns:
+    answered here, each question once (its answer pickled once), sent only to the workers that ask: for what is
+    large and most runs never need."""
     count = workers() if processes is None else processes
     if len(items) >= max(min_items, 1) and count >= 1 and (processes is not None or count > 1):
         size = min(count, -(-len(items) // chunk))
         try:
             if pool is not None:
-                return pool.run(size, fn, common, list(items), chunk, budget, while_waiting)
+                return pool.run(size, fn, common, list(items), chunk, budget, while_waiting, on_request)
             with Workers() as own:
-                return own.run(size, fn, common, list(items), chunk, budget, while_waiting)
+                return own.run(size, fn, common, list(items), chunk, budget, while_waiting, on_request)
         except WorkersUnavailable:
             pass
     return list(fn(common, list(items)))
@@ -176,6 +195,8 @@ class Workers:
     def __init__(self) -> None:
         self.live: list[_Worker] = []
         self._packed: tuple[Any, bytes] | None = None  # (common, its pickle): pickled once per fan-out
+        self._on_request: Callable[[Any], object] | None = None  # this fan-out's (see fan_out)
+        self._answers: dict[Any, bytes] = {}  # question -> its answer, pickled
 
     def __enter__(self) -> Workers:
         return self
@@ -194,9 +215,11 @@ class Workers:
         chunk: int,
         budget: float | None,
         while_waiting: Callable[[], object] | None,
+        on_request: Callable[[Any], object] | None = None,
     ) -> list[Any]:
         from multiprocessing.connection import wait
 
+        self._on_request, self._answers = on_request, {}
         results: list[Any] = [None] * len(items)
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         if not sys.executable:
@@ -248,6 +271,8 @@ class Workers:
             worker.timed = False
         elif kind == "error":
             raise value
+        elif kind == _REQUEST:
+            self._answer_request(worker, value)
         elif task is not None and kind == "item":
             results[task.start + worker.done] = value
             worker.done += 1
@@ -257,6 +282,16 @@ class Workers:
             worker.task, worker.timed = None, False
         elif kind == "done":
             worker.task, worker.timed = None, False
+
+    def _answer_request(self, worker: _Worker, question: Any) -> None:
+        packed = self._answers.get(question)
+        if packed is None:
+            import pickle
+
+            answer = self._on_request(question) if self._on_request is not None else None
+            packed = self._answers[question] = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        with contextlib.suppress(OSError):  # it died: _answer sees the closed pipe
+            worker.send_end.send_bytes(packed)
 
     def _stop_overruns(self, budget: float, results: list[Any], todo: deque[_Task[Any]]) -> None:
         now = time.monotonic()
@@ -311,7 +346,8 @@ def serve() -> None:
     gc.disable()
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     outbox.send((_READY, None))
-    global _timed_outbox
+    global _timed_outbox, _pipes
+    _pipes = (inbox, outbox)
     common: Any = None
     while True:
         try:

@@ -55,7 +55,7 @@ _KEY_SIZE = 32
 _WRITERS = 4  # threads writing part files
 _DEPENDENCIES = ("yaml", "frontmatter", "markdown", "nh3", "feedgen", "lxml", "jinja2")
 # What a save may leave behind: part files of any generation, staged temp files, version 2's unversioned parts.
-_OURS = re.compile(r"(?:(?:posts(?:-\d\d)?|entries|feeds|plan)(?:\.\d+)?\.pickle|\..+\.tmp)")
+_OURS = re.compile(r"(?:(?:posts(?:-\d\d)?|entries|feeds|plan|index)(?:\.\d+)?\.pickle|\..+\.tmp)")
 
 # --- pickling limited to what the cache holds -------------------------------------------------------------
 
@@ -164,6 +164,12 @@ class Files:
 
     def load(self) -> dict[str, Any]:
         """Every part of the committed generation, unpickled; raises :class:`Stale`."""
+        self.open()
+        return {name: self.part(name) for name in self.parts}
+
+    def open(self) -> None:
+        """Read the manifest of the committed generation (its parts are then read by :meth:`part`, each when
+        needed); raises :class:`Stale`."""
         try:
             raw = (self.folder / MANIFEST).read_bytes()
         except FileNotFoundError:
@@ -183,9 +189,12 @@ class Files:
             self.parts = {name: (str(f), bytes.fromhex(m)) for name, (f, m) in manifest["parts"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Stale(f"{self.folder / MANIFEST}: cache unreadable ({type(exc).__name__}); rebuilding it") from None
-        return {name: self._part(name) for name in self.parts}
 
-    def _part(self, name: str) -> Any:
+    def part(self, name: str, default: Any = None) -> Any:
+        """Part ``name`` of the generation :meth:`open` read, unpickled (``default`` if it has none); raises
+        :class:`Stale`."""
+        if name not in self.parts:
+            return default
         file, mac = self.parts[name]
         path = self.folder / file
         try:
@@ -208,8 +217,9 @@ class Files:
             return None
         return key if len(key) == _KEY_SIZE else None
 
-    def commit(self, changed: dict[str, Any]) -> None:
-        """Write ``changed`` parts as the next generation, commit it, then sweep what no manifest names.
+    def commit(self, changed: dict[str, Any], dropped: frozenset[str] = frozenset()) -> None:
+        """Write ``changed`` parts as the next generation (without the parts named in ``dropped``), commit it, then
+        sweep what no manifest names.
 
         Raises ``OSError`` and ``pickle.PicklingError``; whatever point it stops at, the manifest names one
         whole generation.
@@ -217,7 +227,7 @@ class Files:
         if self.key is None or not self.parts:  # a new key signs a whole new cache
             self.key = self._read_key() or self._new_key()
         generation = max(self.generation, self._highest()) + 1  # never a file some manifest may still name
-        parts = dict(self.parts)
+        parts = {name: part for name, part in self.parts.items() if name not in dropped}
         # Pickled here, written (each synced to disk: ~1 ms of waiting) by a few threads, at most a few parts in
         # flight: a cold save of 35 parts waits for the disk once, not 35 times, and holds 4 parts, not all.
         with ThreadPoolExecutor(max_workers=_WRITERS) as writers:

@@ -13,7 +13,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -73,6 +74,11 @@ class Links:
             stems.setdefault(PurePosixPath(ref.source).stem, []).append(ref)
         return {k: tuple(v) for k, v in stems.items()}
 
+    def one_off(self) -> AbstractContextManager[None]:
+        """Around work done once per process on the whole of these links (the ``site.posts`` listing, the
+        indexes): in a render worker, not charged to the post that needs it first (:class:`DeferredLinks`)."""
+        return nullcontext()
+
     @cached_property
     def digests(self) -> bytes:
         """Every post's :attr:`PostRef.digest`, in order (16 bytes a post)."""
@@ -120,6 +126,92 @@ class Links:
 
 
 _SEPARATORS = re.compile("[\x01\x02]")
+
+
+class DeferredLinks(Links):
+    """Links as a render worker holds them: ``now`` and ``files`` at once; the live posts are asked (``ask``) of
+    the process that has them, and only when a template looks at them: ``ask(WHOLE)`` gives all of them (for
+    ``site.posts``, ``site.categories``, ``site.tags``), ``ask(("by_stem", name))`` and ``ask(("by_source",
+    path))`` only those one ``post_url`` or ``link`` names (:func:`answer` answers). ``one_off`` wraps getting
+    all of them and the work on the whole list (see :meth:`Links.one_off`)."""
+
+    def __init__(self, now: datetime | None, files: str, ask: Callable[[Any], Any],
+                 one_off: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
+        for name, value in (("now", now), ("files", files), ("_ask", ask), ("_one_off", one_off), ("_depth", [0])):
+            object.__setattr__(self, name, value)
+
+    @cached_property
+    def _loaded(self) -> Links:
+        with self.one_off():
+            return self._ask(WHOLE)  # type: ignore[attr-defined,no-any-return]
+
+    @cached_property  # type: ignore[override]
+    def posts(self) -> tuple[PostRef, ...]:
+        return self._loaded.posts
+
+    @cached_property
+    def by_source(self) -> Mapping[str, PostRef]:
+        return _Asked(self, "by_source")
+
+    @cached_property
+    def by_stem(self) -> Mapping[str, tuple[PostRef, ...]]:
+        return _Asked(self, "by_stem")
+
+    @contextmanager
+    def one_off(self) -> Iterator[None]:  # type: ignore[override]
+        depth = self._depth  # type: ignore[attr-defined]
+        depth[0] += 1
+        try:
+            if depth[0] > 1:  # inside another: that one's
+                yield
+            else:
+                with self._one_off():  # type: ignore[attr-defined]
+                    yield
+        finally:
+            depth[0] -= 1
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self._loaded.__reduce__()
+
+
+WHOLE = ("posts",)  # DeferredLinks' question for every live post
+
+
+class _Asked(Mapping[str, Any]):
+    """An index of :class:`DeferredLinks` (``by_source``, ``by_stem``): each key asked once, unless every post
+    is here already."""
+
+    def __init__(self, links: DeferredLinks, index: str) -> None:
+        self._links, self._index = links, index
+        self._known: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if "_loaded" in self._links.__dict__:
+            return getattr(self._links._loaded, self._index)[key]
+        if key not in self._known:
+            self._known[key] = self._links._ask((self._index, key))  # type: ignore[attr-defined]
+        found = self._known[key]
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(getattr(self._links._loaded, self._index))
+
+    def __len__(self) -> int:
+        return len(getattr(self._links._loaded, self._index))
+
+
+def answer(links: Links, question: Any) -> Any:
+    """What a :class:`DeferredLinks` asks of ``links``: all of them, or the posts a ``post_url`` or ``link``
+    names (None: none)."""
+    if question == WHOLE:
+        return links
+    index, key = question
+    if index not in ("by_source", "by_stem"):
+        raise ValueError(f"not a question about links: {question!r}")
+    found: Mapping[str, Any] = getattr(links, index)
+    return found.get(key)
 
 
 def _unpacked_links(
@@ -218,18 +310,74 @@ def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, 
 
 
 def site_drop(site: Site, links: Links, data: Mapping[str, Any]) -> dict[str, Any]:
-    """``site``: the ``_config.yml`` values, then url, baseurl, time, data and posts as Jekyll sets them."""
+    """``site``: the ``_config.yml`` values, then url, baseurl, time, data and posts as Jekyll sets them. Its
+    ``posts``, ``categories`` and ``tags`` (an entry per live post) are made when a template first uses them
+    (:class:`SiteDrop`)."""
+
+    def whole() -> dict[str, Any]:
+        with links.one_off():
+            posts = [post_drop(site, p) for p in links.posts]
+            return _site_drop(site, links, data, posts=posts, categories=_grouped(posts, "categories"),
+                              tags=_grouped(posts, "tags"))
+
+    drop = _site_drop(site, links, data)
+    return SiteDrop(drop, whole)
+
+
+def _site_drop(site: Site, links: Links, data: Mapping[str, Any], **posts: Any) -> dict[str, Any]:
     origin, baseurl = origin_and_baseurl(site)
     drop = dict(site.variables)
     drop.setdefault("title", site.title)
     drop.setdefault("description", site.description)
-    posts = [post_drop(site, p) for p in links.posts]
-    drop.update(url=origin, baseurl=baseurl, data=data, posts=posts,
-                categories=_grouped(posts, "categories"), tags=_grouped(posts, "tags"))
+    drop.update(url=origin, baseurl=baseurl, data=data, **posts)
     if links.now is not None:
         drop["time"] = links.now.astimezone(site.timezone)
     return drop
 
+
+def _filled(name: str) -> Any:
+    method = getattr(dict, name)
+
+    def filled(self: SiteDrop, *args: Any, **kwargs: Any) -> Any:
+        self.fill()
+        return method(self, *args, **kwargs)
+
+    filled.__name__ = name
+    return filled
+
+
+class SiteDrop(dict[str, Any]):
+    """``site`` with its per-post parts (:data:`LAZY`) made on first use: a look-up of one of them, or anything
+    that sees the whole mapping (iterating it, its size, printing or copying it) makes them, in their place, and
+    from then on it is the plain dict it stands for. ``site.title``, ``site.data``... never make them."""
+
+    LAZY = ("posts", "categories", "tags")
+
+    def __init__(self, drop: dict[str, Any], whole: Callable[[], dict[str, Any]]) -> None:
+        super().__init__((k, v) for k, v in drop.items() if k not in self.LAZY)
+        self._whole: Callable[[], dict[str, Any]] | None = whole
+
+    def fill(self) -> None:
+        """Make the whole ``site`` (keys in Jekyll's order, as :func:`site_drop` always made them)."""
+        whole, self._whole = self._whole, None
+        if whole is not None:
+            made = whole()
+            dict.clear(self)
+            dict.update(self, made)
+
+    def __missing__(self, key: str) -> Any:
+        if self._whole is None or key not in self.LAZY:
+            raise KeyError(key)
+        self.fill()
+        return dict.__getitem__(self, key)
+
+
+# Everything but a look-up of a key it has: C code that bypasses these (dict(d), json.dumps(d), {**d}) uses them
+# instead once __iter__ and items are overridden.
+for _name in ("__iter__", "__len__", "__contains__", "__eq__", "__ne__", "__repr__", "__reversed__", "__or__",
+              "__ror__", "__ior__", "__reduce__", "__reduce_ex__", "__setitem__", "__delitem__", "keys", "items",
+              "values", "get", "copy", "pop", "popitem", "setdefault", "update", "clear"):
+    setattr(SiteDrop, _name, _filled(_name))
 
 def _load_one(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")

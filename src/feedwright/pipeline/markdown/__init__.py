@@ -18,10 +18,13 @@ Extensions = tuple[list[Any], dict[str, dict[str, Any]]]
 
 
 def _plain() -> Extensions:
-    return ["extra", "sane_lists"], {}
+    from .inline import InlineExtension
+
+    return ["extra", "sane_lists", InlineExtension()], {}
 
 
 def _kramdown() -> Extensions:
+    from .inline import InlineExtension
     from .kramdown import KramdownExtension
 
     extensions: list[Any] = [
@@ -36,6 +39,7 @@ def _kramdown() -> Extensions:
         "pymdownx.tilde",
         "pymdownx.tasklist",
         KramdownExtension(),
+        InlineExtension(),
     ]
     config: dict[str, dict[str, Any]] = {
         "pymdownx.tilde": {"subscript": False},  # GFM: ~~strike~~ only; a single ~ stays a ~

@@ -23,6 +23,22 @@ _CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 
 def cells(line: str) -> list[str] | None:
     """The cells of a table row, or None when the line has no ``|`` outside code spans and escapes."""
+    if "`" in line or "\\" in line:
+        out = _split(line)
+        if out is None:
+            return None
+    elif "|" in line:  # no code span or escape can hide one: every | separates
+        out = line.split("|")
+    else:
+        return None
+    if line.lstrip().startswith("|"):
+        out.pop(0)
+    if line.rstrip().endswith("|") and out:
+        out.pop()
+    return [c.strip() for c in out]
+
+
+def _split(line: str) -> list[str] | None:
     out, cell, i, piped = [], [], 0, False
     while i < len(line):
         ch = line[i]
@@ -42,13 +58,7 @@ def cells(line: str) -> list[str] | None:
             cell.append(ch)
         i += 1
     out.append("".join(cell))
-    if not piped:
-        return None
-    if line.lstrip().startswith("|"):
-        out.pop(0)
-    if line.rstrip().endswith("|") and out:
-        out.pop()
-    return [c.strip() for c in out]
+    return out if piped else None
 
 
 def _alignment(line: str) -> list[str | None]:
