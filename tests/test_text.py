@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
+import nh3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,6 +90,15 @@ def test_html_to_text_drops_script_and_style_content() -> None:
 )
 def test_html_to_text_separates_blocks_but_not_inline_tags(fragment: str, text: str) -> None:
     assert html_to_text(fragment) == text
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(st.one_of(_ANY_CHAR, st.sampled_from(" \t\r\n\x0c\x0b\xa0\u2028\u3000>\"'=/;#")), max_size=60))
+def test_html_to_text_of_text_without_markup_is_what_the_html_parser_gives(text: str) -> None:
+    # html_to_text skips the parser when there is no "<" and no "&": that must give what the parser gives.
+    # (Decoded UTF-8 holds no lone surrogate, and nh3 cannot take one.)
+    text = "".join(ch for ch in text if not "\ud800" <= ch <= "\udfff").replace("<", "").replace("&", "")
+    assert html_to_text(text) == squash(html.unescape(nh3.clean(text, tags=set())))
 
 
 def test_html_to_text_keeps_a_bare_less_than_as_text() -> None:

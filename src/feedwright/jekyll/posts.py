@@ -9,6 +9,7 @@ jekyll-feed's. Only the fields Jekyll treats differently have their own normalis
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -116,6 +117,7 @@ def jekyll_data(meta: Mapping[str, Any], rel: str, settings: JekyllSettings) -> 
     return _merge(data, meta)
 
 
+@functools.lru_cache(maxsize=64)  # asked four times for each post, by four normalisers
 def _file_name(rel: str) -> tuple[str | None, str, str]:
     """(date, slug, extension) from the file name, as ``Document#populate_title`` takes them."""
     m = DATE_FILENAME.match(rel)
@@ -133,7 +135,7 @@ def _file_name(rel: str) -> tuple[str | None, str, str]:
 
 def _title(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     given = base._text(meta, "title")
-    title = given or titleize_slug(_file_name(str(src.rel))[1])
+    title = given or titleize_slug(_file_name(src.path)[1])
     if len(title) > base.MAX_TITLE_LENGTH:
         raise Reject(f"title is {len(title):,} characters long; at most {base.MAX_TITLE_LENGTH:,} are allowed")
     if not title:
@@ -146,7 +148,7 @@ def _draft(meta: Mapping[str, Any], src: Source, f: Fields) -> bool:
     # site sets unpublished: true. Document#draft?: draft: true, or a posts document outside any _posts folder
     # (a substring test in Jekyll: "test_fixture_posts/_drafts/x.md" is not a draft). jekyll-feed leaves drafts out.
     hidden = meta.get("published", True) is False and not _settings(src).unpublished
-    return hidden or meta.get("draft") is True or POSTS not in str(src.rel)
+    return hidden or meta.get("draft") is True or POSTS not in src.path
 
 
 def _jekyll_moment(value: Any, src: Source, key: str) -> datetime:
@@ -188,7 +190,7 @@ def _lenient(value: str, src: Source, key: str) -> datetime:
 
 
 def _published(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
-    day = _file_name(str(src.rel))[0]
+    day = _file_name(src.path)[0]
     if meta.get("date") is not None:
         try:
             return _jekyll_moment(meta["date"], src, "date").astimezone(src.site.timezone)
@@ -197,8 +199,8 @@ def _published(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
                 raise
             f.setdefault("notes", []).append(f"{exc}; using the date of the file name, {day}")
     if day:
-        return base.parse_date(day, src.site, key="file name date")
-    return src.state.first_seen(str(src.rel), src.now).astimezone(src.site.timezone)
+        return base.file_date(day, src.site)
+    return src.state.first_seen(src.path, src.now).astimezone(src.site.timezone)
 
 
 def _strings(value: Any) -> list[Any]:
@@ -245,7 +247,7 @@ def _slug(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     given = meta.get("slug")
     if given is not None and not isinstance(given, dict | list):
         return str(given)
-    return _file_name(str(src.rel))[1]
+    return _file_name(src.path)[1]
 
 
 def _output_ext(meta: Mapping[str, Any], src: Source, ext: str) -> str:
@@ -265,7 +267,7 @@ def _cleaned_path(rel: str, ext: str) -> str:
 
 
 def _url_path(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
-    rel = str(src.rel)
+    rel = src.path
     ext = _file_name(rel)[2]
     own = meta.get("permalink")
     if own is not None and not isinstance(own, str):
@@ -320,7 +322,7 @@ NORMALISERS: dict[str, base.Normaliser] = {
 
 def normalise(meta: Mapping[str, Any], src: Source) -> Fields:
     """The Post fields of a Jekyll post or draft at ``src.rel`` (site-relative) with front matter ``meta``."""
-    data = jekyll_data(meta, str(src.rel), _settings(src))
+    data = jekyll_data(meta, src.path, _settings(src))
     fields: Fields = {}
     for name, normaliser in NORMALISERS.items():
         fields[name] = normaliser(data, src, fields)

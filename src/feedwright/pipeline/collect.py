@@ -14,21 +14,24 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..config import Site
 from ..errors import PostError
 from ..incremental import parallel
-from .frontmatter import body_of, decode, has_front_matter, split
+from .frontmatter import body_of, decode, front_matter, has_front_matter, split  # noqa: F401 - liquid.tags imports split from here
 from .history import State, digest
 from .normalise import Reject, Source, normalise
 
 HTML_SUFFIXES = {".html", ".htm"}
 # Parsing is spread over every core only when there is this much of it: starting workers costs ~0.2 s.
 PARALLEL_MIN_FILES = 2000
+# Files up to this size are read whole at once; a larger one (an image) is looked at first (has_front_matter).
+WHOLE_READ = 65536
 # A file modified this recently before it was read may change again without its size or mtime changing.
 RACY_NS = 2_000_000_000
 _ID, _URL, _NAME = operator.attrgetter("id"), operator.attrgetter("url"), operator.attrgetter("name")
+_NOWHERE = Path()  # the path of a file's private State while it is read (never saved)
 
 StatKey = tuple[int, int, int, int]
 
@@ -238,10 +241,16 @@ def _regular(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _read_bytes(path: str, site: Site) -> bytes | None:
-    """The bytes of a file; None if it does not open with front matter. Raises :class:`Reject`, ``OSError``."""
+def _read_bytes(path: str, site: Site, size: int | None = None) -> bytes | None:
+    """The bytes of a file; None if it does not open with front matter. Raises :class:`Reject`, ``OSError``.
+
+    ``size``: the file's size as just stat'ed, if known; a file that small (a post, not an image) is read whole at
+    once, without a first look at its head and a second stat.
+    """
     fd = os.open(path, os.O_RDONLY)  # unbuffered, without a file object: half the time of open() per file
     try:
+        if size is not None and size <= min(WHOLE_READ, site.max_file_size):
+            return _read_small(fd, size, site)
         head = os.read(fd, 8)
         # Images and other site files are skipped after eight bytes, however large they are. (In a Jekyll
         # site, the files of _posts are posts with or without front matter.)
@@ -258,29 +267,40 @@ def _read_bytes(path: str, site: Site) -> bytes | None:
         os.close(fd)
 
 
-def _parse(
-    data: bytes, rel: PurePosixPath, site: Site, now: datetime, state: State, fingerprint: str, keep_body: bool
-) -> Post | None:
-    text = decode(data)
-    parts = split(text)
-    if parts is None:
+def _read_small(fd: int, size: int, site: Site) -> bytes | None:
+    parts = [os.read(fd, size + 1)]
+    if not has_front_matter(parts[0][:8]) and site.jekyll is None:
+        return None
+    while chunk := os.read(fd, 65536):  # to the end, even if the file grew since it was stat'ed
+        parts.append(chunk)
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    if len(data) > site.max_file_size:  # grew past the limit since
+        raise Reject(f"file is {len(data):,} bytes, larger than build.max_file_size ({site.max_file_size:,})")
+    return data
+
+
+def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, fingerprint: str) -> Post | None:
+    """The post (without its body: see :func:`read_body`) that a file's bytes hold, or None if they hold none."""
+    meta = front_matter(data)
+    if meta is None:
         if site.jekyll is None:
             return None
-        parts = ({}, text)
-    meta, body = parts
+        meta = {}  # a file of _posts without front matter is a post to Jekyll
+    src = Source(rel, site, now, state, fingerprint)
     if site.jekyll is not None:
         from ..jekyll.posts import normalise as normalise_jekyll
 
-        fields = normalise_jekyll(meta, Source(rel, site, now, state, fingerprint))
+        fields = normalise_jekyll(meta, src)
     else:
-        fields = normalise(meta, Source(rel, site, now, state, fingerprint))
+        fields = normalise(meta, src)
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
         fields[name] = tuple(map(sys.intern, fields[name]))
-    markup = "html" if rel.suffix.lower() in HTML_SUFFIXES else "markdown"
-    if site.jekyll is not None and rel.suffix.lower()[1:] not in site.jekyll.markdown_ext:
+    suffix = src.suffix.lower()
+    markup = "html" if suffix in HTML_SUFFIXES else "markdown"
+    if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:
         markup = "html"  # Jekyll converts only markdown_ext files; any other post is published as written
-    return Post(source=str(rel), body=body if keep_body else None, markup=markup, fingerprint=fingerprint, **fields)
+    return Post(source=rel, body=None, markup=markup, fingerprint=fingerprint, **fields)
 
 
 def read_body(site: Site, post: Post) -> tuple[str, str]:
@@ -323,13 +343,13 @@ def _read_one(task: Task, site: Site, now: datetime, state: State, started_ns: i
     try:
         st = os.stat(path)  # before reading: a change after this point shows as a new stat key next time
         key, racy = stat_key(st), is_racy(st, started_ns)
-        data = _read_bytes(path, site)
+        data = _read_bytes(path, site, st.st_size)
         if data is None:
             return None, (key, racy, None, _entry(state, rel))
         fingerprint = digest(data)
         if hint is not None and hint[0] == fingerprint:  # touched, not changed: the same bytes give the same post
             return hint[1], (key, racy, fingerprint, _entry(state, rel))
-        post = _parse(data, PurePosixPath(rel), site, now, state, fingerprint, keep_body=False)
+        post = _parse(data, rel, site, now, state, fingerprint)
     except Reject as exc:
         return str(exc), (key, racy, fingerprint, _entry(state, rel))
     except OSError as exc:
@@ -348,9 +368,10 @@ def _read_many(
     """Read a run of files, each against a private state holding only its entry (so that a worker process can):
     per file its outcome, what was found out about it, its state entry afterwards and whether that changed."""
     site, now, started_ns = common
+    state = State(_NOWHERE)
     for task in tasks:
         rel, entry = task[0], task[3]
-        state = State(Path(), posts={rel: dict(entry)} if entry is not None else {})
+        state.posts, state.dirty = {rel: dict(entry)} if entry is not None else {}, False
         outcome, facts = _read_one(task, site, now, state, started_ns)
         yield outcome, facts, state.posts.get(rel), state.dirty
 

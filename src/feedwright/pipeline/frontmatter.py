@@ -12,33 +12,23 @@ import re
 import tomllib
 from typing import Any
 
+from .fastyaml import Reader
 from .normalise import Reject
 from .text import xml_safe
 
 BOM = b"\xef\xbb\xbf"
 _STR_TAG = "tag:yaml.org,2002:str"
 _C0_ILLEGAL = bytes(c for c in range(32) if c not in b"\t\n\r")
+# What decode() changes in decoded text: a carriage return, and what XML forbids (xml_safe; decoded UTF-8 holds
+# no lone surrogate).
+_UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 
 
 @functools.cache
-def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
-    """The front-matter handlers, and the errors loading one may raise.
-
-    PyYAML and python-frontmatter are imported here, when the first file is parsed: a warm build that parses
-    nothing does not pay for them.
-    """
+def loader() -> type:
+    """The YAML loader front matter is read with (PyYAML, imported when the first file is parsed: a warm build
+    that parses nothing does not pay for it)."""
     import yaml
-    from frontmatter.default_handlers import BaseHandler, YAMLHandler
-
-    class TOMLHandler(BaseHandler):
-        """``+++`` TOML front matter, read with the standard library's ``tomllib``."""
-
-        # python-frontmatter ships one only when the third-party toml package is installed.
-        FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
-        START_DELIMITER = END_DELIMITER = "+++"
-
-        def load(self, fm: str) -> dict[str, Any]:
-            return tomllib.loads(fm)
 
     class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         """The safe loader (no tag constructs an object), except that a timestamp YAML cannot build stays
@@ -62,6 +52,29 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
         return loader.construct_scalar(node)  # type: ignore[arg-type]  # a non-scalar raises the usual error
 
     _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    return _SafeLoader
+
+
+@functools.cache
+def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
+    """The front-matter handlers, and the errors loading one may raise.
+
+    PyYAML and python-frontmatter are imported here, when the first file is parsed.
+    """
+    import yaml
+    from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+    class TOMLHandler(BaseHandler):
+        """``+++`` TOML front matter, read with the standard library's ``tomllib``."""
+
+        # python-frontmatter ships one only when the third-party toml package is installed.
+        FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+        START_DELIMITER = END_DELIMITER = "+++"
+
+        def load(self, fm: str) -> dict[str, Any]:
+            return tomllib.loads(fm)
+
+    fast = Reader(loader())
 
     class JekyllYAMLHandler(YAMLHandler):
         """``---`` YAML front matter, closed by ``---`` or by YAML's document end marker ``...`` as Jekyll
@@ -73,7 +86,11 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
             return text.startswith("---") and super().detect(text)
 
         def load(self, fm: str, **kwargs: Any) -> Any:
-            kwargs.setdefault("Loader", _SafeLoader)
+            if not kwargs:  # the common shape of front matter, without PyYAML's Python half (fastyaml.py)
+                meta = fast.load(fm)
+                if meta is not None:
+                    return meta
+            kwargs.setdefault("Loader", loader())
             return super().load(fm, **kwargs)
 
     # PyYAML's constructors let some errors out unwrapped (ValueError, TypeError, AttributeError).
@@ -88,27 +105,58 @@ def has_front_matter(head: bytes) -> bool:
 
 def split(text: str) -> tuple[dict[str, Any], str] | None:
     """Front matter and body of a post's text; None if the text does not open with front matter."""
-    handlers, errors = _handlers()
-    for handler in handlers:
+    for handler in _handlers()[0]:
         if handler.detect(text):
             try:
                 fm, body = handler.split(text)
             except ValueError:
                 raise Reject("front matter is not closed") from None
-            try:
-                meta = handler.load(fm)
-            # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
-            except errors as exc:
-                reason = " ".join(str(exc).split())
-                raise Reject(f"front matter is not valid: {reason}") from None
-            except RecursionError:
-                raise Reject("front matter is not valid: nested too deeply") from None
-            if meta is None:
-                meta = {}
-            if not isinstance(meta, dict):
-                raise Reject("front matter must be a mapping of keys to values")
-            return meta, body
+            return _load(handler, fm), body
     return None
+
+
+def _load(handler: Any, fm: str) -> dict[str, Any]:
+    try:
+        meta = handler.load(fm)
+    # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
+    except _handlers()[1] as exc:
+        reason = " ".join(str(exc).split())
+        raise Reject(f"front matter is not valid: {reason}") from None
+    except RecursionError:
+        raise Reject("front matter is not valid: nested too deeply") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise Reject("front matter must be a mapping of keys to values")
+    return meta
+
+
+def front_matter(data: bytes) -> dict[str, Any] | None:
+    """``split(decode(data))``'s front matter, for a reader that does not keep the body: what :func:`decode`
+    would clean (carriage returns, characters XML forbids) is looked for only up to the end of the front matter.
+
+    When the text up to the closing ``---`` line holds none of it, cleaning could not have changed where the front
+    matter begins or ends nor what it holds; otherwise (and for TOML, or front matter that is not closed) the text
+    goes the whole way, so every verdict and message is :func:`split`'s. Raises :class:`Reject` as they do.
+    """
+    try:
+        text = data.removeprefix(BOM).decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""  # decode() below says why
+    yaml_handler = _handlers()[0][0]
+    boundary = yaml_handler.FM_BOUNDARY
+    # The handler's split (re.split(text, 2)) without copying the body: its first two boundaries.
+    opening = boundary.match(text) if text.startswith("---") else None
+    closing = boundary.search(text, opening.end()) if opening else None
+    if closing and _clean(text[: closing.end()]):
+        return _load(yaml_handler, text[opening.end() : closing.start()])  # type: ignore[union-attr]
+    parts = split(decode(data))
+    return parts[0] if parts is not None else None
+
+
+def _clean(text: str) -> bool:
+    """Whether ``text`` holds nothing decode() would change (isprintable, in C, vouches for most text)."""
+    return text.replace("\n", "").isprintable() or not _UNCLEAN.search(text)
 
 
 def body_of(text: str) -> str:

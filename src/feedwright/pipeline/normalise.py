@@ -6,12 +6,13 @@ and the fields normalised before it, and returns its field's value or raises :cl
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -41,13 +42,28 @@ _BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 @dataclass(frozen=True)
 class Source:
-    """What a normaliser may know about the file besides its front matter."""
+    """What a normaliser may know about the file besides its front matter.
 
-    rel: PurePosixPath
+    ``rel`` is the file's path under the content folder: the collector gives it as the ``str`` it scanned (no
+    ``pathlib`` object per file on large sites; the parts of it the normalisers need are worked out once each).
+    """
+
+    rel: PurePosixPath | str
     site: Site
     now: datetime
     state: State
     fingerprint: str
+    path: str = field(init=False)  # ``rel`` as text (POSIX separators)
+    suffix: str = field(init=False)  # the file name's extension with its dot (``PurePosixPath.suffix``), or ""
+    stem: str = field(init=False)  # the file name without its extension (``PurePosixPath.stem``)
+
+    def __post_init__(self) -> None:
+        path = str(self.rel)
+        name = path.rpartition("/")[2]
+        dot = name.rfind(".")
+        suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+        for key, value in (("path", path), ("suffix", suffix), ("stem", name[: len(name) - len(suffix)])):
+            object.__setattr__(self, key, value)  # frozen: set once, here
 
 
 Fields = dict[str, Any]
@@ -72,6 +88,8 @@ def _text(meta: Mapping[str, Any], key: str) -> str | None:
     value = meta.get(key)
     if value is None:
         return None
+    if type(value) is str:
+        return squash(value) or None
     if isinstance(value, bool) or not isinstance(value, str | int | float | date):
         raise Reject(f"{key} must be text, got {_kind(value)}")
     return squash(str(value)) or None
@@ -79,20 +97,37 @@ def _text(meta: Mapping[str, Any], key: str) -> str | None:
 
 def parse_date(value: Any, site: Site, key: str = "date") -> datetime:
     """A front-matter date as an aware datetime; naive values are in the site's time zone."""
-    moment = _to_datetime(value, site, key)
+    return _in_range(_to_datetime(value, site.timezone, key), site.timezone, key)
+
+
+def file_date(day: str, site: Site) -> datetime:
+    """The date of a file name (``2024-06-26-title.md``: its first three parts), in the site's time zone."""
+    return _file_date(day, site.timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_date(day: str, timezone: tzinfo) -> datetime:
+    # Days are few (a site's posts share them) and a datetime is immutable: worked out once per day and zone.
+    key = "file name date"
+    return _in_range(_to_datetime(day, timezone, key), timezone, key)
+
+
+def _in_range(moment: datetime, timezone: tzinfo, key: str) -> datetime:
+    if 1 < moment.year < 9999:  # an offset is less than a day: only the first and last years can leave the range
+        return moment
     try:
         # Feeds show dates in UTC and URLs in the site's zone: both must exist (9999-12-31 -12:00 does not).
-        moment.astimezone(UTC), moment.astimezone(site.timezone)
+        moment.astimezone(UTC), moment.astimezone(timezone)
     except OverflowError:
         raise Reject(f"{key} {moment.isoformat()} is out of range once converted to UTC") from None
     return moment
 
 
-def _to_datetime(value: Any, site: Site, key: str) -> datetime:
+def _to_datetime(value: Any, timezone: tzinfo, key: str) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=site.timezone)
+        return value if value.tzinfo else value.replace(tzinfo=timezone)
     if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=site.timezone)
+        return datetime.combine(value, time(), tzinfo=timezone)
     if not isinstance(value, str) or isinstance(value, bool):
         raise Reject(f"{key} must be a date such as 2024-06-26 11:30:00 +0900, got {_kind(value)}")
     m = _DATE.match(value.strip())
@@ -100,19 +135,32 @@ def _to_datetime(value: Any, site: Site, key: str) -> datetime:
         raise Reject(f"{key} {value.strip()[:40]!r} is not a date such as 2024-06-26 11:30:00 +0900")
     year, month, day, hour, minute, second, fraction, zone = m.groups()
     try:
-        moment = datetime(
+        zone_info: tzinfo | None = timezone
+        if zone:
+            if zone in ("Z", "UTC", "GMT"):
+                zone = "+00:00"
+            elif ":" not in zone:
+                zone = zone[:3] + ":" + (zone[3:] or "00")
+            zone_info = _offset(zone)
+        moment = datetime(  # an impossible date raises here first, as it always did
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
+            int((fraction or "0")[:6].ljust(6, "0")), zone_info,
         )
-        if not zone:
-            return moment.replace(tzinfo=site.timezone)
-        if zone in ("Z", "UTC", "GMT"):
-            zone = "+00:00"
-        elif ":" not in zone:
-            zone = zone[:3] + ":" + (zone[3:] or "00")
-        return datetime.fromisoformat(moment.isoformat() + zone)
+        if zone_info is None:  # an offset fromisoformat cannot read: it says why
+            return datetime.fromisoformat(moment.isoformat() + zone)
+        return moment
     except ValueError as exc:
         raise Reject(f"{key} {value.strip()[:40]!r} is impossible ({exc})") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _offset(zone: str) -> tzinfo | None:
+    """The time zone ``datetime.fromisoformat`` reads from an offset such as ``+09:00`` (it reads the date and the
+    offset apart), or None if it cannot; a site's posts use a few offsets."""
+    try:
+        return datetime.fromisoformat("2000-01-01T00:00:00" + zone).tzinfo
+    except ValueError:
+        return None
 
 
 def _flatten(value: Any, key: str) -> Iterator[Any]:
@@ -134,8 +182,16 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
     names: list[str] = []
     for key in (plural, singular):
         value = meta.get(key)
+        if value is None:
+            continue
         if isinstance(value, str):
             value = value.split() if key == plural else [value]
+        if type(value) is list and len(value) < MAX_LIST_ITEMS and all(type(item) is str for item in value):
+            for item in value:  # the usual list of names: nothing to flatten, nothing to check but the text
+                name = squash(item)
+                if name and name not in names:
+                    names.append(name)
+            continue
         for item in _flatten(value, key):
             if item is None or item == "":
                 continue
@@ -165,20 +221,20 @@ def _draft(meta: Mapping[str, Any], src: Source, f: Fields) -> bool:
     for key in ("draft", "published"):
         if key in meta and not isinstance(meta[key], bool):
             raise Reject(f"{key} must be true or false, got {_shown(meta[key])}")
-    return meta.get("draft") is True or meta.get("published") is False or "_drafts" in src.rel.parts
+    return meta.get("draft") is True or meta.get("published") is False or "_drafts" in src.path.split("/")
 
 
 def _published(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
     if meta.get("date") is not None:
         return parse_date(meta["date"], src.site)
-    m = _FILE_DATE.match(src.rel.stem)
+    m = _FILE_DATE.match(src.stem)
     if m:
-        return parse_date("-".join(m.groups()[:3]), src.site, key="file name date")
-    return src.state.first_seen(str(src.rel), src.now).astimezone(src.site.timezone)
+        return file_date("-".join(m.groups()[:3]), src.site)
+    return src.state.first_seen(src.path, src.now).astimezone(src.site.timezone)
 
 
 def _updated(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
-    changed = src.state.content_changed(str(src.rel), src.fingerprint, src.now)
+    changed = src.state.content_changed(src.path, src.fingerprint, src.now)
     for key in ("last_modified_at", "updated"):
         if meta.get(key) is not None:
             return parse_date(meta[key], src.site, key)
@@ -205,11 +261,17 @@ def _summary(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
 
 def site_url(site: Site, value: str, key: str = "url") -> str:
     """An absolute http(s) URL for a front-matter path or URL; site paths are relative to the site url."""
+    return _site_url(site.url, value, key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _site_url(base: str, value: str, key: str) -> str:
+    # Posts share images (a site's logo, a series' header): each is worked out once.
     value = xml_safe(value).strip()
     if value.startswith("//"):
-        value = urlsplit(site.url).scheme + ":" + value
+        value = urlsplit(base).scheme + ":" + value
     if not _URI.match(value):
-        value = site.url + quote(value.lstrip("/"), safe=_URL_SAFE)
+        value = base + quote(value.lstrip("/"), safe=_URL_SAFE)
     try:
         value = uri_encoded(value)
     except ValueError:  # urlsplit: "http://[::1" and other broken hosts
@@ -254,6 +316,8 @@ def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
 def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
     # An empty author: key must not hide a filled authors: key.
     value = meta.get("author") if meta.get("author") is not None else meta.get("authors")
+    if type(value) is str and squash(value):  # one name, as most posts have it
+        return (squash(value),)
     names: list[str] = []
     for item in _flatten(value, "author"):
         if isinstance(item, dict):
@@ -271,33 +335,53 @@ def _slug(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     given = _text(meta, "slug")
     if given:
         return slugify(given)
-    m = _FILE_DATE.match(src.rel.stem)
-    return m.group(4) if m else src.rel.stem
+    m = _FILE_DATE.match(src.stem)
+    return m.group(4) if m else src.stem
+
+
+def _path_stem(src: Source, f: Fields) -> str:
+    return src.path[: len(src.path) - len(src.suffix)]
+
+
+def _local(src: Source, f: Fields) -> datetime:
+    return f["published"].astimezone(src.site.timezone)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=1024)
+def _category_slug(name: str) -> str:
+    return slugify(name)  # categories are few and shared by many posts
+
+
+# Each permalink token's value; only the tokens a pattern uses are worked out.
+_TOKENS: dict[str, Callable[[Source, Fields], str]] = {
+    "path": _path_stem,
+    "dir": lambda src, f: _path_stem(src, f).rpartition("/")[0],
+    "slug": lambda src, f: f["slug"],  # type: ignore[no-any-return]
+    "title": lambda src, f: f["slug"],  # type: ignore[no-any-return]
+    "category": lambda src, f: _category_slug(f["categories"][0]) if f["categories"] else "",
+    "year": lambda src, f: f"{_local(src, f).year:04d}",
+    "month": lambda src, f: f"{_local(src, f).month:02d}",
+    "day": lambda src, f: f"{_local(src, f).day:02d}",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _permalink_parts(pattern: str) -> tuple[str, ...]:
+    """A permalink pattern as text and tokens in turn: (text, token, text, ..., text)."""
+    return tuple(_PERMALINK_TOKEN.split(pattern))
 
 
 def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
-    pattern = _text(meta, "permalink") or src.site.permalink
-
-    def value(m: re.Match[str]) -> str:  # only the tokens the pattern uses are worked out
-        token = m.group(1)
-        if token == "path" or token == "dir":
-            stem = src.rel.with_suffix("")
-            if token == "path":
-                return str(stem)
-            return str(stem.parent) if str(stem.parent) != "." else ""
-        if token == "slug" or token == "title":
-            return f["slug"]
-        if token == "category":
-            return slugify(f["categories"][0]) if f["categories"] else ""
-        published = f["published"].astimezone(src.site.timezone)
-        if token == "year":
-            return f"{published.year:04d}"
-        return f"{published.month:02d}" if token == "month" else f"{published.day:02d}"
-
+    parts = _permalink_parts(_text(meta, "permalink") or src.site.permalink)
+    filled = [parts[0]]
+    for i in range(1, len(parts), 2):
+        filled += (_TOKENS[parts[i]](src, f), parts[i + 1])
     # Decode first so that '%2e%2e' is seen as the '..' a browser would make of it; normpath then folds every
     # '..', so a permalink can never climb above the site url.
-    path = unquote(_PERMALINK_TOKEN.sub(value, pattern))
-    clean = posixpath.normpath("/" + path)
+    path = unquote("".join(filled))
+    rooted = "/" + path
+    # Without a '.' segment or a '//', normpath would only drop a trailing slash.
+    clean = posixpath.normpath(rooted) if "/." in rooted or "//" in rooted else rooted.rstrip("/") or "/"
     if path.endswith("/") and clean != "/":
         clean += "/"
     return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)

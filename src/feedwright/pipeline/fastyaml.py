@@ -1,0 +1,245 @@
+"""A fast path for the common shape of YAML front matter, exact or declined.
+
+Most front matter is a block mapping of one-line scalars and of short lists::
+
+    title: "A title"                 # plain, "double" or 'single' quoted, on one line
+    date: 2024-06-26 11:30:00 +0900
+    categories:                       # a block sequence of such scalars (indented or not)
+      - News
+    tags: [a, b, "c d"]               # a one-line flow sequence of such scalars
+    excerpt: >                        # a folded or literal block scalar: lines of one indentation, no blank
+      One paragraph.                  # line inside, clip or strip chomping
+
+PyYAML loads that with libyaml's parser in C, but resolves and constructs every node in Python: about a third of
+parsing a post. :func:`load` reads this shape directly and types each plain scalar with **PyYAML's own implicit
+resolvers and the loader's own constructors** (so ``yes``, ``1e3``, ``2024-01-02``, ``~``, ``0o17`` come out as
+they always did). Anything else (comments, anchors, aliases, tags, nested mappings, multi-line or escaped
+scalars, tabs, duplicate keys, odd indentation, characters YAML treats specially...) is declined: :func:`load`
+returns None and the full loader reads the text, so errors and their messages stay the loader's.
+``tests/test_fastyaml.py`` holds it to that: for every front matter of the corpora and for generated ones, the
+fast path gives what the loader gives (same types, values and key order) or declines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+# Anything but line feeds and the characters libyaml reads as plain text: tabs, CR, C0/C1 controls, NEL and the
+# Unicode line/paragraph separators (line breaks to YAML 1.1), a BOM, U+FFFE/U+FFFF.
+_ODD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_KEY = re.compile(r"[^\W\d][\w-]{0,200}")
+_ITEM = re.compile(r"( *)- +(.*)")
+_DOUBLE = re.compile(r'"([^"\\]*)"')
+_SINGLE = re.compile(r"'((?:[^']|'')*)'")
+_FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#:'" ][^,\[\]{}#:'"]*?)) *(,|\Z)""")
+# A plain scalar starting with one of these is something else (or an error) to YAML.
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_BLOCK_HEADERS = {">": (" ", "\n"), "|": ("\n", "\n"), ">-": (" ", ""), "|-": ("\n", "")}
+_STR = "tag:yaml.org,2002:str"
+_MEMO_SIZE = 4096
+_TYPED = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null", "timestamp"))
+
+
+class _Declined(Exception):
+    """The text is not of the shape this module reads: the full loader reads it."""
+
+
+class Reader:
+    """The fast path bound to one loader class: its implicit resolvers and its constructors."""
+
+    def __init__(self, loader: type) -> None:
+        import yaml
+
+        self._node = yaml.ScalarNode
+        resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = loader.yaml_implicit_resolvers  # type: ignore[attr-defined]
+        wildcard = resolvers.get(None, [])
+        self._resolvers = {first: list(rows) + wildcard for first, rows in resolvers.items() if first is not None}
+        self._wildcard = wildcard
+        self._constructors: dict[str, Callable[..., Any]] = loader.yaml_constructors  # type: ignore[attr-defined]
+        self._constructor = yaml.constructor.SafeConstructor()
+        self._keys: dict[str, bool] = {}  # key text -> whether it is a plain key resolving to a string
+        # Lines seen before, as what they gave: many recur from post to post ("author: Jane", "  - News").
+        self._entries: dict[str, tuple[str, Any]] = {}  # "key: scalar" -> (key, value)
+        self._items: dict[str, tuple[str, Any]] = {}  # "  - scalar" -> (indentation, value)
+
+    def load(self, fm: str) -> dict[str, Any] | None:
+        """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it)."""
+        # Every character _ODD finds is unprintable: isprintable (in C) vouches for most front matter at once.
+        if not fm.replace("\n", "").isprintable() and _ODD.search(fm):
+            return None
+        try:
+            return self._mapping(fm.split("\n"))
+        except _Declined:
+            return None
+
+    def _mapping(self, lines: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        entries = self._entries
+        i, end = 0, len(lines)
+        while i < end:
+            line = lines[i]
+            i += 1
+            seen = entries.get(line)
+            if seen is not None:
+                key, value = seen
+                if key in out:
+                    raise _Declined
+                out[key] = value
+                continue
+            if not line or line.isspace():
+                continue
+            key, colon, rest = line.partition(":")
+            if not colon or key in out or not self._is_key(key) or (rest and rest[0] != " "):
+                raise _Declined
+            rest = rest.strip(" ")
+            if not rest:
+                out[key], i = self._below(lines, i)
+            elif rest in _BLOCK_HEADERS:
+                out[key], i = _block_scalar(lines, i, *_BLOCK_HEADERS[rest])
+            elif rest[0] == "[":
+                out[key] = self._flow(rest)
+            else:
+                out[key] = value = self._scalar(rest)
+                _remember(entries, line, (key, value))  # a scalar: immutable, safe to share
+        if not out:
+            raise _Declined
+        return out
+
+    def _is_key(self, key: str) -> bool:
+        """Whether ``key`` is a plain key (a letter first, no space) that resolves to a string."""
+        known = self._keys.get(key)
+        if known is None:
+            known = self._keys[key] = _KEY.fullmatch(key) is not None and self._resolve(key) == _STR
+        return known
+
+    def _below(self, lines: list[str], i: int) -> tuple[Any, int]:
+        """The value of a key with nothing after its colon: a block sequence below it, or null."""
+        end = len(lines)
+        while i < end and (not lines[i] or lines[i].isspace()):
+            i += 1
+        if i == end or lines[i][0] not in " -":
+            return self._plain(""), i
+        indent = None
+        items = []
+        while i < end:
+            line = lines[i]
+            if not line or line.isspace():
+                i += 1
+                continue
+            if line[0] != " " and line[0] != "-":
+                break  # the next key
+            seen = self._items.get(line) or self._item(line)
+            if indent is None:
+                indent = seen[0]
+            elif seen[0] != indent:
+                raise _Declined
+            items.append(seen[1])
+            i += 1
+        return items, i
+
+    def _item(self, line: str) -> tuple[str, Any]:
+        m = _ITEM.fullmatch(line)
+        if m is None:
+            raise _Declined
+        item = m.group(2).rstrip(" ")
+        if not item:
+            raise _Declined
+        seen = m.group(1), self._scalar(item)
+        _remember(self._items, line, seen)
+        return seen
+
+    def _flow(self, text: str) -> list[Any]:
+        if text[-1] != "]":
+            raise _Declined
+        inner = text[1:-1]
+        items: list[Any] = []
+        if not inner.strip(" "):
+            return items
+        pos, end = 0, len(inner)
+        while pos < end:
+            m = _FLOW_ITEM.match(inner, pos)
+            if m is None:
+                raise _Declined
+            double, single, plain, comma = m.groups()
+            if comma and m.end() == end:  # a trailing comma
+                raise _Declined
+            if plain is not None:
+                if plain[0] in _INDICATORS:
+                    raise _Declined
+                items.append(self._plain(plain))
+            else:
+                items.append(double if double is not None else single.replace("''", "'"))
+            pos = m.end()
+        return items
+
+    def _scalar(self, text: str) -> Any:
+        """A one-line scalar in block context (trailing spaces already cut)."""
+        first = text[0]
+        if first == '"':
+            m = _DOUBLE.fullmatch(text)
+            if m is None:
+                raise _Declined
+            return m.group(1)
+        if first == "'":
+            m = _SINGLE.fullmatch(text)
+            if m is None:
+                raise _Declined
+            return m.group(1).replace("''", "'")
+        if first in _INDICATORS or first == " " or ": " in text or " #" in text or text[-1] == ":":
+            raise _Declined
+        return self._plain(text)
+
+    def _resolve(self, text: str) -> str:
+        rows = self._resolvers.get(text[0] if text else "", self._wildcard)
+        for tag, regexp in rows:
+            if regexp.match(text):
+                return tag
+        return _STR
+
+    def _plain(self, text: str) -> Any:
+        """A plain scalar, typed as PyYAML types it: its implicit resolvers, then the loader's constructor."""
+        tag = self._resolve(text)
+        if tag == _STR:
+            return text
+        if tag not in _TYPED:  # '<<' (merge), '=' (value)
+            raise _Declined
+        try:
+            return self._constructors[tag](self._constructor, self._node(tag, text))
+        except Exception:  # noqa: BLE001 - the full loader reports it in its own words
+            raise _Declined from None
+
+
+def _remember(memo: dict[str, tuple[str, Any]], line: str, seen: tuple[str, Any]) -> None:
+    if len(memo) >= _MEMO_SIZE:  # bounded: most lines that recur are met early
+        memo.clear()
+    memo[line] = seen
+
+
+def _block_scalar(lines: list[str], i: int, joint: str, chomp: str) -> tuple[str, int]:
+    """A folded (``>``) or literal (``|``) scalar whose lines share one indentation and hold no blank line."""
+    end = len(lines)
+    if i == end or not lines[i].startswith(" "):
+        raise _Declined
+    first = lines[i]
+    width = len(first) - len(first.lstrip(" "))
+    indent = " " * width
+    content = []
+    while i < end:
+        line = lines[i]
+        if not line or line[0] != " ":
+            break
+        # Less or more indented, only spaces, trailing spaces: each folds or ends the scalar in its own way.
+        if len(line) <= width or not line.startswith(indent) or line[width] == " " or line[-1] == " ":
+            raise _Declined
+        content.append(line[width:])
+        i += 1
+    if i == end:  # the text ends without a line break: there is none to keep
+        chomp = ""
+    j = i
+    while j < end and not lines[j]:
+        j += 1
+    if j < end and lines[j][0] == " ":  # a blank line inside: paragraphs fold differently
+        raise _Declined
+    return joint.join(content) + chomp, i
