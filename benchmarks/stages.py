@@ -50,6 +50,7 @@ def main() -> None:
         site = generate.prepared(args.work, n, args.plain)
         generate.remove_added(site)
         run._reset(site)
+        run.warm_page_cache(site)
         for case in ("cold", "warm"):
             print(f"{case} build of {n} posts ...", file=sys.stderr)
             columns[f"{n:,} {case}"] = timed_build(site)
