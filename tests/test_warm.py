@@ -18,7 +18,7 @@ from feedwright.build import BuildReport, build
 from feedwright.config import load_site
 from feedwright.incremental.cache import Cache
 from feedwright.incremental.live import Live
-from feedwright.pipeline.collect import Deferred, loaded
+from feedwright.pipeline.deferred import Deferred, loaded
 from feedwright.pipeline.history import State
 
 

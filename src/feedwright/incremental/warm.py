@@ -9,7 +9,7 @@ from them (post count, rejections, ignored files, notes, near-miss keys, the pos
 :func:`collection` takes the shortcut when the scan lists the very same paths, ``state.json`` holds the very same
 bytes and every file has the stat key recorded (none was "racy" when read): then every record holds, so
 :func:`feedwright.incremental.memo.collect` would give what the summary says, and the collection's posts are a
-:class:`~feedwright.pipeline.collect.Deferred` list, loaded from the records only if something needs them (the
+:class:`~feedwright.pipeline.deferred.Deferred` list, loaded from the records only if something needs them (the
 last build's plan keeps the posts of its feeds; see :func:`feedwright.incremental.memo.plan`). The index is
 written by each save that can vouch for it (:func:`index`), dropped by any other, and left as it is by a build
 that took the shortcut (which learns nothing).
@@ -27,7 +27,8 @@ from typing import Any
 
 from ..config import Site
 from ..errors import PostError
-from ..pipeline.collect import Collection, Deferred, Outcome, Post, assemble
+from ..pipeline.collect import Collection, Outcome, Post, assemble
+from ..pipeline.deferred import Deferred
 from ..pipeline.history import State, bytes_digest
 from .cache import OUTCOME, RACY, STAT, STATE, Cache
 

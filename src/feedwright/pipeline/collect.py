@@ -19,7 +19,8 @@ from pathlib import Path
 from ..config import Site
 from ..errors import PostError
 from ..incremental import parallel
-from .frontmatter import body_of, decode, front_matter, has_front_matter, split  # noqa: F401 - liquid.tags imports split from here
+from .deferred import loaded
+from .frontmatter import body_of, decode, front_matter, has_front_matter
 from .history import State, digest
 from .normalise import Reject, Source, normalise
 
@@ -99,52 +100,6 @@ class Collection:
             return [post for post in self.future[1] if post.published > now]
         return sorted((p for p in self.posts if not p.draft and p.published > now),
                       key=lambda p: (p.published, p.source))
-
-
-class Deferred(list):  # type: ignore[type-arg]
-    """A list of posts loaded on first use (anything but its length loads it): a warm build of a large site that
-    reuses the last plan needs the posts of its feeds only, and loading 100,000 others would be most of its time.
-    ``load`` gives ``count`` posts (what it gives is the list, should a file have changed in between)."""
-
-    def __init__(self, count: int, load: Callable[[], list[Post]]) -> None:
-        super().__init__()
-        self._count = count
-        self._load: Callable[[], list[Post]] | None = load
-
-    def fill(self) -> None:
-        if self._load is not None:
-            load, self._load = self._load, None
-            list.extend(self, load())
-
-    def __len__(self) -> int:
-        return self._count if self._load is not None else list.__len__(self)
-
-    def __reduce__(self) -> tuple[type, tuple[list[Post]]]:
-        self.fill()
-        return list, (list(self),)
-
-
-def _filling(name: str) -> Callable[..., object]:
-    method = getattr(list, name)
-
-    def call(self: Deferred, *args: object, **kwargs: object) -> object:
-        self.fill()
-        return method(self, *args, **kwargs)
-
-    call.__name__ = name
-    return call
-
-
-for _name in ("__iter__", "__getitem__", "__contains__", "__reversed__", "__eq__", "__ne__", "__lt__", "__le__",
-              "__gt__", "__ge__", "__add__", "__mul__", "__rmul__", "__iadd__", "__imul__", "__setitem__",
-              "__delitem__", "__repr__", "__sizeof__", "append", "extend", "insert", "remove", "pop", "clear", "index",
-              "count", "copy", "sort", "reverse"):
-    setattr(Deferred, _name, _filling(_name))
-
-
-def loaded(posts: list[Post]) -> bool:
-    """Whether ``posts`` is in memory (not a :class:`Deferred` list that nothing has needed yet)."""
-    return not isinstance(posts, Deferred) or posts._load is None
 
 
 def stat_key(st: os.stat_result) -> StatKey:

@@ -135,7 +135,7 @@ def _link(context: RenderContext, markup: str, token: Token) -> str:
 def _front_matter_permalink(path: Path, probe: bool = False) -> str | None:
     """The ``permalink:`` of a page (with probe: "" for a page without one, None for a file without front
     matter)."""
-    from ..collect import split
+    from ..frontmatter import split
 
     try:
         with path.open("rb") as fh:
