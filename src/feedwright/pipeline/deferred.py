@@ -33,10 +33,15 @@ class Deferred(list):  # type: ignore[type-arg]
         return list, (list(self),)
 
 
-def _filling(name: str) -> Callable[..., object]:
-    method = getattr(list, name)
+def filling(cls: type, base: type, names: tuple[str, ...]) -> None:
+    """Make each of ``names`` (methods of ``base``) on ``cls`` call ``self.fill()`` first: a container (a list, a
+    dict) whose contents are made on first use. (:class:`Deferred`; Liquid's ``site``, ``liquid.context.SiteDrop``.)"""
+    for name in names:
+        setattr(cls, name, _filling(getattr(base, name), name))
 
-    def call(self: Deferred, *args: object, **kwargs: object) -> object:
+
+def _filling(method: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         self.fill()
         return method(self, *args, **kwargs)
 
@@ -44,11 +49,10 @@ def _filling(name: str) -> Callable[..., object]:
     return call
 
 
-for _name in ("__iter__", "__getitem__", "__contains__", "__reversed__", "__eq__", "__ne__", "__lt__", "__le__",
-              "__gt__", "__ge__", "__add__", "__mul__", "__rmul__", "__iadd__", "__imul__", "__setitem__",
-              "__delitem__", "__repr__", "__sizeof__", "append", "extend", "insert", "remove", "pop", "clear", "index",
-              "count", "copy", "sort", "reverse"):
-    setattr(Deferred, _name, _filling(_name))
+filling(Deferred, list, ("__iter__", "__getitem__", "__contains__", "__reversed__", "__eq__", "__ne__", "__lt__",
+                         "__le__", "__gt__", "__ge__", "__add__", "__mul__", "__rmul__", "__iadd__", "__imul__",
+                         "__setitem__", "__delitem__", "__repr__", "__sizeof__", "append", "extend", "insert", "remove",
+                         "pop", "clear", "index", "count", "copy", "sort", "reverse"))
 
 
 def loaded(posts: list[Any]) -> bool:

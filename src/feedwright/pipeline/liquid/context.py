@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...config import Site
+from ..deferred import filling
 
 DATA_DIR = "_data"
 INCLUDES_DIR = "_includes"
@@ -335,17 +336,6 @@ def _site_drop(site: Site, links: Links, data: Mapping[str, Any], **posts: Any) 
     return drop
 
 
-def _filled(name: str) -> Any:
-    method = getattr(dict, name)
-
-    def filled(self: SiteDrop, *args: Any, **kwargs: Any) -> Any:
-        self.fill()
-        return method(self, *args, **kwargs)
-
-    filled.__name__ = name
-    return filled
-
-
 class SiteDrop(dict[str, Any]):
     """``site`` with its per-post parts (:data:`LAZY`) made on first use: a look-up of one of them, or anything
     that sees the whole mapping (iterating it, its size, printing or copying it) makes them, in their place, and
@@ -374,10 +364,9 @@ class SiteDrop(dict[str, Any]):
 
 # Everything but a look-up of a key it has: C code that bypasses these (dict(d), json.dumps(d), {**d}) uses them
 # instead once __iter__ and items are overridden.
-for _name in ("__iter__", "__len__", "__contains__", "__eq__", "__ne__", "__repr__", "__reversed__", "__or__",
-              "__ror__", "__ior__", "__reduce__", "__reduce_ex__", "__setitem__", "__delitem__", "keys", "items",
-              "values", "get", "copy", "pop", "popitem", "setdefault", "update", "clear"):
-    setattr(SiteDrop, _name, _filled(_name))
+filling(SiteDrop, dict, ("__iter__", "__len__", "__contains__", "__eq__", "__ne__", "__repr__", "__reversed__",
+                         "__or__", "__ror__", "__ior__", "__reduce__", "__reduce_ex__", "__setitem__", "__delitem__",
+                         "keys", "items", "values", "get", "copy", "pop", "popitem", "setdefault", "update", "clear"))
 
 def _load_one(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
