@@ -270,10 +270,31 @@ def test_arbitrary_text_is_read_as_the_loader_reads_it_or_declined(fm: str) -> N
     _agrees(fm)
 
 
+# Items of a flow sequence without quotes, brackets, braces, '#' or ':' (read without a regular expression per item),
+# empty ones and indicators among them.
+PLAIN_ITEMS = st.one_of(WORDS, st.text(st.sampled_from("ab 1-.~?!|>%@`&*=<\xa0한"), max_size=6)).filter(
+    lambda text: not set(text) & set("[]{}#:'\"\n\t,")
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(PLAIN_ITEMS, max_size=5),
+    st.sampled_from([",", ", ", " ,", " , ", ",  ", ",,"]),
+    st.sampled_from(["", " "]),
+)
+@example(["tag131", "tag090", "tag142"], ", ", "")
+def test_flow_sequences_of_plain_items_are_read_as_the_loader_reads_them_or_declined(
+    items: list[str], comma: str, pad: str
+) -> None:
+    _agrees(f"\nk: [{pad}{comma.join(items)}{pad}]\n")
+
+
 @pytest.mark.parametrize("fm", [
     "\ntitle: A\n",
     "\ntitle: \"A # b\"\ndate: 2024-01-02 10:00:00 +0900\n",
     "\ntags: [a, 'b c', \"d\"]\n",
+    "\ntags: [tag131, tag090 ,  a b , yes, 1.5, ~]\n",
     "\ncategories:\n- a\n- b\nnext: 1\n",
     "\nexcerpt: >\n  one\n  two\n",
     "\ndraft: yes\nweight: 0x1F\nempty:\n",

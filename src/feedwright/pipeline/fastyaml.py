@@ -34,6 +34,7 @@ _ITEM = re.compile(r"( *)- +(.*)")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#:'" ][^,\[\]{}#:'"]*?)) *(,|\Z)""")
+_FLOW_PLAIN = re.compile(r"""[^\[\]{}#:'"]*""")
 # A plain scalar starting with one of these is something else (or an error) to YAML.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _BLOCK_HEADERS = {">": (" ", "\n"), "|": ("\n", "\n"), ">-": (" ", ""), "|-": ("\n", "")}
@@ -64,10 +65,13 @@ class Reader:
         self._entries: dict[str, tuple[str, Any]] = {}  # "key: scalar" -> (key, value)
         self._items: dict[str, tuple[str, Any]] = {}  # "  - scalar" -> (indentation, value)
 
-    def load(self, fm: str) -> dict[str, Any] | None:
-        """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it)."""
+    def load(self, fm: str, printable: bool = False) -> dict[str, Any] | None:
+        """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it).
+
+        ``printable``: the caller found ``fm`` printable but for its line feeds (then it is not looked at again).
+        """
         # Every character _ODD finds is unprintable: isprintable (in C) vouches for most front matter at once.
-        if not fm.replace("\n", "").isprintable() and _ODD.search(fm):
+        if not printable and not fm.replace("\n", "").isprintable() and _ODD.search(fm):
             return None
         try:
             return self._mapping(fm.split("\n"))
@@ -156,6 +160,15 @@ class Reader:
         inner = text[1:-1]
         items: list[Any] = []
         if not inner.strip(" "):
+            return items
+        if _FLOW_PLAIN.fullmatch(inner):
+            # Nothing but plain items (no quote, bracket, brace, '#' or ':'): what _FLOW_ITEM would find between
+            # the commas, without a regular expression per item.
+            for piece in inner.split(","):
+                item = piece.strip(" ")
+                if not item or item[0] in _INDICATORS:  # "a,,b", a trailing comma, "[-a]": the loader's to read
+                    raise _Declined
+                items.append(self._plain(item))
             return items
         pos, end = 0, len(inner)
         while pos < end:

@@ -56,6 +56,12 @@ def loader() -> type:
 
 
 @functools.cache
+def reader() -> Reader:
+    """The fast path for the common shape of YAML front matter (fastyaml.py), bound to :func:`loader`."""
+    return Reader(loader())
+
+
+@functools.cache
 def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
     """The front-matter handlers, and the errors loading one may raise.
 
@@ -74,7 +80,7 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
         def load(self, fm: str) -> dict[str, Any]:
             return tomllib.loads(fm)
 
-    fast = Reader(loader())
+    fast = reader()
 
     class JekyllYAMLHandler(YAMLHandler):
         """``---`` YAML front matter, closed by ``---`` or by YAML's document end marker ``...`` as Jekyll
@@ -148,15 +154,16 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
     # The handler's split (re.split(text, 2)) without copying the body: its first two boundaries.
     opening = boundary.match(text) if text.startswith("---") else None
     closing = boundary.search(text, opening.end()) if opening else None
-    if closing and _clean(text[: closing.end()]):
-        return _load(yaml_handler, text[opening.end() : closing.start()])  # type: ignore[union-attr]
+    if closing:
+        head = text[: closing.end()]
+        printable = head.replace("\n", "").isprintable()  # vouches for most text at once, in C
+        if printable or not _UNCLEAN.search(head):
+            fm = text[opening.end() : closing.start()]  # type: ignore[union-attr]
+            # The handler's load without its layers, and the fast path told what was just checked.
+            meta = reader().load(fm, printable)
+            return meta if meta is not None else _load(yaml_handler, fm)
     parts = split(decode(data))
     return parts[0] if parts is not None else None
-
-
-def _clean(text: str) -> bool:
-    """Whether ``text`` holds nothing decode() would change (isprintable, in C, vouches for most text)."""
-    return text.replace("\n", "").isprintable() or not _UNCLEAN.search(text)
 
 
 def body_of(text: str) -> str:

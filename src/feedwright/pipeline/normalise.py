@@ -62,8 +62,8 @@ class Source:
         name = path.rpartition("/")[2]
         dot = name.rfind(".")
         suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
-        for key, value in (("path", path), ("suffix", suffix), ("stem", name[: len(name) - len(suffix)])):
-            object.__setattr__(self, key, value)  # frozen: set once, here
+        # Frozen: set once, here (one dict update, not an object.__setattr__ per field: once per file).
+        self.__dict__.update(path=path, suffix=suffix, stem=name[: len(name) - len(suffix)])
 
 
 Fields = dict[str, Any]
