@@ -12,8 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedwright.config import Site, parse_config
+from feedwright.pipeline import normalise as normalise_module
 from feedwright.pipeline.history import State
 from feedwright.pipeline.normalise import NORMALISERS, Reject, Source, normalise
 
@@ -149,6 +152,43 @@ def test_first_seen_is_per_file(site: Site, state: State) -> None:
 )
 def test_bad_dates_are_rejected_naming_the_key(site: Site, state: State, value: Any) -> None:
     assert "date" in reject({"date": value}, site, state)
+
+
+def _verdict(parse: Any, value: str) -> Any:
+    """A date as parsed (value, zone, its offset), or the rejection's message."""
+    try:
+        moment = parse(value, SEOUL, "date")
+    except Reject as exc:
+        return str(exc)
+    return moment, repr(moment.tzinfo), moment.utcoffset(), moment.fold
+
+
+_TWO = st.sampled_from(["00", "01", "09", "12", "13", "19", "23", "24", "25", "29", "30", "31", "32", "59", "60", "99"])
+
+
+_DATE_PARTS = st.tuples(
+    st.sampled_from(["0000", "0001", "1999", "2024", "9999", "２０２４"]),
+    _TWO, _TWO, st.sampled_from([" ", "T", "t", "  ", ""]), _TWO, _TWO, _TWO,
+    st.sampled_from(["", "", ".5", ",123"]),
+    st.sampled_from(["", " ", "  "]),
+    st.sampled_from(["", "Z", "UTC", "+0000", "-0000", "+0900", "+09:00", "-05:30", "+2400", "-23:59", "+1260", "+9",
+                     "+09:0", "+09000", "+١٢٠٠"]),
+    st.sampled_from(["", "", " ", "\n", "x"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DATE_PARTS)
+def test_the_usual_spelling_of_a_date_is_read_as_the_long_way_reads_it(parts: tuple[str, ...]) -> None:
+    value = "{}-{}-{}{}{}:{}:{}{}{}{}{}".format(*parts)
+    assert _verdict(normalise_module._to_datetime, value) == _verdict(normalise_module._parsed_date, value)
+
+
+@pytest.mark.parametrize("value", ["2019-05-21 23:53:35 +0000", "2024-06-26T11:30:00+09:00", "2024-06-26 11:30:00"])
+def test_the_usual_spelling_of_a_date_takes_the_short_way(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = normalise_module._parsed_date(value, SEOUL, "date")
+    monkeypatch.setattr(normalise_module, "_parsed_date", None)  # calling it would raise
+    assert normalise_module._to_datetime(value, SEOUL, "date") == expected
 
 
 # --- updated -------------------------------------------------------------------------------------------------

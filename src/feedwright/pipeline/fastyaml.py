@@ -64,6 +64,7 @@ class Reader:
         # Lines seen before, as what they gave: many recur from post to post ("author: Jane", "  - News").
         self._entries: dict[str, tuple[str, Any]] = {}  # "key: scalar" -> (key, value)
         self._items: dict[str, tuple[str, Any]] = {}  # "  - scalar" -> (indentation, value)
+        self._tags: dict[str, str] = {}  # a plain scalar's text -> the tag it resolves to
 
     def load(self, fm: str, printable: bool = False) -> dict[str, Any] | None:
         """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it).
@@ -213,7 +214,10 @@ class Reader:
 
     def _plain(self, text: str) -> Any:
         """A plain scalar, typed as PyYAML types it: its implicit resolvers, then the loader's constructor."""
-        tag = self._resolve(text)
+        tag = self._tags.get(text)
+        if tag is None:  # words recur from post to post (tags, categories): each is resolved once
+            tag = self._resolve(text)
+            _remember(self._tags, text, tag)
         if tag == _STR:
             return text
         if tag not in _TYPED:  # '<<' (merge), '=' (value)
@@ -224,7 +228,7 @@ class Reader:
             raise _Declined from None
 
 
-def _remember(memo: dict[str, tuple[str, Any]], line: str, seen: tuple[str, Any]) -> None:
+def _remember(memo: dict[str, Any], line: str, seen: Any) -> None:
     if len(memo) >= _MEMO_SIZE:  # bounded: most lines that recur are met early
         memo.clear()
     memo[line] = seen
