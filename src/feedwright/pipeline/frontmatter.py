@@ -121,9 +121,9 @@ def split(text: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
-def _load(handler: Any, fm: str) -> dict[str, Any]:
+def _load(handler: Any, fm: str, **kwargs: Any) -> dict[str, Any]:
     try:
-        meta = handler.load(fm)
+        meta = handler.load(fm, **kwargs)
     # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
     except _handlers()[1] as exc:
         reason = " ".join(str(exc).split())
@@ -161,7 +161,8 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
             fm = text[opening.end() : closing.start()]  # type: ignore[union-attr]
             # The handler's load without its layers, and the fast path told what was just checked.
             meta = reader().load(fm, printable)
-            return meta if meta is not None else _load(yaml_handler, fm)
+            # Declined: the full loader, without the handler trying the fast path a second time.
+            return meta if meta is not None else _load(yaml_handler, fm, Loader=loader())
     parts = split(decode(data))
     return parts[0] if parts is not None else None
 
