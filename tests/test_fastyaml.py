@@ -327,3 +327,33 @@ def test_every_character_the_checks_look_for_is_unprintable() -> None:
         and (fastyaml._ODD.match(chr(code)) or frontmatter._UNCLEAN.match(chr(code)))
     ]
     assert printable_but_odd == []
+
+
+# --- the full loader remembers what each plain scalar resolves to (frontmatter.loader) ------------------------
+
+
+class _Unremembering(frontmatter.loader()):  # type: ignore[misc]
+    """The loader with PyYAML's own resolve (the implicit resolvers tried for every scalar)."""
+
+    resolve = yaml.resolver.BaseResolver.resolve
+
+
+def _loaded(fm: str, loader: type) -> Any:
+    try:
+        return _typed(yaml.load(fm, Loader=loader))  # noqa: S506 - the safe loader
+    except Exception as exc:  # noqa: BLE001 - the same failure, in the same words
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason="the shared corpora (/work/shared/corpora) are not on this machine")
+def test_the_loader_resolves_every_corpus_front_matter_as_pyyaml_does() -> None:
+    found = _front_matters(_files(CORPORA))
+    for _, fm in found + found:  # the second time from what it remembers
+        assert _loaded(fm, frontmatter.loader()) == _loaded(fm, _Unremembering), fm
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FRONT_MATTER)
+def test_the_loader_resolves_generated_front_matter_as_pyyaml_does(fm: str) -> None:
+    for _ in range(2):
+        assert _loaded(fm, frontmatter.loader()) == _loaded(fm, _Unremembering), fm

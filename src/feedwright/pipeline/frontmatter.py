@@ -38,6 +38,19 @@ def loader() -> type:
         failing the whole front matter with PyYAML's "month must be in 1..12".
         """
 
+        def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+            # What a plain scalar resolves to is a function of its text alone (the safe loader has no path
+            # resolvers), and most recur from post to post (keys, names): each is resolved once, not by trying
+            # the implicit resolvers' regular expressions again (a tenth of loading a front matter).
+            if kind is yaml.ScalarNode and implicit[0]:
+                tag = resolved.get(value)
+                if tag is None:
+                    if len(resolved) >= 4096:  # bounded: most that recur are met early
+                        resolved.clear()
+                    tag = resolved[value] = super().resolve(kind, value, implicit)
+                return tag
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             # Most front-matter values are plain strings, and constructing one is only ``node.value``: skip the
             # generic path (cache, recursion guard, constructor look-up; a fifth of loading a front matter).
@@ -51,6 +64,8 @@ def loader() -> type:
                 return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
         return loader.construct_scalar(node)  # type: ignore[arg-type]  # a non-scalar raises the usual error
 
+    resolved: dict[str, str] = {}
+    assert not _SafeLoader.yaml_path_resolvers  # else a scalar's tag would depend on where it is
     _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
     return _SafeLoader
 
