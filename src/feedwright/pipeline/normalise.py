@@ -43,6 +43,8 @@ _PERMALINK_TOKEN = re.compile(r":(path|dir|slug|title|year|month|day|category)\b
 # Characters left alone when a path is percent-encoded: RFC 3986 unreserved, sub-delims, ':', '@', '/', '%'.
 _URL_SAFE = "/:@!$&'()*+,;=-._~%"
 _PATH_SAFE = _URL_SAFE.replace("%", "")
+# What quote(..., safe=_PATH_SAFE) leaves as it is: ASCII letters and digits, "_.-~" and _PATH_SAFE.
+_NOTHING_TO_QUOTE = re.compile("[A-Za-z0-9_.~" + re.escape(_PATH_SAFE) + "-]*")
 _BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
@@ -202,12 +204,15 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
             continue
         if isinstance(value, str):
             value = value.split() if key == plural else [value]
-        if type(value) is list and len(value) < MAX_LIST_ITEMS and all(type(item) is str for item in value):
+        if type(value) is list and len(value) < MAX_LIST_ITEMS:
             for item in value:  # the usual list of names: nothing to flatten, nothing to check but the text
+                if type(item) is not str:
+                    break  # the general way below, from the first item again (what it added stays, in order)
                 name = squash(item)
                 if name and name not in names:
                     names.append(name)
-            continue
+            else:
+                continue
         for item in _flatten(value, key):
             if item is None or item == "":
                 continue
@@ -400,7 +405,12 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     clean = posixpath.normpath(rooted) if "/." in rooted or "//" in rooted else rooted.rstrip("/") or "/"
     if path.endswith("/") and clean != "/":
         clean += "/"
-    return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
+    return src.site.url + quoted_path(clean.lstrip("/"))
+
+
+def quoted_path(path: str) -> str:
+    """``quote(path, safe=_PATH_SAFE)``; a path holding nothing it would encode (most) is given back at once."""
+    return path if _NOTHING_TO_QUOTE.fullmatch(path) else quote(path, safe=_PATH_SAFE)
 
 
 # The schemes feed readers accept as an item id (and that a reader following it as a link cannot abuse).
