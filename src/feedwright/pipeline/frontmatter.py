@@ -168,7 +168,7 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
     boundary = yaml_handler.FM_BOUNDARY
     # The handler's split (re.split(text, 2)) without copying the body: its first two boundaries.
     opening = boundary.match(text) if text.startswith("---") else None
-    closing = boundary.search(text, opening.end()) if opening else None
+    closing = _closing(boundary, text, opening.end()) if opening else None
     if closing:
         head = text[: closing.end()]
         printable = head.replace("\n", "").isprintable()  # vouches for most text at once, in C
@@ -180,6 +180,22 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
             return meta if meta is not None else _load(yaml_handler, fm, Loader=loader())
     parts = split(decode(data))
     return parts[0] if parts is not None else None
+
+
+def _closing(boundary: re.Pattern[str], text: str, pos: int) -> re.Match[str] | None:
+    """``boundary.search(text, pos)``, looking only at the lines that open with ``---`` or ``...`` (a line starts
+    after a line feed: ``pos`` is not one, it is the end of the opening line): found by ``str.find``, not by the
+    regular expression tried at every character of the front matter."""
+    while True:
+        dashes = text.find("\n---", pos)
+        dots = text.find("\n...", pos, dashes if dashes >= 0 else len(text))
+        line = dots if dots >= 0 else dashes
+        if line < 0:
+            return None
+        found = boundary.match(text, line + 1)
+        if found:
+            return found
+        pos = line + 1
 
 
 def body_of(text: str) -> str:
