@@ -78,7 +78,9 @@ def collect(
                            stats=stats)
     notes_from = len(found.warnings)
     collection = assemble(site, files, outcomes, found)
-    cache.made = ([rel for rel, _ in files], warm.summary(collection, notes_from, now), state)
+    # Each post's own path string, not the scan's (an equal copy): the scan's are then let go of (8 MB at 100,000).
+    rels = [out.source if type(out) is Post else rel for (rel, _), out in zip(files, outcomes, strict=True)]
+    cache.made = (rels, warm.summary(collection, notes_from, now), state)
     lap("parse")
     return collection
 
@@ -182,6 +184,9 @@ def _unchanged(
             if now == known[STAT]:
                 outcomes[i] = known[OUTCOME]
                 kept[rel] = known
+                # The record's entry, equal to the one state.json gave: the state's copy is let go of (26 MB at
+                # 100,000). Neither is ever changed in place.
+                entries[rel] = known[STATE]
                 continue
         todo.append(i)
     return outcomes, todo
