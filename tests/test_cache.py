@@ -514,8 +514,8 @@ def cold_reading(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(collect_module, "RACY_NS", 0)  # aged files are not racy (see _age)
     calls: list[int] = []
     read_cold = memo_module.read_cold
-    monkeypatch.setattr(memo_module, "read_cold", lambda site, now, state, seal, tasks, *rest: calls.append(
-        len(tasks)) or read_cold(site, now, state, seal, tasks, *rest))
+    monkeypatch.setattr(memo_module, "read_cold", lambda site, now, state, cache, files, *rest: calls.append(
+        len(files)) or read_cold(site, now, state, cache, files, *rest))
     return calls
 
 
