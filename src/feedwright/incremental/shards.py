@@ -15,6 +15,7 @@ each one (:func:`~feedwright.pipeline.collect.read_many`).
 
 from __future__ import annotations
 
+import pickle
 from array import array
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -89,7 +90,11 @@ def _take(
         sealed.complete = False
         return
     number, file, mac, payload, others, dirty, error = result
-    records: dict[str, Record] = payload if isinstance(payload, dict) else unpickled(payload)
+    records = _records(payload)
+    if records is None:  # what no cache loads (a class it does not allow): not named, read again next time
+        assert isinstance(payload, bytes)  # (records sent as they are are taken as they are)
+        records, file = pickle.loads(payload), None  # from our own worker, over its own pipe, as any result
+        error = error or "a post's fields cannot be cached"
     if file is not None and mac is not None:
         sealed.parts[f"posts-{number:02d}"] = (file, mac)
     else:
@@ -116,12 +121,20 @@ def _take(
         sealed.error = error
 
 
+def _records(payload: bytes | dict[str, Record]) -> dict[str, Record] | None:
+    """A shard's records as the cache will load them; None if it could not."""
+    if isinstance(payload, dict):
+        return payload
+    try:
+        return unpickled(payload)  # type: ignore[no-any-return]
+    except Exception:  # the cache's loader refuses what it does not know (Stale, when loading the cache)
+        return None
+
+
 def _read_shards(
     common: tuple[Site, datetime, int, Seal | None], items: list[tuple[int, list[Task]]]
 ) -> Iterator[ShardResult]:
     """Read each shard's files (in a worker, or here) and write its part; see :data:`ShardResult`."""
-    import pickle
-
     site, now, started_ns, seal = common
     for number, tasks in items:
         records: dict[str, Record] = {}
