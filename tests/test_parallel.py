@@ -78,6 +78,16 @@ def test_results_passed_on_as_they_arrive_are_those_returned_otherwise(
         assert squares == [1, 4, 9, 16, 25, 36, 49]
 
 
+def test_workers_started_ahead_preload_and_then_do_the_work(importable_here: None) -> None:
+    with parallel.Workers() as pool:
+        pool.start(("work_items", "no.such.module"))  # a module that fails to import is left to the work itself
+        started = {worker.proc.pid for worker in pool.live}
+        assert len(started) == parallel.workers()
+        results = fan_out(square_or_misbehave, 1, list(range(40)), min_items=1, chunk=5, pool=pool)
+        assert [r[1] for r in results] == [i * i + 1 for i in range(40)]  # type: ignore[index]
+        assert {r[0] for r in results} <= started and {w.proc.pid for w in pool.live} == started  # type: ignore[index]
+
+
 def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here: None) -> None:
     made: list[str] = []
 
@@ -128,8 +138,8 @@ KILLED_PARENT = textwrap.dedent("""
     parallel.workers = lambda: 2
     start, give = parallel._Worker.__init__, parallel.Workers._give
 
-    def started(self):
-        start(self)
+    def started(self, *preload):
+        start(self, *preload)
         os._exit(9)
 
     def working(self, worker, task, fn, common):

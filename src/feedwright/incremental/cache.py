@@ -130,6 +130,10 @@ class Cache:
             cache._stale(exc)
         return cache
 
+    def knows_files(self) -> bool:
+        """Whether the committed generation holds records of content files (not loaded by this call)."""
+        return any(name.startswith("posts-") for name in self.files.parts)
+
     def load_records(self) -> dict[str, Record]:
         """The records of every content file (read now if :meth:`load` did not); a part that fails to load makes
         the whole cache empty, with a warning, as in :meth:`load`."""

@@ -39,7 +39,7 @@ from . import warm
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 from .replan import replan
-from .shards import read_cold
+from .shards import PRELOAD, read_cold
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from ..pipeline.liquid import Links
@@ -63,6 +63,8 @@ def collect(
     """Every post under the site's content folder, bad ones rejected; only files that changed are read.
     ``lap(stage)`` is called as each stage ends ("scan", "stat", "parse"): see ``BuildReport.timings``."""
     lap = lap or (lambda stage: None)
+    if pool is not None and cache.sealing and not cache.knows_files():  # every file will be read: see shards.py
+        pool.start(PRELOAD)
     quick = warm.ready(cache, state)  # then state.json is as a build wrote it: it has no warnings to give
     files, found = find(site, [] if quick else list(state.warnings))
     lap("scan")

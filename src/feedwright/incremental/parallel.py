@@ -148,7 +148,7 @@ class _Task(Generic[T]):
 class _Worker:
     """One worker process and its two pipes; ``task`` and ``done`` say what it is busy with."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
         import subprocess
         from multiprocessing.connection import Connection
 
@@ -156,7 +156,8 @@ class _Worker:
         parent_reads, child_writes = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _WORKER, _PACKAGE_PARENT, str(os.getpid()), str(child_reads), str(child_writes)],
+                [sys.executable, "-c", _WORKER, _PACKAGE_PARENT, str(os.getpid()), str(child_reads), str(child_writes),
+                 ",".join(preload)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(child_reads, child_writes), close_fds=True,
             )
@@ -209,6 +210,13 @@ class Workers:
 
     def __enter__(self) -> Workers:
         return self
+
+    def start(self, preload: tuple[str, ...] = ()) -> None:
+        """Start a worker per CPU now, each importing the modules ``preload`` names while this process goes on (a
+        build that knows it will read every file starts them before it lists the files: ~0.2 s of the workers'
+        imports then overlap the listing). Nothing happens where no worker can be started."""
+        with contextlib.suppress(WorkersUnavailable):
+            self.live += [_Worker(preload) for _ in range(workers() - len(self.live))]
 
     def __exit__(self, *exc: object) -> None:
         for worker in self.live:
@@ -360,16 +368,20 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 def serve() -> None:
-    """The worker's main loop: ``argv`` is [package folder, parent pid, read fd, write fd]."""
+    """The worker's main loop: ``argv`` is [package folder, parent pid, read fd, write fd, modules to preload]."""
     parent, read_fd, write_fd = (int(arg) for arg in sys.argv[2:5])
     _die_with(parent)
     import gc
+    import importlib
     from multiprocessing.connection import Connection
 
     # A worker lives for one build and makes almost no cycles: the collector would only rescan its heap.
     gc.disable()
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     outbox.send((_READY, None))
+    for name in filter(None, sys.argv[5].split(",") if len(sys.argv) > 5 else ()):
+        with contextlib.suppress(Exception):  # else imported (or failing) when its work arrives, as ever
+            importlib.import_module(name)
     global _timed_outbox, _pipes
     _pipes = (inbox, outbox)
     common: Any = None

@@ -29,6 +29,10 @@ from . import parallel
 from .cache import OUTCOME, POST_SHARDS, RACY, STAT, STATE, Cache, Record, Sealed, shard
 from .store import Seal, pickled, unpickled
 
+# What a worker imports as it starts, when the build knows it will read every file (memo.collect): this module
+# and, through it, the reading (front matter, YAML, the normalisers).
+PRELOAD = (__name__,)
+
 # What a worker sends back per shard: the shard's number, its part's file and MAC (None if it could not be
 # written), the records pickled as the cache pickles them (or as they are, if they would not pickle so), the
 # outcome of each file that has no record (it could not be read), whether a state entry changed, and why the part
