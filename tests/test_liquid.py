@@ -22,8 +22,8 @@ from feedwright.config import Site, load_site
 from feedwright.incremental import parallel
 from feedwright.pipeline.collect import Post
 from feedwright.pipeline.liquid import DeferredLinks, Links, PostRef, front_matter, render_liquid
-from feedwright.pipeline.liquid.context import WHOLE, answer
 from feedwright.pipeline.liquid.environment import JekyllEnvironment
+from feedwright.pipeline.liquid.links import WHOLE, answer
 from feedwright.pipeline.render import render
 
 build_module = importlib.import_module("feedwright.build")
