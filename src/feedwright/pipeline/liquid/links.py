@@ -135,19 +135,23 @@ class Links:
         --watch``): the same :attr:`digest` as Links made afresh of the same posts."""
         index = self.by_source
         assert isinstance(index, _Index)
-        columns = [list(column) for column in self.columns]
+        # A column is copied only if some value in it changed (by repr: a date at the same instant in another
+        # zone is another date to a template): copying one costs a reference count touched per post.
+        columns: list[tuple[Any, ...] | list[Any]] = list(self.columns)
         posts = list(self.__dict__["posts"]) if "posts" in self.__dict__ else None
         blocks: set[int] = set()
         for source, ref in changed.items():
             place = index.places[source]
             assert isinstance(place, int)
-            for column, value in zip(columns, (ref.source, ref.url, ref.title, ref.date, ref.categories, ref.tags),
-                                     strict=True):
-                column[place] = value
+            for field, value in enumerate((ref.source, ref.url, ref.title, ref.date, ref.categories, ref.tags)):
+                if repr(columns[field][place]) != repr(value):
+                    if isinstance(columns[field], tuple):
+                        columns[field] = list(columns[field])
+                    columns[field][place] = value  # type: ignore[index]
             if posts is not None:
                 posts[place] = ref
             blocks.add(place // BLOCK)
-        made = Links.of(Columns(*map(tuple, columns)), now, files)
+        made = Links.of(Columns(*(tuple(column) for column in columns)), now, files)
         digests = bytearray(self.digests)
         for block in blocks:
             digests[16 * block: 16 * block + 16] = _block_digest(made.columns, block * BLOCK)
