@@ -91,7 +91,9 @@ class Links:
         posts = self.__dict__.get("posts")
         if posts is not None:
             return posts[place]  # type: ignore[no-any-return]
-        return PostRef(*(column[place] for column in self.columns))
+        c = self.columns
+        return PostRef(c.sources[place], c.urls[place], c.titles[place], c.dates[place], c.categories[place],
+                       c.tags[place])
 
     # Look-ups by path (link) and by file name without extension (post_url), in constant time; made on first
     # use: a process that renders no post_url or link (most, on most sites) never pays for them.
@@ -188,12 +190,17 @@ def _fill(links: Links, columns: Columns, now: datetime | None, files: str) -> N
         object.__setattr__(links, name, value)
 
 
+_isoformat: Callable[[datetime], str] = datetime.isoformat
+
+
 def _block_digest(columns: Columns, start: int) -> bytes:
     """A hash of the posts ``start`` to ``start + BLOCK``: each field of theirs as one long string (a few calls
     of C code a block, where a hash per post took ~6 µs), unambiguous (see below)."""
-    sources, urls, titles, dates, categories, tags = (column[start: start + BLOCK] for column in columns)
+    end = start + BLOCK
+    sources, urls, titles = columns.sources[start:end], columns.urls[start:end], columns.titles[start:end]
+    dates, categories, tags = columns.dates[start:end], columns.categories[start:end], columns.tags[start:end]
     count = len(sources)
-    texts = ["\0".join(sources), "\0".join(urls), "\0".join(titles), "\0".join(map(datetime.isoformat, dates))]
+    texts = ["\0".join(sources), "\0".join(urls), "\0".join(titles), "\0".join(map(_isoformat, dates))]
     # Joined by NUL, a text holding one could be read two ways: checked by counting them (ISO dates hold none).
     plain = all(text.count("\0") == count - 1 for text in texts[:3])
     for names in (categories, tags):
@@ -202,7 +209,7 @@ def _block_digest(columns: Columns, start: int) -> bytes:
         plain = plain and joined.count("\0") == max(len(flat) - 1, 0)
         texts += [" ".join(map(str, map(len, names))), joined]  # how many names each post has, then the names
     if not plain:  # some text holds a NUL: the posts' repr, slower but as unambiguous
-        texts = [repr(list(zip(sources, urls, titles, map(datetime.isoformat, dates), categories, tags,
+        texts = [repr(list(zip(sources, urls, titles, map(_isoformat, dates), categories, tags,
                                strict=True)))]
     h = hashlib.blake2b(digest_size=16, person=b"plain" if plain else b"repr")
     for text in texts:
@@ -216,7 +223,7 @@ class _Index(Mapping[str, Any]):
     """:class:`Links` by a key (path; file name without extension): the place of each post it names (``many``: a
     tuple of places, or one), made into :class:`PostRef` when looked up."""
 
-    def __init__(self, links: Links, places: dict[str, int | tuple[int, ...]] | dict[str, int], many: bool) -> None:
+    def __init__(self, links: Links, places: Mapping[str, int | tuple[int, ...]], many: bool) -> None:
         self.places: Mapping[str, int | tuple[int, ...]] = places
         self._links, self._many = links, many
 
