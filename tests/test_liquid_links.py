@@ -10,15 +10,16 @@ import pickle
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_site, write_post
 from feedwright.build import build
-from feedwright.config import load_site
+from feedwright.config import Site, load_site
 from feedwright.incremental.live import Live
 from feedwright.pipeline.liquid import Columns, Links, PostRef
 from feedwright.pipeline.liquid.links import BLOCK, stem
@@ -149,3 +150,39 @@ def test_a_watch_build_after_an_edit_keys_liquid_posts_as_a_fresh_build_does(tmp
     posts, patched = live._links[0], live._links[1]
     assert patched.digest == real(site, posts, NOW).digest
     assert [r.title for r in patched.posts][3] == "Post 5 renamed"
+
+
+def _split_relative(absolute: str) -> object:
+    try:
+        parts = urlsplit(absolute)
+    except ValueError as exc:
+        return type(exc)
+    return parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+_ODD = ["?", "#", "[", "]", "é", " ", "\t", "\r", "\n", "\x00", "\x01", "\x7f", "%", ":", "@", "/"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(["https"] * 6 + ["HTTP", "a+b.c-d", "1x", "é", " https", "\x01http", ""]),
+       st.sampled_from(["://"] * 6 + [":/", ":", "//", ":///"]),
+       st.text(alphabet=["h", "."] * 8 + _ODD, max_size=5),
+       st.lists(st.text(alphabet=["p", "="] * 8 + _ODD, max_size=4), max_size=3))
+@example("https", "://", "h", ["p?"])
+@example("https", "://", "h", ["p#"])
+@example("https", "://", "[h", ["p"])
+@example("https", "://", "h]", ["p"])
+@example("https", "://", "hé", ["p"])
+@example("https", "://", "h\u2100", ["p"])  # NFKC makes it "a/c": urlsplit refuses the host
+@example("https", "://", "h", ["p\r"])
+@example("https", "://", "h", ["p\x01"])
+def test_a_urls_site_relative_form_is_urlsplits(scheme: str, colon: str, host: str, path: list[str]) -> None:
+    """``relative`` (site.posts' URLs, post_url, link) takes a plain URL's path without urlsplit: the same text."""
+    from feedwright.pipeline.liquid.context import relative
+
+    absolute = f"{scheme}{colon}{host}" + "".join(f"/{part}" for part in path)
+    try:
+        ours: object = relative(Site(root=Path("."), url="https://example.org/"), absolute)
+    except ValueError as exc:
+        ours = type(exc)
+    assert ours == _split_relative(absolute)
