@@ -27,6 +27,7 @@ from feedwright.config import load_site
 from feedwright.incremental import parallel
 from feedwright.incremental.cache import POST_SHARDS, Cache, shard
 from feedwright.incremental.store import CACHE_DIR, KEY_FILE, MANIFEST, _opened, _sealed
+from feedwright.pipeline.deferred import loaded
 
 # The module, not the function: `feedwright.build` is the public build() since __init__ exports it.
 build_module = importlib.import_module("feedwright.build")
@@ -497,3 +498,80 @@ def test_a_post_showing_other_posts_categories_and_dates_is_rendered_again_when_
                                              "date": "2024-01-02T10:30:00+00:00"})
     build_both(site, tmp_path)  # the cached build's bytes are the cache-less build's
     assert "[Other New t2 10:30]" in (site / "output" / "feed.json").read_text(encoding="utf-8")
+
+
+def _records(site: Path) -> dict[str, tuple[Any, ...]]:
+    """Each content file's record as the cache holds it, without its stat key (a twin's files have other inodes)."""
+    return {rel: record[1:] for rel, record in Cache.load(load_site(site)).records.items()}
+
+
+@pytest.fixture
+def cold_reading(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every cold build of the test reads its files shard by shard (incremental/shards.py), here in this process
+    (one worker: so that RACY_NS and the counters below reach it); the number of files of each such reading."""
+    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    monkeypatch.setattr(collect_module, "RACY_NS", 0)  # aged files are not racy (see _age)
+    calls: list[int] = []
+    read_cold = memo_module.read_cold
+    monkeypatch.setattr(memo_module, "read_cold", lambda site, now, state, seal, tasks, *rest: calls.append(
+        len(tasks)) or read_cold(site, now, state, seal, tasks, *rest))
+    return calls
+
+
+def test_a_cold_build_writes_the_records_as_it_reads_them(
+    example_site: Path, tmp_path: Path, cold_reading: list[int], counting: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_post(example_site, "news/bad.md", "title: [unclosed\n")
+    _age(example_site / "content")
+    twin = _twin(example_site, tmp_path)
+    report = build_both(example_site, tmp_path)  # the same bytes, state and report as a cache-less build...
+    assert cold_reading == [len(report.collection.posts) + len(report.rejected) + len(report.collection.ignored)] * 2
+    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 10**9)
+    run_build(twin)  # ... and the very records the usual way keeps and saves
+    assert _records(example_site) == _records(twin)
+    assert {n for n in _manifest(example_site)["parts"] if n.startswith("posts-")} == {
+        n for n in _manifest(twin)["parts"] if n.startswith("posts-")}
+    # The next build takes the warm shortcut: the index was made from what the cold reading kept.
+    counting["parsed"] = 0
+    again = run_build(example_site)
+    assert not loaded(again.collection.posts) and counting["parsed"] == 0
+    # An edit then reads that file and rewrites its shard only, from the records the cold reading wrote.
+    before = _shard_bytes(example_site)
+    path = example_site / "content" / SEED
+    path.write_text(path.read_text(encoding="utf-8") + "\nA correction.\n", encoding="utf-8")
+    build_both(example_site, tmp_path)
+    after = _shard_bytes(example_site)
+    assert {name for name in before if before[name] != after[name]} == {f"posts-{shard(SEED):02d}"}
+
+
+def test_a_part_the_cold_reading_cannot_write_is_read_again_next_time(
+    example_site: Path, tmp_path: Path, cold_reading: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedwright.incremental import store
+
+    lost = f"posts-{shard(SEED):02d}"
+    write = store.Seal.write
+
+    def failing(self: store.Seal, name: str, body: Any) -> tuple[str, bytes]:
+        if name == lost:
+            raise OSError(28, "No space left on device")
+        return write(self, name, body)
+
+    monkeypatch.setattr(store.Seal, "write", failing)
+    report = build_both(example_site, tmp_path)
+    assert any("cannot write the cache (No space left on device); next build is slower" in w
+               for w in report.warnings), report.warnings
+    parts = _manifest(example_site)["parts"]
+    assert lost not in parts and any(n.startswith("posts-") for n in parts)
+    assert "index" not in parts  # not every file has a record: no warm shortcut to vouch for
+    assert not [f for f in (example_site / ".feedwright" / CACHE_DIR).iterdir() if f.name.startswith(f"{lost}.")]
+    monkeypatch.setattr(store.Seal, "write", write)
+    read: list[str] = []
+    read_one = collect_module._read_one
+    monkeypatch.setattr(collect_module, "_read_one", lambda task, *args: read.append(task[0]) or read_one(task, *args))
+    run_build(example_site)
+    assert SEED in read and {shard(rel) for rel in read} == {shard(SEED)}
+    assert lost in _manifest(example_site)["parts"] and "index" in _manifest(example_site)["parts"]
+    build_both(example_site, tmp_path)

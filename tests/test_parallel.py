@@ -57,6 +57,27 @@ def test_a_worker_that_dies_costs_only_its_item(importable_here: None) -> None:
     assert [results[0][1], results[2][1]] == [1, 9]  # type: ignore[index]
 
 
+@pytest.mark.parametrize("processes", [None, 2], ids=["here", "workers"])
+def test_results_passed_on_as_they_arrive_are_those_returned_otherwise(
+    importable_here: None, processes: int | None
+) -> None:
+    items = [1, 2, -2, 4, 5, 6, 7] if processes else [1, 2, 3, 4, 5, 6, 7]  # -2: its worker dies
+    got: dict[int, object] = {}
+
+    def on_result(i: int, result: object) -> None:
+        assert i not in got, f"item {i} passed on twice"
+        got[i] = result
+
+    kept = fan_out(square_or_misbehave, 0, items, min_items=1 if processes else 100, chunk=2, processes=processes,
+                   on_result=on_result)
+    assert kept == [] and sorted(got) == list(range(len(items)))
+    squares = [r if isinstance(r, Stopped) else r[1] for _, r in sorted(got.items())]  # type: ignore[index]
+    if processes:
+        assert isinstance(squares[2], Stopped) and squares[:2] + squares[3:] == [1, 4, 16, 25, 36, 49]
+    else:
+        assert squares == [1, 4, 9, 16, 25, 36, 49]
+
+
 def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here: None) -> None:
     made: list[str] = []
 

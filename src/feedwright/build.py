@@ -336,6 +336,7 @@ def _build(
     else:
         # The records of every file are read only if the warm shortcut cannot be taken (incremental/warm.py).
         state, cache = State.load(site.state_dir / STATE_FILE), Cache.load(site, records=False)
+        cache.sealing = write  # a cold build may write the cache's records as it reads (incremental/shards.py)
     manifest = site.state_dir / MANIFEST
     laps = laps or Laps()
     laps.lap("load state and cache")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import zlib
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -56,6 +57,20 @@ def shard(rel: str) -> int:
 
 
 Entry = tuple[str, str, "str | None"]  # rendered HTML, summary, image URL
+
+
+@dataclass
+class Sealed:
+    """What a cold build's reading wrote of the cache before it was saved (:mod:`~feedwright.incremental.shards`):
+    the ``posts-NN`` parts (name -> (file, MAC)), every file's stat key in scan order (four integers each; None if
+    one would not fit), whether any was racy, whether every file has its record in a written part (else the warm
+    shortcut's index cannot be vouched for), and why a part could not be written."""
+
+    parts: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    stats: array[int] | None = None
+    racy: bool = False
+    complete: bool = True
+    error: str | None = None
 
 
 @dataclass
@@ -92,6 +107,10 @@ class Cache:
     # (None: something else changed); memo.plan then moves them in the last plan instead of planning again.
     swaps: list[tuple[Post, Post]] | None = None
     _records_loaded: bool = False
+    # Set by a build that saves the cache: a cold build may then read every file straight into the posts-NN parts
+    # (memo.outcomes_of, incremental/shards.py), which it records in ``sealed``; the records are not kept.
+    sealing: bool = False
+    sealed: Sealed | None = None
 
     @classmethod
     def load(cls, site: Site, records: bool = True) -> Cache:
@@ -249,10 +268,13 @@ class Cache:
                 dropped = frozenset({INDEX} & self.files.parts.keys())
             elif made != self.index:
                 changed[INDEX] = made
-        if not changed and not dropped:
+        sealed = self.sealed.parts if self.sealed is not None else {}
+        if self.sealed is not None and self.sealed.error is not None:
+            self.warnings.append(f"{self.files.folder}: {self.sealed.error}; next build is slower")
+        if not changed and not dropped and not sealed:
             return
         try:
-            self.files.commit(changed, dropped)
+            self.files.commit(changed, dropped, sealed)
         except (OSError, pickle.PicklingError) as exc:
             self.warnings.append(f"{self.files.folder}: cannot write the cache ({exc}); next build is slower")
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Site
 from ..formats import BY_NAME
+from ..pipeline import collect as collecting
 from ..pipeline import plan as planning
 from ..pipeline.collect import Collection, Outcome, Post, Task, assemble, find, loaded, read
 from ..pipeline.history import State
@@ -38,6 +39,7 @@ from . import warm
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 from .replan import replan
+from .shards import read_cold
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from ..pipeline.liquid import Links
@@ -109,6 +111,8 @@ def outcomes_of(
     if lap is not None:
         lap("stat")
     records = cache.records
+    if cache.sealing and not records and len(todo) >= collecting.PARALLEL_MIN_FILES:
+        return _read_cold(site, now, state, cache, files, started_ns, while_waiting, pool)
     tasks: list[Task] = []
     for rel, path in (files[i] for i in todo):
         known = records.get(rel)
@@ -135,6 +139,22 @@ def outcomes_of(
                 swaps = None
     cache.same_posts = unchanged
     cache.swaps = swaps
+    return outcomes
+
+
+def _read_cold(
+    site: Site, now: datetime, state: State, cache: Cache, files: list[tuple[str, str]], started_ns: int,
+    while_waiting: Callable[[], object] | None, pool: Workers | None,
+) -> list[Outcome]:
+    """Every file read (the cache knows none), straight into the cache's parts (:mod:`.shards`)."""
+    try:
+        seal = cache.files.seal()
+    except OSError:  # the key cannot be written: neither can the cache (its save says so)
+        seal = None
+    tasks: list[Task] = [(rel, path, None, state.entry(rel)) for rel, path in files]
+    outcomes, cache.sealed = read_cold(site, now, state, seal, tasks, started_ns, while_waiting, pool)
+    cache.same_posts = not files
+    cache.swaps = None
     return outcomes
 
 

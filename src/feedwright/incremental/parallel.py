@@ -110,6 +110,7 @@ def fan_out(
     while_waiting: Callable[[], object] | None = None,
     pool: Workers | None = None,
     on_request: Callable[[Any], object] | None = None,
+    on_result: Callable[[int, R | Stopped], object] | None = None,
 ) -> list[R | Stopped]:
     """``fn(common, chunk)`` over ``items`` in chunks, on ``processes`` workers (default: every CPU) when there are
     at least ``min_items``; one result per item, in order. ``while_waiting`` is called once the workers are
@@ -117,18 +118,24 @@ def fan_out(
     pickle. Workers come from ``pool`` (kept for the next fan-out) or are started for this one. A worker's ``fn``
     may call :func:`request` with a question (hashable, picklable) for what ``on_request(question)`` returns:
     answered here, each question once (its answer pickled once), sent only to the workers that ask: for what is
-    large and most runs never need."""
+    large and most runs never need. With ``on_result``, each result is passed to ``on_result(index, result)`` as it
+    arrives (in any order; a worker is handed its next chunk first) instead of being kept: the list returned is then
+    empty."""
     count = workers() if processes is None else processes
     if len(items) >= max(min_items, 1) and count >= 1 and (processes is not None or count > 1):
         size = min(count, -(-len(items) // chunk))
         try:
             if pool is not None:
-                return pool.run(size, fn, common, list(items), chunk, budget, while_waiting, on_request)
+                return pool.run(size, fn, common, list(items), chunk, budget, while_waiting, on_request, on_result)
             with Workers() as own:
-                return own.run(size, fn, common, list(items), chunk, budget, while_waiting, on_request)
+                return own.run(size, fn, common, list(items), chunk, budget, while_waiting, on_request, on_result)
         except WorkersUnavailable:
             pass
-    return list(fn(common, list(items)))
+    if on_result is None:
+        return list(fn(common, list(items)))
+    for i, result in enumerate(fn(common, list(items))):
+        on_result(i, result)
+    return []
 
 
 @dataclass
@@ -197,6 +204,8 @@ class Workers:
         self._packed: tuple[Any, bytes] | None = None  # (common, its pickle): pickled once per fan-out
         self._on_request: Callable[[Any], object] | None = None  # this fan-out's (see fan_out)
         self._answers: dict[Any, bytes] = {}  # question -> its answer, pickled
+        self._on_result: Callable[[int, Any], object] | None = None  # this fan-out's (see fan_out)
+        self._fresh: deque[tuple[int, Any]] = deque()  # results not yet passed to it
 
     def __enter__(self) -> Workers:
         return self
@@ -216,10 +225,11 @@ class Workers:
         budget: float | None,
         while_waiting: Callable[[], object] | None,
         on_request: Callable[[Any], object] | None = None,
+        on_result: Callable[[int, Any], object] | None = None,
     ) -> list[Any]:
         from multiprocessing.connection import wait
 
-        self._on_request, self._answers = on_request, {}
+        self._on_request, self._answers, self._on_result = on_request, {}, on_result
         results: list[Any] = [None] * len(items)
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         if not sys.executable:
@@ -231,6 +241,7 @@ class Workers:
             for worker in self.live:
                 if worker.ready and worker.task is None and todo:
                     self._give(worker, todo.popleft(), fn, common)
+            self._flush()
             busy = [w for w in self.live if w.task is not None or not w.ready]
             timeout = None
             if budget is not None and any(w.timed for w in busy):
@@ -240,7 +251,19 @@ class Workers:
                 self._answer(worker, results, todo, budget)
             if budget is not None:
                 self._stop_overruns(budget, results, todo)
-        return results
+        self._flush()
+        return results if on_result is None else []
+
+    def _put(self, results: list[Any], index: int, value: Any) -> None:
+        if self._on_result is None:
+            results[index] = value
+        else:
+            self._fresh.append((index, value))
+
+    def _flush(self) -> None:
+        """Pass the results that arrived to the fan-out's ``on_result`` (its workers have their next chunks)."""
+        while self._fresh and self._on_result is not None:
+            self._on_result(*self._fresh.popleft())
 
     def _give(self, worker: _Worker, task: _Task[Any], fn: Any, common: Any) -> None:
         worker.task, worker.done, worker.timed = task, 0, False
@@ -274,11 +297,12 @@ class Workers:
         elif kind == _REQUEST:
             self._answer_request(worker, value)
         elif task is not None and kind == "item":
-            results[task.start + worker.done] = value
+            self._put(results, task.start + worker.done, value)
             worker.done += 1
             worker.started_item(budget)
         elif task is not None and kind == "items":
-            results[task.start : task.start + len(value)] = value
+            for i, item in enumerate(value, task.start):
+                self._put(results, i, item)
             worker.task, worker.timed = None, False
         elif kind == "done":
             worker.task, worker.timed = None, False
@@ -317,7 +341,7 @@ class Workers:
         if task is not None and not task.stream:  # which item was it? Again, one result at a time, to find out
             todo.appendleft(_Task(task.start, task.items, True))
         elif task is not None:
-            results[task.start + done] = Stopped(reason, overran)
+            self._put(results, task.start + done, Stopped(reason, overran))
             rest = task.items[done + 1 :]
             if rest:
                 todo.appendleft(_Task(task.start + done + 1, rest, True))

@@ -146,6 +146,34 @@ def config_key(site: Site) -> str:
     return repr(keys)
 
 
+@dataclass(frozen=True)
+class Seal:
+    """What a worker process needs to write a part file of the generation being made (:meth:`Files.seal`): sent to
+    it whole, key included, over its private pipe."""
+
+    folder: Path
+    key: bytes = field(repr=False)
+    generation: int
+
+    def write(self, name: str, body: bytes | memoryview) -> tuple[str, bytes]:
+        """Seal ``body`` (a pickled part) and write it as part ``name`` of this generation; its file name and MAC.
+        Raises ``OSError``. Named by no manifest until :meth:`Files.commit` is given it (swept otherwise)."""
+        sealed, mac = _sealed(self.key, body)
+        file = f"{name}.{self.generation}.pickle"
+        publish.atomic_write(self.folder / file, sealed)
+        return file, mac
+
+
+def pickled(obj: object) -> memoryview:
+    """``obj`` pickled as the cache pickles its parts (release the view when done)."""
+    return _pickle(obj)
+
+
+def unpickled(body: bytes | memoryview) -> Any:
+    """What :func:`pickled` made, unpickled as the cache unpickles its parts (only the classes a cache holds)."""
+    return _Unpickler(io.BytesIO(body)).load()
+
+
 class Stale(Exception):
     """The cache cannot be used; the message (if any) is the warning to give."""
 
@@ -161,6 +189,7 @@ class Files:
     key: bytes | None = None
     generation: int = 0
     parts: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (file name, MAC)
+    reserved: int | None = None  # the generation :meth:`seal` began (its parts are written before the commit)
 
     def load(self) -> dict[str, Any]:
         """Every part of the committed generation, unpickled; raises :class:`Stale`."""
@@ -217,17 +246,36 @@ class Files:
             return None
         return key if len(key) == _KEY_SIZE else None
 
-    def commit(self, changed: dict[str, Any], dropped: frozenset[str] = frozenset()) -> None:
-        """Write ``changed`` parts as the next generation (without the parts named in ``dropped``), commit it, then
-        sweep what no manifest names.
+    def seal(self) -> Seal:
+        """Begin the next generation before :meth:`commit`: what a worker needs to write its parts (:class:`Seal`),
+        which the commit then names (``sealed``). Raises ``OSError`` (the key cannot be written)."""
+        if self.key is None or not self.parts:  # a new key signs a whole new cache
+            self.key = self._read_key() or self._new_key()
+        if self.reserved is None:
+            self.reserved = max(self.generation, self._highest()) + 1  # never a file some manifest may still name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return Seal(self.folder, self.key, self.reserved)
+
+    def commit(
+        self, changed: dict[str, Any], dropped: frozenset[str] = frozenset(),
+        sealed: dict[str, tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Write ``changed`` parts as the next generation (without the parts named in ``dropped``; with the parts
+        ``sealed`` already wrote: name -> (file, MAC)), commit it, then sweep what no manifest names.
 
         Raises ``OSError`` and ``pickle.PicklingError``; whatever point it stops at, the manifest names one
         whole generation.
         """
-        if self.key is None or not self.parts:  # a new key signs a whole new cache
-            self.key = self._read_key() or self._new_key()
-        generation = max(self.generation, self._highest()) + 1  # never a file some manifest may still name
+        if sealed:
+            generation = self.seal().generation
+        else:
+            if self.key is None or not self.parts:  # a new key signs a whole new cache
+                self.key = self._read_key() or self._new_key()
+            generation = max(self.generation, self._highest()) + 1  # never a file some manifest may still name
+        self.reserved = None
+        assert self.key is not None
         parts = {name: part for name, part in self.parts.items() if name not in dropped}
+        parts.update(sealed or {})
         # Pickled here, written (each synced to disk: ~1 ms of waiting) by a few threads, at most a few parts in
         # flight: a cold save of 35 parts waits for the disk once, not 35 times, and holds 4 parts, not all.
         with ThreadPoolExecutor(max_workers=_WRITERS) as writers:
@@ -235,11 +283,11 @@ class Files:
             for name, data in changed.items():
                 body = _pickle(data)
                 try:
-                    sealed, mac = _sealed(self.key, body)
+                    raw, mac = _sealed(self.key, body)
                 finally:
                     body.release()
                 file = f"{name}.{generation}.pickle"
-                pending.append(writers.submit(publish.atomic_write, self.folder / file, sealed))
+                pending.append(writers.submit(publish.atomic_write, self.folder / file, raw))
                 parts[name] = (file, mac)
                 while len(pending) >= _WRITERS:
                     pending.popleft().result()

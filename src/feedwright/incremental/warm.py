@@ -66,6 +66,18 @@ def index(cache: Cache) -> dict[str, Any] | None:
     if made is None:
         return None
     rels, collected, state = made
+    stats = _sealed_stats(cache, len(rels)) if cache.sealed is not None else _kept_stats(cache, rels, state)
+    if stats is None:
+        return None
+    digest = _file_digest(state.path)
+    if digest is None:
+        return None
+    return {"files": _SEP.join(rels), "stats": stats.tobytes(), "state": digest, "summary": collected}
+
+
+def _kept_stats(cache: Cache, rels: list[str], state: State) -> array[int] | None:
+    """The stat keys of ``rels`` from the records this build kept, if each has one, none racy, each read with the
+    state entry ``state`` now holds."""
     kept = cache.kept
     if len(kept) != len(rels) or not kept.keys() >= set(rels):
         return None
@@ -74,13 +86,18 @@ def index(cache: Cache) -> dict[str, Any] | None:
     if any(map(_RACY, records)) or list(map(_STATE, records)) != list(map(state.posts.get, rels)):
         return None
     try:
-        stats = array("q", chain.from_iterable(map(_STAT, records)))
+        return array("q", chain.from_iterable(map(_STAT, records)))
     except OverflowError:  # an inode number past 2**63: no index, every build takes the long way
         return None
-    digest = _file_digest(state.path)
-    if digest is None:
+
+
+def _sealed_stats(cache: Cache, count: int) -> array[int] | None:
+    """The stat keys a cold build kept of the records it wrote (shards.py): when every file has its record in a
+    written part, none racy (the state entries are the records' own)."""
+    sealed = cache.sealed
+    if sealed is None or not sealed.complete or sealed.racy or sealed.stats is None or len(sealed.stats) != 4 * count:
         return None
-    return {"files": _SEP.join(rels), "stats": stats.tobytes(), "state": digest, "summary": collected}
+    return sealed.stats
 
 
 def _file_digest(path: os.PathLike[str]) -> str | None:

@@ -317,7 +317,7 @@ def _entry(state: State, rel: str) -> dict[str, str] | None:
     return dict(entry) if entry is not None else None
 
 
-def _read_many(
+def read_many(
     common: tuple[Site, datetime, int], tasks: list[Task]
 ) -> Iterator[tuple[Outcome, Facts | None, dict[str, str] | None, bool]]:
     """Read a run of files, each against a private state holding only its entry (so that a worker process can):
@@ -341,7 +341,7 @@ def _read_all(
 ) -> list[tuple[list[tuple[Outcome, Facts | None]], dict[str, dict[str, str]], bool]]:
     size = max(64, min(512, len(tasks) // (parallel.workers() * 8) + 1))
     results = parallel.fan_out(
-        _read_many, (site, now, started_ns), tasks, min_items=PARALLEL_MIN_FILES, chunk=size,
+        read_many, (site, now, started_ns), tasks, min_items=PARALLEL_MIN_FILES, chunk=size,
         while_waiting=while_waiting, pool=pool,
     )
     outcomes: list[tuple[Outcome, Facts | None]] = []

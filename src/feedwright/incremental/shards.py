@@ -1,0 +1,135 @@
+"""A cold build's reading, straight into the cache's ``posts-NN`` parts.
+
+When the cache holds no record (the first build, or a cache rebuilt), every file is read. Read the usual way, each
+record crossed from the worker that read it to this process, stayed here beside its post until the cache was saved
+(~700 bytes a file besides the post) and was pickled again to save it: 1.1 s and ~100 MB at 100,000 posts, the
+build's peak. Here the files are read one shard at a time (the files whose records share a ``posts-NN`` part): the
+worker that reads a shard pickles its records in the cache's own form, writes the part file of the generation being
+made (:meth:`~feedwright.incremental.store.Files.seal`) and sends this process the same bytes, from which it keeps
+the posts and the state entries and forgets the rest. Saving only names those parts in the manifest, and the
+``index`` part (the warm shortcut's) is made from what was kept of the records (:class:`Sealed`).
+
+The outcome of every file is what :func:`feedwright.pipeline.collect.read` would give: the same function reads
+each one (:func:`~feedwright.pipeline.collect.read_many`).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from ..config import Site
+from ..pipeline.collect import Outcome, Task, Unreadable, read_many
+from ..pipeline.history import State
+from . import parallel
+from .cache import OUTCOME, POST_SHARDS, RACY, STAT, STATE, Record, Sealed, shard
+from .store import Seal, pickled, unpickled
+
+# What a worker sends back per shard: the shard's number, its part's file and MAC (None if it could not be
+# written), the records pickled as the cache pickles them (or as they are, if they would not pickle so), the
+# outcome of each file that has no record (it could not be read), whether a state entry changed, and why the part
+# could not be written.
+ShardResult = tuple[int, "str | None", "bytes | None", "bytes | dict[str, Record]", dict[str, Outcome], bool,
+                    "str | None"]
+
+
+def read_cold(
+    site: Site,
+    now: datetime,
+    state: State,
+    seal: Seal | None,
+    tasks: list[Task],
+    started_ns: int,
+    while_waiting: Callable[[], object] | None = None,
+    pool: parallel.Workers | None = None,
+) -> tuple[list[Outcome], Sealed]:
+    """The outcome of each of ``tasks`` (none with a hint: the cache knows nothing), in order, ``state`` updated as
+    :func:`~feedwright.pipeline.collect.read` updates it; and what was sealed into parts by ``seal`` (None: the key
+    could not be had; nothing is written)."""
+    groups: list[list[int]] = [[] for _ in range(POST_SHARDS)]
+    for i, task in enumerate(tasks):
+        groups[shard(task[0])].append(i)
+    numbers = [n for n in range(POST_SHARDS) if groups[n]]
+    outcomes: list[Outcome] = [None] * len(tasks)
+    sealed = Sealed(complete=seal is not None, stats=array("q", bytes(32 * len(tasks))))
+
+    def take(k: int, result: ShardResult | parallel.Stopped) -> None:
+        # As each shard arrives, while the workers read the next: its bytes are then let go of at once.
+        _take(result, [(i, tasks[i][0]) for i in groups[numbers[k]]], outcomes, state, sealed)
+
+    parallel.fan_out(_read_shards, (site, now, started_ns, seal), [(n, [tasks[i] for i in groups[n]]) for n in numbers],
+                     min_items=1, chunk=1, while_waiting=while_waiting, pool=pool, on_result=take)
+    return outcomes, sealed
+
+
+def _take(
+    result: ShardResult | parallel.Stopped, places: list[tuple[int, str]], outcomes: list[Outcome], state: State,
+    sealed: Sealed,
+) -> None:
+    """One shard's result into ``outcomes`` (at ``places``: (position, path) per file), ``state`` and ``sealed``."""
+    if isinstance(result, parallel.Stopped):  # its worker died (killed, out of memory): not a verdict
+        for i, _ in places:
+            outcomes[i] = Unreadable(f"cannot read: {result.reason}")
+        sealed.complete = False
+        return
+    number, file, mac, payload, others, dirty, error = result
+    records: dict[str, Record] = payload if isinstance(payload, dict) else unpickled(payload)
+    if file is not None and mac is not None:
+        sealed.parts[f"posts-{number:02d}"] = (file, mac)
+    else:
+        sealed.complete = False
+    entries, stats = state.posts, sealed.stats
+    for i, rel in places:
+        record = records.get(rel)
+        if record is None:
+            outcomes[i] = others.get(rel)
+            sealed.complete = False
+            continue
+        outcomes[i] = record[OUTCOME]
+        entry = record[STATE]
+        if entry is not None:
+            entries[rel] = entry  # the record's own dict: one per file, not two
+        sealed.racy = sealed.racy or record[RACY]
+        if stats is not None:
+            try:
+                stats[4 * i: 4 * i + 4] = array("q", record[STAT])
+            except OverflowError:  # an inode number past 2**63: no index (warm.index)
+                sealed.stats = stats = None
+    state.dirty |= dirty
+    if error is not None:
+        sealed.error = error
+
+
+def _read_shards(
+    common: tuple[Site, datetime, int, Seal | None], items: list[tuple[int, list[Task]]]
+) -> Iterator[ShardResult]:
+    """Read each shard's files (in a worker, or here) and write its part; see :data:`ShardResult`."""
+    import pickle
+
+    site, now, started_ns, seal = common
+    for number, tasks in items:
+        records: dict[str, Record] = {}
+        others: dict[str, Outcome] = {}
+        dirty = False
+        for task, (outcome, facts, _entry, changed) in zip(tasks, read_many((site, now, started_ns), tasks),
+                                                            strict=True):
+            dirty |= changed
+            if facts is None:  # not read: no record
+                others[task[0]] = outcome
+            else:
+                records[task[0]] = (*facts, outcome)
+        file = mac = error = None
+        try:
+            body = pickled(records)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # sent as they are; the part not written
+            yield number, None, None, records, others, dirty, f"cannot pickle the records ({exc})"
+            continue
+        try:
+            if seal is not None:
+                file, mac = seal.write(f"posts-{number:02d}", body)
+        except OSError as exc:
+            error = f"cannot write the cache ({exc.strerror or exc})"
+        payload = bytes(body)
+        body.release()
+        yield number, file, mac, payload, others, dirty, error
