@@ -85,7 +85,7 @@ class Links:
 
     @cached_property
     def posts(self) -> tuple[PostRef, ...]:
-        """A :class:`PostRef` per live post (``site.posts``): made on first use, ~5 µs a post."""
+        """A :class:`PostRef` per live post (``site.posts``): made on first use, ~3 µs a post."""
         return tuple(map(PostRef, *self.columns))
 
     def ref(self, place: int) -> PostRef:
