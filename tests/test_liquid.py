@@ -620,8 +620,9 @@ def test_error_inside_an_include_names_the_post_line_and_the_include(site: Site)
         (PostRef("a.md", URL + "a/", "A", WHEN),),
         REFS,
         (PostRef("a.md", URL + "a/", "A", WHEN, ("",), ("x", "")), PostRef("b.md", URL + "b/", "", WHEN, (), ("",))),
-        (PostRef("a.md", URL + "a/", "A \x01 B", WHEN, ("c",)),),  # a separator: sent as it is
+        (PostRef("a.md", URL + "a/", "A \x01 B", WHEN, ("c",)),),
         (PostRef("a.md", URL + "a/", "A", WHEN, ("c\x00d",)),),
+        (PostRef("a.md", URL + "a/", "A", WHEN, (), ("c\x01d", "e")),),  # names are joined by \x01: as they are
         (PostRef("a\x00.md", URL, "A", datetime(2024, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))),),
     ],
 )

@@ -9,7 +9,6 @@ held column by column (:class:`Columns`) so that each step is a few passes of C 
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -174,17 +173,18 @@ class Links:
         # small strings kept ~600,000 objects in pickle's memo (90 MB for a 22 MB result) and took 2.5 times as long.
         columns = self.columns
         count = len(columns.sources)
-        texts = ["\0".join(column) for column in columns[:3]]
-        names = set(chain.from_iterable(chain(columns.categories, columns.tags)))
-        if (any(_SEPARATORS.search(text) or text.count("\0") != max(count - 1, 0) for text in texts)
-                or any(_SEPARATORS.search(name) or "\0" in name for name in names)):
-            return (Links.of, (columns, self.now, self.files))  # a separator in some text: as they are
-        for column in columns[4:]:
-            texts.append("\0".join(["\x02" + "\x01".join(names) if names else "" for names in column]))
-        return (_unpacked_links, (count, *texts, columns.dates, self.now, self.files))
-
-
-_SEPARATORS = re.compile("[\x01\x02]")
+        texts = ["\0".join(column) for column in columns[:3]]  # split by NUL there: none may hold one
+        as_they_are = (Links.of, (columns, self.now, self.files))
+        if any(text.count("\0") != max(count - 1, 0) for text in texts):
+            return as_they_are
+        names: list[Any] = []
+        for column in columns[4:]:  # how many names each post has, then every name, joined by \x01
+            sizes = array("I", map(len, column))
+            flat = "\x01".join(chain.from_iterable(column))
+            if flat.count("\x01") != max(sum(sizes) - 1, 0):
+                return as_they_are
+            names += [sizes, flat]
+        return (_unpacked_links, (count, *texts, *names, columns.dates, self.now, self.files))
 
 
 def _fill(links: Links, columns: Columns, now: datetime | None, files: str) -> None:
@@ -350,17 +350,18 @@ def answer(links: Links, question: Any) -> Any:
 
 
 def _unpacked_links(
-    count: int, sources: str, urls: str, titles: str, categories: str, tags: str, dates: tuple[datetime, ...],
-    now: datetime | None, files: str,
+    count: int, sources: str, urls: str, titles: str, category_sizes: array[int], categories: str,
+    tag_sizes: array[int], tags: str, dates: tuple[datetime, ...], now: datetime | None, files: str,
 ) -> Links:
     if not count:
         return Links((), now, files)
 
-    def names(joined: str) -> tuple[tuple[str, ...], ...]:
-        return tuple(tuple(map(sys.intern, n[1:].split("\x01"))) if n else () for n in joined.split("\0"))
+    def names(sizes: array[int], flat: str) -> tuple[tuple[str, ...], ...]:
+        every = iter(map(sys.intern, flat.split("\x01")) if sum(sizes) else ())
+        return tuple(tuple(islice(every, size)) for size in sizes)
 
     columns = Columns(tuple(sources.split("\0")), tuple(urls.split("\0")), tuple(titles.split("\0")), tuple(dates),
-                      names(categories), names(tags))
+                      names(category_sizes, categories), names(tag_sizes, tags))
     if any(len(column) != count for column in columns):
         raise ValueError(f"links of {count} posts unpacked as {[len(column) for column in columns]}")
     return Links.of(columns, now, files)
