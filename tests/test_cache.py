@@ -575,3 +575,36 @@ def test_a_part_the_cold_reading_cannot_write_is_read_again_next_time(
     assert SEED in read and {shard(rel) for rel in read} == {shard(SEED)}
     assert lost in _manifest(example_site)["parts"] and "index" in _manifest(example_site)["parts"]
     build_both(example_site, tmp_path)
+
+
+def test_a_shard_whose_worker_died_is_unreadable_and_its_feeds_are_kept(
+    example_site: Path, cold_reading: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_build(example_site)
+    before = output_files(example_site / "output")
+    shutil.rmtree(example_site / ".feedwright" / CACHE_DIR)  # the next build reads every file again, shard by shard
+    fan_out, lost = parallel.fan_out, shard(SEED)
+    died = parallel.Stopped("its worker process died (exit status -9)")
+
+    def dying(fn: Any, common: Any, items: Any, **options: Any) -> Any:
+        passed_on = options.get("on_result")
+        if passed_on is None:  # not the cold reading's fan-out
+            return fan_out(fn, common, items, **options)
+
+        def on_result(i: int, result: Any) -> None:
+            passed_on(i, died if items[i][0] == lost else result)
+
+        return fan_out(fn, common, items, **{**options, "on_result": on_result})
+
+    monkeypatch.setattr(parallel, "fan_out", dying)
+    report = run_build(example_site)
+    assert cold_reading, "the cold reading was not taken"
+    lost_files = {str(e.path) for e in report.unreadable}
+    assert f"content/{SEED}" in lost_files and all(
+        shard(path.removeprefix("content/")) == lost for path in lost_files)
+    assert all(e.reason == "cannot read: its worker process died (exit status -9)" for e in report.unreadable)
+    after = output_files(example_site / "output")
+    carrying = [rel for rel, data in before.items() if b"seoul-un-award" in data]
+    assert carrying and set(carrying) <= report.held and all(after[rel] == before[rel] for rel in carrying)
+    parts = _manifest(example_site)["parts"]
+    assert f"posts-{lost:02d}" not in parts and "index" not in parts  # read again next time; no warm shortcut

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from ..config import Site
-from ..pipeline.collect import Outcome, Task, Unreadable, read_many
+from ..pipeline.collect import Outcome, Post, Task, Unreadable, read_many
 from ..pipeline.history import State
 from . import parallel
 from .cache import OUTCOME, POST_SHARDS, RACY, STAT, STATE, Record, Sealed, shard
@@ -86,10 +86,10 @@ def _take(
             outcomes[i] = others.get(rel)
             sealed.complete = False
             continue
-        outcomes[i] = record[OUTCOME]
+        outcomes[i] = outcome = record[OUTCOME]
         entry = record[STATE]
-        if entry is not None:
-            entries[rel] = entry  # the record's own dict: one per file, not two
+        if entry is not None:  # the record's own dict (one per file, not two), under the post's own path string
+            entries[outcome.source if type(outcome) is Post else rel] = entry
         sealed.racy = sealed.racy or record[RACY]
         if stats is not None:
             try:
