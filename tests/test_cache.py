@@ -608,3 +608,14 @@ def test_a_shard_whose_worker_died_is_unreadable_and_its_feeds_are_kept(
     assert carrying and set(carrying) <= report.held and all(after[rel] == before[rel] for rel in carrying)
     parts = _manifest(example_site)["parts"]
     assert f"posts-{lost:02d}" not in parts and "index" not in parts  # read again next time; no warm shortcut
+
+
+def test_a_cold_reading_that_cannot_write_the_cache_still_builds(
+    example_site: Path, tmp_path: Path, cold_reading: list[int]
+) -> None:
+    (example_site / ".feedwright").mkdir()
+    (example_site / ".feedwright" / CACHE_DIR).write_text("not a folder")
+    report = build_both(example_site, tmp_path)
+    assert cold_reading and report.result is not None and report.result.written
+    assert [w for w in report.warnings if "cannot write the cache" in w]
+    assert (example_site / ".feedwright" / CACHE_DIR).read_text() == "not a folder"

@@ -184,6 +184,9 @@ def _unchanged(
             if now == known[STAT]:
                 outcomes[i] = known[OUTCOME]
                 kept[rel] = known
+                # The record's entry, equal to the one state.json gave: the state's copy is let go of (26 MB at
+                # 100,000). Neither is ever changed in place.
+                entries[rel] = known[STATE]
                 continue
         todo.append(i)
     return outcomes, todo
