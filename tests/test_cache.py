@@ -514,8 +514,8 @@ def cold_reading(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(collect_module, "RACY_NS", 0)  # aged files are not racy (see _age)
     calls: list[int] = []
     read_cold = memo_module.read_cold
-    monkeypatch.setattr(memo_module, "read_cold", lambda site, now, state, seal, tasks, *rest: calls.append(
-        len(tasks)) or read_cold(site, now, state, seal, tasks, *rest))
+    monkeypatch.setattr(memo_module, "read_cold", lambda site, now, state, cache, files, *rest: calls.append(
+        len(files)) or read_cold(site, now, state, cache, files, *rest))
     return calls
 
 
@@ -619,3 +619,17 @@ def test_a_cold_reading_that_cannot_write_the_cache_still_builds(
     assert cold_reading and report.result is not None and report.result.written
     assert [w for w in report.warnings if "cannot write the cache" in w]
     assert (example_site / ".feedwright" / CACHE_DIR).read_text() == "not a folder"
+
+
+def test_records_the_cache_could_not_load_are_used_and_not_named(
+    example_site: Path, tmp_path: Path, cold_reading: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedwright.incremental import store
+
+    # As if a post held a class the cache's loader does not allow: its shard's records cannot be loaded back.
+    monkeypatch.setattr(store, "_ALLOWED", store._ALLOWED - {("feedwright.pipeline.collect", "Post")})
+    report = build_both(example_site, tmp_path)  # the same feeds, state and report as ever
+    assert cold_reading and report.collection.posts
+    assert [w for w in report.warnings if "a post's fields cannot be cached; next build is slower" in w]
+    named = {name for name in _manifest(example_site)["parts"] if name.startswith("posts-")}
+    assert {f"posts-{shard(p.source):02d}" for p in report.collection.posts}.isdisjoint(named)

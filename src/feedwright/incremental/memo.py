@@ -114,7 +114,7 @@ def outcomes_of(
         lap("stat")
     records = cache.records
     if cache.sealing and not records and len(todo) >= collecting.PARALLEL_MIN_FILES:
-        return _read_cold(site, now, state, cache, files, started_ns, while_waiting, pool)
+        return read_cold(site, now, state, cache, files, started_ns, while_waiting, pool)  # straight into the cache
     tasks: list[Task] = []
     for rel, path in (files[i] for i in todo):
         known = records.get(rel)
@@ -144,22 +144,6 @@ def outcomes_of(
     return outcomes
 
 
-def _read_cold(
-    site: Site, now: datetime, state: State, cache: Cache, files: list[tuple[str, str]], started_ns: int,
-    while_waiting: Callable[[], object] | None, pool: Workers | None,
-) -> list[Outcome]:
-    """Every file read (the cache knows none), straight into the cache's parts (:mod:`.shards`)."""
-    try:
-        seal = cache.files.seal()
-    except OSError:  # the key cannot be written: neither can the cache (its save says so)
-        seal = None
-    tasks: list[Task] = [(rel, path, None, state.entry(rel)) for rel, path in files]
-    outcomes, cache.sealed = read_cold(site, now, state, seal, tasks, started_ns, while_waiting, pool)
-    cache.same_posts = not files
-    cache.swaps = None
-    return outcomes
-
-
 def _unchanged(
     files: list[tuple[str, str]], cache: Cache, state: State, stats: Sequence[int] | None = None
 ) -> tuple[list[Outcome], list[int]]:
@@ -186,7 +170,8 @@ def _unchanged(
                 kept[rel] = known
                 # The record's entry, equal to the one state.json gave: the state's copy is let go of (26 MB at
                 # 100,000). Neither is ever changed in place.
-                entries[rel] = known[STATE]
+                if (entry := known[STATE]) is not None:
+                    entries[rel] = entry
                 continue
         todo.append(i)
     return outcomes, todo

@@ -15,6 +15,7 @@ each one (:func:`~feedwright.pipeline.collect.read_many`).
 
 from __future__ import annotations
 
+import pickle
 from array import array
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -23,7 +24,7 @@ from ..config import Site
 from ..pipeline.collect import Outcome, Post, Task, Unreadable, read_many
 from ..pipeline.history import State
 from . import parallel
-from .cache import OUTCOME, POST_SHARDS, RACY, STAT, STATE, Record, Sealed, shard
+from .cache import OUTCOME, POST_SHARDS, RACY, STAT, STATE, Cache, Record, Sealed, shard
 from .store import Seal, pickled, unpickled
 
 # What a worker sends back per shard: the shard's number, its part's file and MAC (None if it could not be
@@ -38,15 +39,30 @@ def read_cold(
     site: Site,
     now: datetime,
     state: State,
-    seal: Seal | None,
-    tasks: list[Task],
+    cache: Cache,
+    files: list[tuple[str, str]],
     started_ns: int,
     while_waiting: Callable[[], object] | None = None,
     pool: parallel.Workers | None = None,
+) -> list[Outcome]:
+    """The outcome of each of ``files`` (content-relative path, path), every one read (``cache`` knows none), in
+    order, ``state`` updated as :func:`~feedwright.pipeline.collect.read` updates it; what was written of the
+    cache on the way is in ``cache.sealed``."""
+    try:
+        seal = cache.files.seal()
+    except OSError:  # the key cannot be written: neither can the cache (its save says so)
+        seal = None
+    tasks: list[Task] = [(rel, path, None, state.entry(rel)) for rel, path in files]
+    outcomes, cache.sealed = _read(site, now, state, seal, tasks, started_ns, while_waiting, pool)
+    cache.same_posts, cache.swaps = not files, None
+    return outcomes
+
+
+def _read(
+    site: Site, now: datetime, state: State, seal: Seal | None, tasks: list[Task], started_ns: int,
+    while_waiting: Callable[[], object] | None, pool: parallel.Workers | None,
 ) -> tuple[list[Outcome], Sealed]:
-    """The outcome of each of ``tasks`` (none with a hint: the cache knows nothing), in order, ``state`` updated as
-    :func:`~feedwright.pipeline.collect.read` updates it; and what was sealed into parts by ``seal`` (None: the key
-    could not be had; nothing is written)."""
+    """Each task's outcome, in order, and what was sealed into parts by ``seal`` (None: nothing is written)."""
     groups: list[list[int]] = [[] for _ in range(POST_SHARDS)]
     for i, task in enumerate(tasks):
         groups[shard(task[0])].append(i)
@@ -74,7 +90,11 @@ def _take(
         sealed.complete = False
         return
     number, file, mac, payload, others, dirty, error = result
-    records: dict[str, Record] = payload if isinstance(payload, dict) else unpickled(payload)
+    records = _records(payload)
+    if records is None:  # what no cache loads (a class it does not allow): not named, read again next time
+        assert isinstance(payload, bytes)  # (records sent as they are are taken as they are)
+        records, file = pickle.loads(payload), None  # from our own worker, over its own pipe, as any result
+        error = error or "a post's fields cannot be cached"
     if file is not None and mac is not None:
         sealed.parts[f"posts-{number:02d}"] = (file, mac)
     else:
@@ -101,12 +121,20 @@ def _take(
         sealed.error = error
 
 
+def _records(payload: bytes | dict[str, Record]) -> dict[str, Record] | None:
+    """A shard's records as the cache will load them; None if it could not."""
+    if isinstance(payload, dict):
+        return payload
+    try:
+        return unpickled(payload)  # type: ignore[no-any-return]
+    except Exception:  # the cache's loader refuses what it does not know (Stale, when loading the cache)
+        return None
+
+
 def _read_shards(
     common: tuple[Site, datetime, int, Seal | None], items: list[tuple[int, list[Task]]]
 ) -> Iterator[ShardResult]:
     """Read each shard's files (in a worker, or here) and write its part; see :data:`ShardResult`."""
-    import pickle
-
     site, now, started_ns, seal = common
     for number, tasks in items:
         records: dict[str, Record] = {}
