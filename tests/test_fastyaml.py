@@ -270,20 +270,47 @@ def test_arbitrary_text_is_read_as_the_loader_reads_it_or_declined(fm: str) -> N
     _agrees(fm)
 
 
+# Items of a flow sequence without quotes, brackets, braces, '#' or ':' (read without a regular expression per item),
+# empty ones and indicators among them.
+PLAIN_ITEMS = st.one_of(WORDS, st.text(st.sampled_from("ab 1-.~?!|>%@`&*=<\xa0한"), max_size=6)).filter(
+    lambda text: not set(text) & set("[]{}#:'\"\n\t,")
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(PLAIN_ITEMS, max_size=5),
+    st.sampled_from([",", ", ", " ,", " , ", ",  ", ",,"]),
+    st.sampled_from(["", " "]),
+)
+@example(["tag131", "tag090", "tag142"], ", ", "")
+def test_flow_sequences_of_plain_items_are_read_as_the_loader_reads_them_or_declined(
+    items: list[str], comma: str, pad: str
+) -> None:
+    _agrees(f"\nk: [{pad}{comma.join(items)}{pad}]\n")
+
+
 @pytest.mark.parametrize("fm", [
     "\ntitle: A\n",
     "\ntitle: \"A # b\"\ndate: 2024-01-02 10:00:00 +0900\n",
     "\ntags: [a, 'b c', \"d\"]\n",
+    "\ntags: [tag131, tag090 ,  a b , yes, 1.5, ~]\n",
     "\ncategories:\n- a\n- b\nnext: 1\n",
     "\nexcerpt: >\n  one\n  two\n",
     "\ndraft: yes\nweight: 0x1F\nempty:\n",
+    "\nimage: \n  path: &image /assets/a.jpg \n  width: 1280\n  feature: *image\ncategories: [a]\n",
+    "\nheader:\n  teaser: x.jpg\n\n  overlay_filter: 0.5\nnext: 1\n",
 ])
 def test_the_common_shapes_are_taken(fm: str) -> None:
     assert _agrees(fm)
 
 
 @pytest.mark.parametrize("fm", [
-    "\nimage:\n  path: &i /a.jpg\n  feature: *i\n",  # nested mapping, anchor, alias
+    "\nimage:\n  path:\n    deeper: a\n",  # a mapping two levels down
+    "\nimage:\n  path: &i /a.jpg\n  feature: *j\n",  # an alias of no anchor
+    "\nimage:\n  path: &i /a.jpg\n  feature: &i /b.jpg\n",  # the same anchor twice
+    "\ntitle: &t A\n",  # an anchor outside a nested mapping
+    "\nimage:\n  path: a\n    more: b\n",  # indented otherwise
     "\ntitle: A # comment\n",
     "\ntitle: a\n  continued\n",
     "\ntitle: \"a\\tb\"\n",
@@ -306,3 +333,84 @@ def test_every_character_the_checks_look_for_is_unprintable() -> None:
         and (fastyaml._ODD.match(chr(code)) or frontmatter._UNCLEAN.match(chr(code)))
     ]
     assert printable_but_odd == []
+
+
+# --- mappings one level down, with anchors and aliases (themes' image: and header:) ---------------------------
+
+
+@st.composite
+def _nested_entries(draw: st.DrawFn) -> str:
+    """A mapping one level down of the shape the fast path reads, or with one line at its edge in one way."""
+    anchors: list[str] = []
+    lines = []
+    indent = draw(st.sampled_from(["  ", "  ", "    ", " "]))
+    count = draw(st.integers(1, 5))
+    edge_at = draw(st.integers(0, 2 * count))  # one line at the edge, or none
+    for n in range(count):
+        edge = draw(st.sampled_from(["key", "anchor", "alias", "value", "indent", "line"])) if n == edge_at else ""
+        key = draw(st.sampled_from(["path", "feature", "width", "teaser", "image", "k-1", "x"]))
+        if edge == "key":
+            key = draw(st.sampled_from(["y", "1", "a b", "path", "<<", "-k"]))
+        kind = draw(st.sampled_from(["scalar", "anchor", "alias"]))
+        if kind == "anchor" or edge == "anchor":
+            name = draw(st.sampled_from(["image", "i", "a-1", "x_2"]))
+            if edge == "anchor":
+                name = draw(st.sampled_from(["x y", "", "é", "i]", "image"]))
+            value = f"&{name}{draw(st.sampled_from([' ', ' ', '  ']))}{draw(_clean_scalars())}"
+            anchors.append(name)
+        elif kind == "alias" or edge == "alias":
+            tail = draw(st.sampled_from(["", " ", " x", ","])) if edge == "alias" else ""
+            value = f"*{draw(st.sampled_from(anchors or ['image']))}{tail}"
+        else:
+            value = draw(_clean_scalars())
+        if edge == "value":
+            value = draw(st.sampled_from(["", "[a, b]", ">", "|-", "{a: 1}", "- a", "&", "*", "a # c", "!!str a"]))
+        at = draw(st.sampled_from(["", " ", "   ", "      "])) if edge == "indent" else indent
+        lines.append(f"{at}{key}:{draw(st.sampled_from([' ', ' ', '  ']))}{value}")
+        if edge == "line":
+            lines.append(draw(st.sampled_from(["", "  ", indent + "- a", indent + "more", indent + "  more: b"])))
+    return f"{draw(st.sampled_from(['image', 'header', 'k']))}:{draw(st.sampled_from(['', ' ']))}\n" + "\n".join(lines)
+
+
+NESTED_FRONT_MATTER = st.builds(
+    lambda entries, tail: "\n" + "\n".join(entries) + tail,
+    st.lists(st.one_of(_nested_entries(), _clean_entries()), min_size=1, max_size=5),
+    st.sampled_from(["\n", "\n", "\n\n"]),
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NESTED_FRONT_MATTER)
+@example("\nimage:\n  path: &image /a.jpg\n  feature: *image\n  thumbnail: /b.jpg\n")
+def test_nested_mappings_with_anchors_are_read_as_the_loader_reads_them_or_declined(fm: str) -> None:
+    _agrees(fm)
+
+
+# --- the full loader remembers what each plain scalar resolves to (frontmatter.loader) ------------------------
+
+
+class _Unremembering(frontmatter.loader()):  # type: ignore[misc]
+    """The loader with PyYAML's own resolve (the implicit resolvers tried for every scalar)."""
+
+    resolve = yaml.resolver.BaseResolver.resolve
+
+
+def _loaded(fm: str, loader: type) -> Any:
+    try:
+        return _typed(yaml.load(fm, Loader=loader))  # noqa: S506 - the safe loader
+    except Exception as exc:  # noqa: BLE001 - the same failure, in the same words
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason="the shared corpora (/work/shared/corpora) are not on this machine")
+def test_the_loader_resolves_every_corpus_front_matter_as_pyyaml_does() -> None:
+    found = _front_matters(_files(CORPORA))
+    for _, fm in found + found:  # the second time from what it remembers
+        assert _loaded(fm, frontmatter.loader()) == _loaded(fm, _Unremembering), fm
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FRONT_MATTER)
+def test_the_loader_resolves_generated_front_matter_as_pyyaml_does(fm: str) -> None:
+    for _ in range(2):
+        assert _loaded(fm, frontmatter.loader()) == _loaded(fm, _Unremembering), fm

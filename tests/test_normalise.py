@@ -7,13 +7,16 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedwright.config import Site, parse_config
+from feedwright.pipeline import normalise as normalise_module
 from feedwright.pipeline.history import State
 from feedwright.pipeline.normalise import NORMALISERS, Reject, Source, normalise
 
@@ -149,6 +152,102 @@ def test_first_seen_is_per_file(site: Site, state: State) -> None:
 )
 def test_bad_dates_are_rejected_naming_the_key(site: Site, state: State, value: Any) -> None:
     assert "date" in reject({"date": value}, site, state)
+
+
+def _verdict(parse: Any, value: str) -> Any:
+    """A date as parsed (value, zone, its offset), or the rejection's message."""
+    try:
+        moment = parse(value, SEOUL, "date")
+    except Reject as exc:
+        return str(exc)
+    return moment, repr(moment.tzinfo), moment.utcoffset(), moment.fold
+
+
+_TWO = st.sampled_from(["00", "01", "09", "12", "13", "19", "23", "24", "25", "29", "30", "31", "32", "59", "60", "99"])
+
+
+_DATE_PARTS = st.tuples(
+    st.sampled_from(["0000", "0001", "1999", "2024", "9999", "２０２４"]),
+    _TWO, _TWO, st.sampled_from([" ", "T", "t", "  ", ""]), _TWO, _TWO, _TWO,
+    st.sampled_from(["", "", ".5", ",123"]),
+    st.sampled_from(["", " ", "  "]),
+    st.sampled_from(["", "Z", "UTC", "+0000", "-0000", "+0900", "+09:00", "-05:30", "+2400", "-23:59", "+1260", "+9",
+                     "+09:0", "+09000", "+١٢٠٠"]),
+    st.sampled_from(["", "", " ", "\n", "x"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DATE_PARTS)
+def test_the_usual_spelling_of_a_date_is_read_as_the_long_way_reads_it(parts: tuple[str, ...]) -> None:
+    value = "{}-{}-{}{}{}:{}:{}{}{}{}{}".format(*parts)
+    assert _verdict(normalise_module._to_datetime, value) == _verdict(normalise_module._parsed_date, value)
+
+
+@pytest.mark.parametrize("value", ["2019-05-21 23:53:35 +0000", "2024-06-26T11:30:00+09:00", "2024-06-26 11:30:00"])
+def test_the_usual_spelling_of_a_date_takes_the_short_way(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = normalise_module._parsed_date(value, SEOUL, "date")
+    monkeypatch.setattr(normalise_module, "_parsed_date", None)  # calling it would raise
+    assert normalise_module._to_datetime(value, SEOUL, "date") == expected
+
+
+def _names_the_long_way(meta: dict[str, Any], plural: str, singular: str) -> tuple[str, ...]:
+    """``_names`` without its short way for lists of strings: every value flattened and checked."""
+    names: list[str] = []
+    for key in (plural, singular):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.split() if key == plural else [value]
+        for item in normalise_module._flatten(value, key):
+            if item is None or item == "":
+                continue
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                raise Reject(f"{key} entries must be text, got {normalise_module._kind(item)}")
+            name = normalise_module.squash(str(item))
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+_NAME_ITEMS = st.one_of(
+    st.sampled_from(["News", "news", " News ", "a  b", "", " ", "\xa0", "한국", "1"]), st.none(), st.integers(0, 2),
+    st.booleans(), st.just({"a": 1}), st.floats(allow_nan=False),
+)
+_NAME_VALUES = st.one_of(
+    st.none(), st.sampled_from(["a b", "News", ""]), st.lists(_NAME_ITEMS, max_size=6),
+    st.lists(st.one_of(_NAME_ITEMS, st.lists(_NAME_ITEMS, max_size=3)), max_size=4),
+    st.lists(st.just("x"), min_size=199, max_size=201),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_NAME_VALUES, _NAME_VALUES)
+def test_names_are_read_as_the_long_way_reads_them(plural: Any, singular: Any) -> None:
+    meta = {"tags": plural, "tag": singular}
+
+    def verdict(names: Any) -> Any:
+        try:
+            return names(meta, "tags", "tag")
+        except Reject as exc:
+            return str(exc)
+
+    assert verdict(normalise_module._names) == verdict(_names_the_long_way)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(st.one_of(st.characters(max_codepoint=0x7F), st.sampled_from("é한\ud800 %")), max_size=20))
+def test_a_path_is_quoted_as_quote_quotes_it(path: str) -> None:
+    expected: Any
+    try:
+        expected = quote(path, safe=normalise_module._PATH_SAFE)
+    except UnicodeEncodeError as exc:  # a lone surrogate: the same failure
+        expected = str(exc)
+    try:
+        assert normalise_module.quoted_path(path) == expected
+    except UnicodeEncodeError as exc:
+        assert str(exc) == expected
 
 
 # --- updated -------------------------------------------------------------------------------------------------

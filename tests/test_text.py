@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import unicodedata
 
 import nh3
@@ -58,6 +59,14 @@ def test_squash_collapses_every_kind_of_white_space() -> None:
 
 def test_squash_of_blank_is_empty() -> None:
     assert squash(" \n\t ") == ""
+
+
+_WHITE = st.sampled_from([chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()] + ["\u200b", "\ufeff"])
+
+
+@given(st.text(st.one_of(_ANY_CHAR, _WHITE), max_size=80))
+def test_squash_is_the_regular_expression_it_replaced(text: str) -> None:
+    assert squash(text) == re.sub(r"\s+", " ", xml_safe(text)).strip()
 
 
 # --- html_to_text ----------------------------------------------------------------------------------------------

@@ -9,12 +9,15 @@ Most front matter is a block mapping of one-line scalars and of short lists::
     tags: [a, b, "c d"]               # a one-line flow sequence of such scalars
     excerpt: >                        # a folded or literal block scalar: lines of one indentation, no blank
       One paragraph.                  # line inside, clip or strip chomping
+    image:                            # a mapping one level down of such scalars (themes' image: and header:),
+      path: &image /a.jpg             # which may be anchored, or aliases of a scalar anchored before in it
+      feature: *image
 
 PyYAML loads that with libyaml's parser in C, but resolves and constructs every node in Python: about a third of
 parsing a post. :func:`load` reads this shape directly and types each plain scalar with **PyYAML's own implicit
 resolvers and the loader's own constructors** (so ``yes``, ``1e3``, ``2024-01-02``, ``~``, ``0o17`` come out as
-they always did). Anything else (comments, anchors, aliases, tags, nested mappings, multi-line or escaped
-scalars, tabs, duplicate keys, odd indentation, characters YAML treats specially...) is declined: :func:`load`
+they always did). Anything else (comments, anchors and aliases elsewhere, tags, deeper mappings, multi-line or
+escaped scalars, tabs, duplicate keys, odd indentation, characters YAML treats specially...) is declined: :func:`load`
 returns None and the full loader reads the text, so errors and their messages stay the loader's.
 ``tests/test_fastyaml.py`` holds it to that: for every front matter of the corpora and for generated ones, the
 fast path gives what the loader gives (same types, values and key order) or declines.
@@ -34,6 +37,9 @@ _ITEM = re.compile(r"( *)- +(.*)")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#:'" ][^,\[\]{}#:'"]*?)) *(,|\Z)""")
+_FLOW_PLAIN = re.compile(r"""[^\[\]{}#:'"]*""")
+# An anchor's or an alias's name as both PyYAML and libyaml read it.
+_ANCHOR = re.compile(r"[0-9A-Za-z_-]+")
 # A plain scalar starting with one of these is something else (or an error) to YAML.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _BLOCK_HEADERS = {">": (" ", "\n"), "|": ("\n", "\n"), ">-": (" ", ""), "|-": ("\n", "")}
@@ -63,12 +69,18 @@ class Reader:
         # Lines seen before, as what they gave: many recur from post to post ("author: Jane", "  - News").
         self._entries: dict[str, tuple[str, Any]] = {}  # "key: scalar" -> (key, value)
         self._items: dict[str, tuple[str, Any]] = {}  # "  - scalar" -> (indentation, value)
+        self._tags: dict[str, str] = {}  # a plain scalar's text -> the tag it resolves to
+        self._anchors: dict[str, Any] = {}  # the anchored scalars of the front matter being read
 
-    def load(self, fm: str) -> dict[str, Any] | None:
-        """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it)."""
+    def load(self, fm: str, printable: bool = False) -> dict[str, Any] | None:
+        """The mapping ``fm`` holds, or None if it is not of the common shape (then the full loader reads it).
+
+        ``printable``: the caller found ``fm`` printable but for its line feeds (then it is not looked at again).
+        """
         # Every character _ODD finds is unprintable: isprintable (in C) vouches for most front matter at once.
-        if not fm.replace("\n", "").isprintable() and _ODD.search(fm):
+        if not printable and not fm.replace("\n", "").isprintable() and _ODD.search(fm):
             return None
+        self._anchors = {}
         try:
             return self._mapping(fm.split("\n"))
         except _Declined:
@@ -115,12 +127,14 @@ class Reader:
         return known
 
     def _below(self, lines: list[str], i: int) -> tuple[Any, int]:
-        """The value of a key with nothing after its colon: a block sequence below it, or null."""
+        """The value of a key with nothing after its colon: a block sequence or mapping below it, or null."""
         end = len(lines)
         while i < end and (not lines[i] or lines[i].isspace()):
             i += 1
         if i == end or lines[i][0] not in " -":
             return self._plain(""), i
+        if lines[i].lstrip(" ")[0] != "-":
+            return self._nested(lines, i)
         indent = None
         items = []
         while i < end:
@@ -139,6 +153,51 @@ class Reader:
             i += 1
         return items, i
 
+    def _nested(self, lines: list[str], i: int) -> tuple[dict[str, Any], int]:
+        """A block mapping one level down (``image:`` then ``  path: a.jpg``): keys and one-line scalars at one
+        indentation. Its scalars may be anchored (``&name``) or be aliases of one anchored before (``*name``), as
+        themes' front matter often has them; what is deeper, or indented otherwise, the loader reads."""
+        out: dict[str, Any] = {}
+        end = len(lines)
+        indent = -1
+        while i < end:
+            line = lines[i]
+            if not line or line.isspace():
+                i += 1
+                continue
+            if line[0] != " ":
+                break  # the next key
+            entry = line.lstrip(" ")
+            if indent < 0:
+                indent = len(line) - len(entry)
+            elif len(line) - len(entry) != indent:
+                raise _Declined
+            key, colon, rest = entry.partition(":")
+            if not colon or key in out or not self._is_key(key) or (rest and rest[0] != " "):
+                raise _Declined
+            rest = rest.strip(" ")
+            if not rest or rest in _BLOCK_HEADERS or rest[0] == "[":
+                raise _Declined  # something below it, a block scalar, a flow sequence: the loader's
+            out[key] = self._nested_value(rest)
+            i += 1
+        return out, i
+
+    def _nested_value(self, text: str) -> Any:
+        """A one-line scalar in a nested mapping: as :meth:`_scalar`, or anchored, or an alias."""
+        if text[0] == "&":
+            name, space, text = text[1:].partition(" ")
+            text = text.lstrip(" ")
+            if not space or not text or not _ANCHOR.fullmatch(name) or name in self._anchors:
+                raise _Declined  # an anchor on nothing, an odd name, the same name twice
+            value = self._anchors[name] = self._scalar(text)
+            return value
+        if text[0] == "*":
+            name = text[1:]
+            if not _ANCHOR.fullmatch(name) or name not in self._anchors:
+                raise _Declined
+            return self._anchors[name]
+        return self._scalar(text)
+
     def _item(self, line: str) -> tuple[str, Any]:
         m = _ITEM.fullmatch(line)
         if m is None:
@@ -156,6 +215,15 @@ class Reader:
         inner = text[1:-1]
         items: list[Any] = []
         if not inner.strip(" "):
+            return items
+        if _FLOW_PLAIN.fullmatch(inner):
+            # Nothing but plain items (no quote, bracket, brace, '#' or ':'): what _FLOW_ITEM would find between
+            # the commas, without a regular expression per item.
+            for piece in inner.split(","):
+                item = piece.strip(" ")
+                if not item or item[0] in _INDICATORS:  # "a,,b", a trailing comma, "[-a]": the loader's to read
+                    raise _Declined
+                items.append(self._plain(item))
             return items
         pos, end = 0, len(inner)
         while pos < end:
@@ -200,7 +268,10 @@ class Reader:
 
     def _plain(self, text: str) -> Any:
         """A plain scalar, typed as PyYAML types it: its implicit resolvers, then the loader's constructor."""
-        tag = self._resolve(text)
+        tag = self._tags.get(text)
+        if tag is None:  # words recur from post to post (tags, categories): each is resolved once
+            tag = self._resolve(text)
+            _remember(self._tags, text, tag)
         if tag == _STR:
             return text
         if tag not in _TYPED:  # '<<' (merge), '=' (value)
@@ -211,7 +282,7 @@ class Reader:
             raise _Declined from None
 
 
-def _remember(memo: dict[str, tuple[str, Any]], line: str, seen: tuple[str, Any]) -> None:
+def _remember(memo: dict[str, Any], line: str, seen: Any) -> None:
     if len(memo) >= _MEMO_SIZE:  # bounded: most lines that recur are met early
         memo.clear()
     memo[line] = seen

@@ -38,6 +38,19 @@ def loader() -> type:
         failing the whole front matter with PyYAML's "month must be in 1..12".
         """
 
+        def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+            # What a plain scalar resolves to is a function of its text alone (the safe loader has no path
+            # resolvers), and most recur from post to post (keys, names): each is resolved once, not by trying
+            # the implicit resolvers' regular expressions again (a tenth of loading a front matter).
+            if kind is yaml.ScalarNode and implicit[0]:
+                tag = resolved.get(value)
+                if tag is None:
+                    if len(resolved) >= 4096:  # bounded: most that recur are met early
+                        resolved.clear()
+                    tag = resolved[value] = super().resolve(kind, value, implicit)
+                return tag
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             # Most front-matter values are plain strings, and constructing one is only ``node.value``: skip the
             # generic path (cache, recursion guard, constructor look-up; a fifth of loading a front matter).
@@ -51,8 +64,16 @@ def loader() -> type:
                 return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
         return loader.construct_scalar(node)  # type: ignore[arg-type]  # a non-scalar raises the usual error
 
+    resolved: dict[str, str] = {}
+    assert not _SafeLoader.yaml_path_resolvers  # else a scalar's tag would depend on where it is
     _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
     return _SafeLoader
+
+
+@functools.cache
+def reader() -> Reader:
+    """The fast path for the common shape of YAML front matter (fastyaml.py), bound to :func:`loader`."""
+    return Reader(loader())
 
 
 @functools.cache
@@ -74,7 +95,7 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
         def load(self, fm: str) -> dict[str, Any]:
             return tomllib.loads(fm)
 
-    fast = Reader(loader())
+    fast = reader()
 
     class JekyllYAMLHandler(YAMLHandler):
         """``---`` YAML front matter, closed by ``---`` or by YAML's document end marker ``...`` as Jekyll
@@ -115,9 +136,9 @@ def split(text: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
-def _load(handler: Any, fm: str) -> dict[str, Any]:
+def _load(handler: Any, fm: str, **kwargs: Any) -> dict[str, Any]:
     try:
-        meta = handler.load(fm)
+        meta = handler.load(fm, **kwargs)
     # tomllib recurses ("a = [[[[..."). Any failure to load one post's front matter rejects that post.
     except _handlers()[1] as exc:
         reason = " ".join(str(exc).split())
@@ -147,16 +168,34 @@ def front_matter(data: bytes) -> dict[str, Any] | None:
     boundary = yaml_handler.FM_BOUNDARY
     # The handler's split (re.split(text, 2)) without copying the body: its first two boundaries.
     opening = boundary.match(text) if text.startswith("---") else None
-    closing = boundary.search(text, opening.end()) if opening else None
-    if closing and _clean(text[: closing.end()]):
-        return _load(yaml_handler, text[opening.end() : closing.start()])  # type: ignore[union-attr]
+    closing = _closing(boundary, text, opening.end()) if opening else None
+    if closing:
+        head = text[: closing.end()]
+        printable = head.replace("\n", "").isprintable()  # vouches for most text at once, in C
+        if printable or not _UNCLEAN.search(head):
+            fm = text[opening.end() : closing.start()]  # type: ignore[union-attr]
+            # The handler's load without its layers, and the fast path told what was just checked.
+            meta = reader().load(fm, printable)
+            # Declined: the full loader, without the handler trying the fast path a second time.
+            return meta if meta is not None else _load(yaml_handler, fm, Loader=loader())
     parts = split(decode(data))
     return parts[0] if parts is not None else None
 
 
-def _clean(text: str) -> bool:
-    """Whether ``text`` holds nothing decode() would change (isprintable, in C, vouches for most text)."""
-    return text.replace("\n", "").isprintable() or not _UNCLEAN.search(text)
+def _closing(boundary: re.Pattern[str], text: str, pos: int) -> re.Match[str] | None:
+    """``boundary.search(text, pos)``, looking only at the lines that open with ``---`` or ``...`` (a line starts
+    after a line feed: ``pos`` is not one, it is the end of the opening line): found by ``str.find``, not by the
+    regular expression tried at every character of the front matter."""
+    while True:
+        dashes = text.find("\n---", pos)
+        dots = text.find("\n...", pos, dashes if dashes >= 0 else len(text))
+        line = dots if dots >= 0 else dashes
+        if line < 0:
+            return None
+        found = boundary.match(text, line + 1)
+        if found:
+            return found
+        pos = line + 1
 
 
 def body_of(text: str) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 STATE_VERSION = 1
+_quoted = json.encoder.encode_basestring  # a str as json.dumps(..., ensure_ascii=False) writes it (C)
 
 
 def digest(data: bytes) -> str:
@@ -48,13 +50,22 @@ def _common(entry: object) -> bool:
 
 
 def _dumps(posts: dict[str, dict[str, str]]) -> bytes:
-    """The state as compact JSON (the C encoder: as fast as a hand-made one, where ``indent`` would take the
-    pure-Python encoder, 0.5 s for 100,000 posts), keys sorted, damaged entries left out."""
-    damaged = {key for key, entry in posts.items() if not _common(entry) and not _valid_entry(entry)}
-    if damaged:  # as loaded from a damaged file: dropped, never written back
-        posts = {key: entry for key, entry in posts.items() if key not in damaged}
-    data = {"posts": posts, "version": STATE_VERSION}
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode()
+    """The state as compact JSON, keys sorted, damaged entries left out: the bytes of ``json.dumps(..., sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)``, put together entry by entry.
+
+    Most entries are ``{"digest": ...}``: written from their two strings, each quoted by the C function json.dumps
+    quotes strings with, in half the time of json.dumps over the whole state (0.17 s for 100,000 posts); any other
+    entry is checked and given to json.dumps. ``tests/test_history.py`` compares the two.
+    """
+    parts: list[str] = []
+    add = parts.append
+    for key in sorted(posts):
+        entry = posts[key]
+        if type(entry) is dict and len(entry) == 1 and type(digest := entry.get("digest")) is str:  # _common
+            add(f'{_quoted(key)}:{{"digest":{_quoted(digest)}}}')
+        elif _valid_entry(entry):  # a damaged one, as loaded from a damaged file: dropped, never written back
+            add(_quoted(key) + ":" + json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+    return ('{"posts":{' + ",".join(parts) + '},"version":' + json.dumps(STATE_VERSION) + "}\n").encode()
 
 
 @dataclass
@@ -142,7 +153,7 @@ def _parsed(name: str) -> property:
     file nobody has looked into is as it was read; a damaged one is rewritten by the build that parses it)."""
 
     def get(self: State) -> object:
-        if name != "dirty":
+        if name != "dirty" and self._raw is not None:  # asked for several times per post read
             self._parse()
         return self.__dict__[name]
 

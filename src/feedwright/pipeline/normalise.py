@@ -6,6 +6,7 @@ and the fields normalised before it, and returns its field's value or raises :cl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import posixpath
@@ -32,11 +33,18 @@ _DATE = re.compile(
     r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
     r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
 )
+# What _DATE matches and datetime.fromisoformat reads alike (ASCII digits, hours 00-23, one space at most before
+# the offset): tests/test_normalise.py compares the two ways.
+_USUAL_DATE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(?: ?[+-][0-9]{2}:?[0-9]{2})?"
+)
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 _PERMALINK_TOKEN = re.compile(r":(path|dir|slug|title|year|month|day|category)\b")
 # Characters left alone when a path is percent-encoded: RFC 3986 unreserved, sub-delims, ':', '@', '/', '%'.
 _URL_SAFE = "/:@!$&'()*+,;=-._~%"
 _PATH_SAFE = _URL_SAFE.replace("%", "")
+# What quote(..., safe=_PATH_SAFE) leaves as it is: ASCII letters and digits, "_.-~" and _PATH_SAFE.
+_NOTHING_TO_QUOTE = re.compile("[A-Za-z0-9_.~" + re.escape(_PATH_SAFE) + "-]*")
 _BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
@@ -62,8 +70,8 @@ class Source:
         name = path.rpartition("/")[2]
         dot = name.rfind(".")
         suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
-        for key, value in (("path", path), ("suffix", suffix), ("stem", name[: len(name) - len(suffix)])):
-            object.__setattr__(self, key, value)  # frozen: set once, here
+        # Frozen: set once, here (one dict update, not an object.__setattr__ per field: once per file).
+        self.__dict__.update(path=path, suffix=suffix, stem=name[: len(name) - len(suffix)])
 
 
 Fields = dict[str, Any]
@@ -130,6 +138,16 @@ def _to_datetime(value: Any, timezone: tzinfo, key: str) -> datetime:
         return datetime.combine(value, time(), tzinfo=timezone)
     if not isinstance(value, str) or isinstance(value, bool):
         raise Reject(f"{key} must be a date such as 2024-06-26 11:30:00 +0900, got {_kind(value)}")
+    if _USUAL_DATE.fullmatch(value):
+        # The usual spelling: datetime.fromisoformat (C) reads it, its offset as _offset does, in a third of the
+        # time; what it cannot read (an impossible day or offset) goes the long way, which says why.
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(value[:19] + value[20:] if value[19:20] == " " else value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=timezone)
+    return _parsed_date(value, timezone, key)
+
+
+def _parsed_date(value: str, timezone: tzinfo, key: str) -> datetime:
     m = _DATE.match(value.strip())
     if not m:
         raise Reject(f"{key} {value.strip()[:40]!r} is not a date such as 2024-06-26 11:30:00 +0900")
@@ -186,12 +204,15 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
             continue
         if isinstance(value, str):
             value = value.split() if key == plural else [value]
-        if type(value) is list and len(value) < MAX_LIST_ITEMS and all(type(item) is str for item in value):
+        if type(value) is list and len(value) < MAX_LIST_ITEMS:
             for item in value:  # the usual list of names: nothing to flatten, nothing to check but the text
+                if type(item) is not str:
+                    break  # the general way below, from the first item again (what it added stays, in order)
                 name = squash(item)
                 if name and name not in names:
                     names.append(name)
-            continue
+            else:
+                continue
         for item in _flatten(value, key):
             if item is None or item == "":
                 continue
@@ -384,7 +405,12 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     clean = posixpath.normpath(rooted) if "/." in rooted or "//" in rooted else rooted.rstrip("/") or "/"
     if path.endswith("/") and clean != "/":
         clean += "/"
-    return src.site.url + quote(clean.lstrip("/"), safe=_PATH_SAFE)
+    return src.site.url + quoted_path(clean.lstrip("/"))
+
+
+def quoted_path(path: str) -> str:
+    """``quote(path, safe=_PATH_SAFE)``; a path holding nothing it would encode (most) is given back at once."""
+    return path if _NOTHING_TO_QUOTE.fullmatch(path) else quote(path, safe=_PATH_SAFE)
 
 
 # The schemes feed readers accept as an item id (and that a reader following it as a link cannot abuse).
