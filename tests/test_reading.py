@@ -93,3 +93,24 @@ def test_a_file_that_cannot_be_opened_is_unreadable_without_facts(tmp_path: Path
     outcome, facts = _read(site, "gone.md")
     assert isinstance(outcome, collect.Unreadable) and facts is None
     assert outcome == "cannot read: No such file or directory"
+
+
+def test_a_post_made_from_its_fields_is_the_one_the_constructor_makes(tmp_path: Path) -> None:
+    import pickle
+
+    site = make_site(tmp_path / "site")
+    write_post(site, "news/one.md", {"title": "One", "date": "2024-06-26 11:30:00 +0900", "categories": ["News"],
+                                     "tags": ["a", "b"], "excerpt": "Short."})
+    loaded = load_site(site)
+    (rel, path), = collect.scan(loaded.root / loaded.content)
+    post, _ = collect._read_one((rel, path, None, None), loaded, NOW, State(tmp_path / "state.json"), 0)
+    assert isinstance(post, collect.Post)
+    values = dict(vars(post))  # the very objects (asdict would copy them: pickles then differ by their memo)
+    built = collect.Post(**values)
+    assert post == built and repr(post) == repr(built) and pickle.dumps(post) == pickle.dumps(built)
+    assert list(vars(post)) == list(vars(built))  # the same attribute order (what pickles and the cache see)
+    with pytest.raises(TypeError):
+        collect.made_post({**values, "colour": "red"})
+    del values["title"]
+    with pytest.raises(TypeError):
+        collect.made_post(values)
