@@ -22,8 +22,8 @@ from feedwright.config import Site, load_site
 from feedwright.incremental import parallel
 from feedwright.pipeline.collect import Post
 from feedwright.pipeline.liquid import DeferredLinks, Links, PostRef, front_matter, render_liquid
-from feedwright.pipeline.liquid.context import WHOLE, answer
 from feedwright.pipeline.liquid.environment import JekyllEnvironment
+from feedwright.pipeline.liquid.links import WHOLE, answer
 from feedwright.pipeline.render import render
 
 build_module = importlib.import_module("feedwright.build")
@@ -620,8 +620,9 @@ def test_error_inside_an_include_names_the_post_line_and_the_include(site: Site)
         (PostRef("a.md", URL + "a/", "A", WHEN),),
         REFS,
         (PostRef("a.md", URL + "a/", "A", WHEN, ("",), ("x", "")), PostRef("b.md", URL + "b/", "", WHEN, (), ("",))),
-        (PostRef("a.md", URL + "a/", "A \x01 B", WHEN, ("c",)),),  # a separator: sent as it is
+        (PostRef("a.md", URL + "a/", "A \x01 B", WHEN, ("c",)),),
         (PostRef("a.md", URL + "a/", "A", WHEN, ("c\x00d",)),),
+        (PostRef("a.md", URL + "a/", "A", WHEN, (), ("c\x01d", "e")),),  # names are joined by \x01: as they are
         (PostRef("a\x00.md", URL, "A", datetime(2024, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))),),
     ],
 )

@@ -12,10 +12,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ...config import Site
-from .context import DeferredLinks, Links, PostRef, page_drop, site_files_digest
+from .context import page_drop, site_files_digest
+from .links import Columns, DeferredLinks, Links, PostRef
 
 __all__ = [
-    "DeferredLinks", "Links", "LiquidResult", "PostRef", "front_matter", "has_liquid", "render_liquid",
+    "Columns", "DeferredLinks", "Links", "LiquidResult", "PostRef", "front_matter", "has_liquid", "render_liquid",
     "site_files_digest",
 ]
 

@@ -20,7 +20,8 @@ from liquid.exceptions import LiquidError, LiquidSyntaxError
 from liquid.token import TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from ...config import Site
-from .context import Links, load_data, site_drop
+from .context import load_data, site_drop
+from .links import Links
 
 # Jekyll has no limits of its own; these keep a hostile or broken post from taking the build down with it.
 LOOP_ITERATION_LIMIT = 100_000
