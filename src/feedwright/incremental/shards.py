@@ -20,7 +20,6 @@ import struct
 from array import array
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from struct import pack_into
 
 from ..config import Site
 from ..pipeline.collect import Outcome, Post, Task, Unreadable, read_many
@@ -117,7 +116,7 @@ def _spread(
 ) -> None:
     """Each file's outcome to its place, its state entry to ``state``, its stat key to ``sealed``."""
     # Once per file of a cold build (0.4 s at 100,000 as first written): lean on purpose.
-    entries, stats, get, racy = state.posts, sealed.stats, records.get, False
+    entries, stats, get, pack, racy = state.posts, sealed.stats, records.get, struct.pack_into, False
     for i, rel in places:
         record = get(rel)
         if record is None:
@@ -132,7 +131,7 @@ def _spread(
             racy = True
         if stats is not None:
             try:
-                pack_into("@4q", stats, 32 * i, *record[STAT])
+                pack("@4q", stats, 32 * i, *record[STAT])
             except struct.error:  # an inode number past 2**63: no index (warm.index)
                 sealed.stats = stats = None
     sealed.racy = sealed.racy or racy
