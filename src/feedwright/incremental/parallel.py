@@ -216,7 +216,8 @@ class Workers:
         build that knows it will read every file starts them before it lists the files: ~0.2 s of the workers'
         imports then overlap the listing). Nothing happens where no worker can be started."""
         with contextlib.suppress(WorkersUnavailable):
-            self.live += [_Worker(preload) for _ in range(workers() - len(self.live))]
+            while len(self.live) < workers():  # one at a time: those started before a failure are kept, and stopped
+                self.live.append(_Worker(preload))
 
     def __exit__(self, *exc: object) -> None:
         for worker in self.live:
@@ -242,7 +243,8 @@ class Workers:
         todo = deque(_Task(i, items[i : i + chunk], budget is not None) for i in range(0, len(items), chunk))
         if not sys.executable:
             raise WorkersUnavailable("no Python executable to start")
-        self.live += [_Worker() for _ in range(size - len(self.live))]
+        while len(self.live) < size:  # one at a time: those started before a failure are kept, and stopped
+            self.live.append(_Worker())
         if while_waiting is not None:  # the workers are starting up, then busy: this process would only wait
             while_waiting()
         while todo or any(w.task for w in self.live):
