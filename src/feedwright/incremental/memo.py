@@ -80,9 +80,7 @@ def collect(
                            stats=stats)
     notes_from = len(found.warnings)
     collection = assemble(site, files, outcomes, found)
-    # Each post's own path string, not the scan's (an equal copy): the scan's are then let go of (8 MB at 100,000).
-    rels = [out.source if type(out) is Post else rel for (rel, _), out in zip(files, outcomes, strict=True)]
-    cache.made = (rels, warm.summary(collection, notes_from, now), state)
+    cache.made = ([rel for rel, _ in files], warm.summary(collection, notes_from, now), state)
     lap("parse")
     return collection
 

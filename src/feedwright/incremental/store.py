@@ -247,8 +247,9 @@ class Files:
         return key if len(key) == _KEY_SIZE else None
 
     def seal(self) -> Seal:
-        """Begin the next generation before :meth:`commit`: what a worker needs to write its parts (:class:`Seal`),
-        which the commit then names (``sealed``). Raises ``OSError`` (the key cannot be written)."""
+        """The next generation, begun (once) before :meth:`commit`, which names it: what a worker needs to write its
+        parts (:class:`Seal`), which the commit then names (``sealed``). Raises ``OSError`` (the key or the folder
+        cannot be made)."""
         if self.key is None or not self.parts:  # a new key signs a whole new cache
             self.key = self._read_key() or self._new_key()
         if self.reserved is None:
@@ -266,14 +267,8 @@ class Files:
         Raises ``OSError`` and ``pickle.PicklingError``; whatever point it stops at, the manifest names one
         whole generation.
         """
-        if sealed:
-            generation = self.seal().generation
-        else:
-            if self.key is None or not self.parts:  # a new key signs a whole new cache
-                self.key = self._read_key() or self._new_key()
-            generation = max(self.generation, self._highest()) + 1  # never a file some manifest may still name
-        self.reserved = None
-        assert self.key is not None
+        begun = self.seal()  # the generation the sealed parts belong to, or a new one
+        key, generation, self.reserved = begun.key, begun.generation, None
         parts = {name: part for name, part in self.parts.items() if name not in dropped}
         parts.update(sealed or {})
         # Pickled here, written (each synced to disk: ~1 ms of waiting) by a few threads, at most a few parts in
@@ -283,7 +278,7 @@ class Files:
             for name, data in changed.items():
                 body = _pickle(data)
                 try:
-                    raw, mac = _sealed(self.key, body)
+                    raw, mac = _sealed(key, body)
                 finally:
                     body.release()
                 file = f"{name}.{generation}.pickle"
@@ -295,7 +290,7 @@ class Files:
                 done.result()  # re-raises a failed write's OSError: no manifest names an unwritten part
         manifest = {"version": CACHE_VERSION, "generation": generation, "stamp": self.stamp,
                     "config": self.config, "parts": {n: [f, m.hex()] for n, (f, m) in sorted(parts.items())}}
-        publish.atomic_write(self.folder / MANIFEST, _sealed(self.key, json.dumps(manifest).encode())[0])
+        publish.atomic_write(self.folder / MANIFEST, _sealed(key, json.dumps(manifest).encode())[0])
         self.generation, self.parts = generation, parts
         self.sweep()
 
