@@ -223,19 +223,21 @@ def _regular(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _read_bytes(path: str, site: Site, size: int | None = None) -> bytes | None:
-    """The bytes of a file; None if it does not open with front matter. Raises :class:`Reject`, ``OSError``.
-
-    ``size``: the file's size as just stat'ed, if known; a file that small (a post, not an image) is read whole at
-    once, without a first look at its head and a second stat.
-    """
+def _read_bytes(path: str, site: Site) -> bytes | None:
+    """The bytes of a file; None if it does not open with front matter. Raises :class:`Reject`, ``OSError``."""
     fd = os.open(path, os.O_RDONLY)  # unbuffered, without a file object: half the time of open() per file
     try:
-        if size is not None and size <= min(WHOLE_READ, site.max_file_size):
-            return _read_small(fd, size, site)
-        return _read_large(fd, site)
+        return _read_open(fd, os.fstat(fd).st_size, site)
     finally:
         os.close(fd)
+
+
+def _read_open(fd: int, size: int, site: Site) -> bytes | None:
+    """The bytes of the open file ``fd``, whose size was just stat'ed (see :func:`_read_bytes`): a file that small (a
+    post, not an image) is read whole at once, a larger one looked at first."""
+    if size <= min(WHOLE_READ, site.max_file_size):
+        return _read_small(fd, size, site)
+    return _read_large(fd, site)
 
 
 def _read_large(fd: int, site: Site) -> bytes | None:
@@ -339,9 +341,7 @@ def _read_one(task: Task, site: Site, now: datetime, state: State, started_ns: i
             # next time (fstat: the file read, one path look-up fewer than os.stat).
             st = os.fstat(fd)
             key, racy = stat_key(st), is_racy(st, started_ns)
-            size = st.st_size
-            small = size <= WHOLE_READ and size <= site.max_file_size
-            data = _read_small(fd, size, site) if small else _read_large(fd, site)
+            data = _read_open(fd, st.st_size, site)
         finally:
             os.close(fd)
         if data is None:
