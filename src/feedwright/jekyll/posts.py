@@ -223,15 +223,8 @@ def _plural(meta: Mapping[str, Any], singular: str, plural: str) -> list[Any]:
 
 def _names(items: list[Any], key: str) -> tuple[str, ...]:
     names: list[str] = []
-    if len(items) < base.MAX_LIST_ITEMS:
-        for item in items:  # the usual list of names: nothing to flatten, nothing to check but the text
-            if type(item) is not str:
-                break  # the general way below, from the first item again (what it added stays, in order)
-            name = base.squash(item)
-            if name and name not in names:
-                names.append(name)
-        else:
-            return tuple(names)
+    if base.plain_names(items, names):
+        return tuple(names)
     for item in base._flatten(items, key):
         if item is None:
             continue

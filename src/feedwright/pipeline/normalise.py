@@ -195,6 +195,21 @@ def _flatten(value: Any, key: str) -> Iterator[Any]:
             yield item
 
 
+def plain_names(items: list[Any], names: list[str]) -> bool:
+    """The usual list of names (text only, not too long: nothing to flatten, nothing to check but the text): each
+    added to ``names``, squashed, once, in order; False at the first item that is not text (what was added stays:
+    the general way then goes over the list again, and adds each name once, in the same order)."""
+    if len(items) >= MAX_LIST_ITEMS:
+        return False
+    for item in items:
+        if type(item) is not str:
+            return False
+        name = squash(item)
+        if name and name not in names:
+            names.append(name)
+    return True
+
+
 def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ...]:
     """Categories or tags from ``plural`` (Jekyll: a string is split on spaces) and ``singular`` (one name)."""
     names: list[str] = []
@@ -204,15 +219,8 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
             continue
         if isinstance(value, str):
             value = value.split() if key == plural else [value]
-        if type(value) is list and len(value) < MAX_LIST_ITEMS:
-            for item in value:  # the usual list of names: nothing to flatten, nothing to check but the text
-                if type(item) is not str:
-                    break  # the general way below, from the first item again (what it added stays, in order)
-                name = squash(item)
-                if name and name not in names:
-                    names.append(name)
-            else:
-                continue
+        if type(value) is list and plain_names(value, names):
+            continue
         for item in _flatten(value, key):
             if item is None or item == "":
                 continue
