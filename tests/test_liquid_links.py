@@ -130,32 +130,6 @@ def test_by_stem_gives_every_post_of_a_shared_name_newest_first() -> None:
     assert links.by_stem.get("nope") is None
 
 
-_PATHS = st.lists(st.lists(st.text(alphabet=["a", "b", ".", "1"], min_size=1, max_size=4).filter(
-    lambda part: part not in (".", "..")), min_size=1, max_size=3).map("/".join), max_size=8)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_PATHS, st.lists(st.text(alphabet=["a", "b", ".", "1", "/", "\0"], max_size=3), max_size=4))
-def test_post_url_look_ups_by_search_are_the_index(sources: list[str], other_keys: list[str]) -> None:
-    """The first look-ups of by_stem search the joined paths; later ones use the index: the same answers."""
-    links = Links([PostRef(source, f"u{i}", "t", NOW) for i, source in enumerate(sources)], NOW)
-    index = links.stem_index()
-    keys = [stem(source) for source in sources] + [source[1:] for source in sources] + other_keys
-    for key in keys:
-        try:
-            expected: object = index[key]
-        except KeyError:
-            expected = KeyError
-        searched = Links.of(links.columns).by_stem  # a fresh one: its first look-up searches
-        try:
-            found: object = searched[key]
-        except KeyError:
-            found = KeyError
-        assert found == expected, key
-    many = Links.of(links.columns).by_stem
-    assert [many.get(key) for key in keys] == [index.get(key) for key in keys]  # past SEARCHES: the index
-
-
 def test_a_watch_build_after_an_edit_keys_liquid_posts_as_a_fresh_build_does(tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     site_dir = make_site(tmp_path / "site")

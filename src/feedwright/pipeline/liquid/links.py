@@ -105,9 +105,6 @@ class Links:
 
     @cached_property
     def by_stem(self) -> Mapping[str, tuple[PostRef, ...]]:
-        return _Stems(self)
-
-    def stem_index(self) -> _Index:
         """Every post by its file name without extension (a name in two folders: each of them, newest first)."""
         stems = list(map(stem, self.columns.sources))
         places: dict[str, int | tuple[int, ...]] = dict(zip(stems, range(len(stems)), strict=True))
@@ -165,8 +162,8 @@ class Links:
         made.__dict__["digests"] = bytes(digests)  # the cached_properties' own slots
         made.__dict__["by_source"] = _Index(made, index.places, many=False)
         stems = self.__dict__.get("by_stem")
-        if isinstance(stems, _Stems) and stems.index is not None:
-            made.__dict__["by_stem"] = _Stems(made, _Index(made, stems.index.places, many=True))
+        if isinstance(stems, _Index):
+            made.__dict__["by_stem"] = _Index(made, stems.places, many=True)
         if posts is not None:
             made.__dict__["posts"] = tuple(posts)
         return made
@@ -261,56 +258,6 @@ class _Index(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.places)
-
-
-class _Stems(Mapping[str, tuple[PostRef, ...]]):
-    """:attr:`Links.by_stem`: the first few look-ups (``post_url``) search the paths joined in one string (~2 ms
-    each at 100,000 posts, C code); then every post is indexed (~70 ms): most sites ask for few names, or none."""
-
-    SEARCHES = 8
-
-    def __init__(self, links: Links, index: _Index | None = None) -> None:
-        self._links, self.index = links, index
-        self._searches = 0
-        self._joined: str | None = None
-
-    def _indexed(self) -> _Index:
-        if self.index is None:
-            self.index = self._links.stem_index()
-        return self.index
-
-    def __getitem__(self, key: str) -> tuple[PostRef, ...]:
-        if self.index is not None or self._searches >= self.SEARCHES:
-            return self._indexed()[key]  # type: ignore[no-any-return]
-        self._searches += 1
-        sources = self._links.columns.sources
-        if not sources:
-            raise KeyError(key)
-        if self._joined is None:
-            self._joined = "\0".join(sources)
-        joined = self._joined
-        if joined.count("\0") != max(len(sources) - 1, 0):  # a NUL in a path: no search in the joined string
-            return self._indexed()[key]  # type: ignore[no-any-return]
-        places: list[int] = []
-        start, place, hit = 0, 0, joined.find(key)
-        while hit >= 0:  # a path holding the name: its own stem must be the name
-            begin = joined.rfind("\0", 0, hit) + 1
-            end = joined.find("\0", hit)
-            end = len(joined) if end < 0 else end
-            place += joined.count("\0", start, begin)
-            start = begin
-            if stem(joined[begin:end]) == key:
-                places.append(place)
-            hit = joined.find(key, end + 1) if end < len(joined) else -1
-        if not places:
-            raise KeyError(key)
-        return tuple(map(self._links.ref, places))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._indexed())
-
-    def __len__(self) -> int:
-        return len(self._indexed())
 
 
 class DeferredLinks(Links):
