@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from .config import Site
 from .errors import ContentError, PostError
 from .incremental import memo, parallel
+from .incremental.background import Background
 from .incremental.cache import Cache
+from .incremental.memo import Linking
 from .incremental.parallel import Stopped
 from .pipeline import plan as planning
 from .pipeline.collect import Collection, Post
@@ -112,18 +114,23 @@ def _render_chunk(common: tuple[Site, LinksWanted], posts: list[Post]) -> Iterat
 class LinksWanted:
     """What a render fan-out sends of its Links: what every post with Liquid needs of them (the build's time, the
     digest of the site's files); the live posts are asked of the parent (``parallel.request``). Run here (no
-    worker could be started), it holds the Links themselves."""
+    worker could be started), ``here()`` gives the Links themselves."""
 
     token: str  # this fan-out's: a worker keeps the Links of one at a time
     now: datetime | None
     files: str
-    here: Links | None = field(default=None, compare=False)
+    here: Callable[[], Links] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, links: Links) -> LinksWanted:
+        return cls.later(links.now, links.files, lambda: links)
+
+    @classmethod
+    def later(cls, now: datetime | None, files: str, here: Callable[[], Links]) -> LinksWanted:
+        """For Links still being made (``here`` waits for them): their time and files digest are known first."""
         import uuid
 
-        return cls(uuid.uuid4().hex, links.now, links.files, links)
+        return cls(uuid.uuid4().hex, now, files, here)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (LinksWanted, (self.token, self.now, self.files))
@@ -134,7 +141,7 @@ _unpacked_links: dict[str, Links] = {}  # in a render worker: the Links of its c
 
 def _unpacked(site: Site, wanted: LinksWanted) -> Links:
     if wanted.here is not None:
-        return wanted.here
+        return wanted.here()
     links = _unpacked_links.get(wanted.token)
     if links is None:
         from .pipeline.liquid import DeferredLinks
@@ -155,22 +162,30 @@ def _may_be_slow(post: Post, body: str) -> bool:
 
 
 def _render_all(
-    site: Site, posts: list[Post], links: Links, pool: parallel.Workers | None = None
+    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None, now: datetime | None = None
 ) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
+    ``now``: the time of the Links ``linking`` makes.
 
-    Many posts are rendered in worker processes, each post against the budget. A few are rendered here (a worker
-    costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
+    Many posts are rendered in worker processes, each post against the budget, while this process makes the Links
+    (and their digest) in a thread: a worker that asks for them before they exist waits. A few are rendered here (a
+    worker costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
     """
+    from .pipeline.liquid import site_files_digest
     from .pipeline.liquid.links import answer
 
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
         size = max(8, len(posts) // (parallel.workers() * 6) + 1)
-        return parallel.fan_out(
-            _render_chunk, (site, LinksWanted.of(links)), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size,
-            budget=budget, pool=pool, on_request=partial(answer, links),
+        making = Background(linking.get, attrgetter("digest") if linking.keyed else None)
+        wanted = LinksWanted.later(now, site_files_digest(site.root), making.result)
+        rendered = parallel.fan_out(
+            _render_chunk, (site, wanted), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget,
+            pool=pool, on_request=lambda question: answer(making.result(), question),
         )
+        making.join()
+        return rendered
+    links = linking.get()
     from .pipeline.render import post_body
 
     out: list[Rendered | Stopped | None] = [None] * len(posts)
@@ -261,8 +276,8 @@ def _plan_and_render(
     done: dict[str, Entry] = {}
     make_links = partial(live.links, build_links) if live is not None else build_links
 
-    def render_many(site: Site, posts: list[Post], links: Links) -> list[Rendered | Stopped]:
-        return _render_all(site, posts, links, pool)
+    def render_many(site: Site, posts: list[Post], linking: Linking) -> list[Rendered | Stopped]:
+        return _render_all(site, posts, linking, pool, now)
 
     while True:
         archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import astuple, replace
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -45,9 +45,21 @@ if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when some
     from ..pipeline.liquid import Links
     from ..pipeline.render import Entry, Parts
 
-# Renders posts in order: (parts, fingerprint of the bytes rendered) per post, or Stopped (over its budget).
-# (parts, fingerprint of the bytes read, Liquid's warnings, whether the body had Liquid) or Stopped, per post
-RenderMany = Callable[[Site, list[Post], "Links"], "list[tuple[Parts, str, tuple[str, ...], bool] | Stopped]"]
+
+
+@dataclass(frozen=True)
+class Linking:
+    """The build's Links as :func:`render` hands them to ``render_many``: ``get()`` makes them on its first call and
+    gives the same ones after (called from one thread at a time); ``keyed``: their digest is wanted after rendering
+    (the cache keys of posts with Liquid). ``render_many`` may make both while the posts render elsewhere."""
+
+    get: Callable[[], Links]
+    keyed: bool
+
+
+# Renders posts in order, given the build's Links (see Linking): per post, (parts, fingerprint of the bytes read,
+# Liquid's warnings, whether the body had Liquid), or Stopped (over its budget).
+RenderMany = Callable[[Site, list[Post], Linking], "list[tuple[Parts, str, tuple[str, ...], bool] | Stopped]"]
 
 
 def collect(
@@ -278,18 +290,23 @@ def render(
     from ..pipeline.liquid import Links, site_files_digest
     from ..pipeline.render import entries
 
+    found: list[Links] = []
     made: list[Any] = []
     # The live posts as Liquid sees them, hashed by the last build: still theirs when its plan is (same files,
     # no post due since). A warm build then looks up posts with Liquid without making the Links of every post.
     last_posts = cache.plans.get(_LIQUID_POSTS) if cache.plan_reused else None
     keyed: list[str] = []
 
+    def the_links() -> Links:
+        if not found:
+            found.append(links() if links else Links())
+        return found[0]
+
     def context() -> tuple[Links, str]:
         if not made:
-            found = links() if links else Links()
-            posts = last_posts if isinstance(last_posts, str) else found.digest
+            posts = last_posts if isinstance(last_posts, str) else the_links().digest
             cache.note_plan(_LIQUID_POSTS, posts)
-            made.extend((found, _liquid_key(site, posts, found.files)))
+            made.extend((the_links(), _liquid_key(site, posts, the_links().files)))
         return made[0], made[1]
 
     def liquid_key() -> str:
@@ -303,10 +320,14 @@ def render(
     members: dict[str, Post] = {}
     for post in (post for feed in feeds for post in feed.posts if post.id not in done):
         members.setdefault(post.id, post)  # the first feed to carry a post sets the order of rendering
-    parts, todo = _cached(site, members, cache, liquid_key)
+    # A cache without entries holds none with Liquid either: a cold build starts rendering before the Links exist.
+    parts, todo = _cached(site, members, cache, liquid_key) if cache.entries else ({}, list(members.values()))
     stopped: dict[str, Stopped] = {}
     seen: dict[str, None] = {}
-    for post, result in zip(todo, render_many(site, todo, context()[0]) if todo else [], strict=True):
+    linking = Linking(the_links, not isinstance(last_posts, str))
+    results = render_many(site, todo, linking) if todo else []
+    liquid_keyed = context()[1] if todo else ""  # (and the Links' digest noted in the plan, as ever)
+    for post, result in zip(todo, results, strict=True):
         if isinstance(result, Stopped):
             stopped[post.id] = result
             del members[post.id]
@@ -320,7 +341,7 @@ def render(
         # given again by the next build, until fixed).
         if fingerprint and fingerprint == post.fingerprint and not said:
             key = _render_key(site, post)
-            cache.put_entry((*key, context()[1]) if liquid else key, rendered)
+            cache.put_entry((*key, liquid_keyed) if liquid else key, rendered)
     if warnings is not None:
         warnings.extend(w for w in seen if w not in warnings)
     return {**done, **stopped, **entries(site, members, parts)}
