@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedwright.config import Site, parse_config
 from feedwright.pipeline import plan as planning
@@ -114,6 +116,19 @@ def test_ties_are_broken_by_id_whatever_the_input_order(tmp_path: Path) -> None:
     assert order[0] == "new" and order[-1] == "old"
     tied = list(order[1:-1])
     assert tied in (sorted(tied), sorted(tied, reverse=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["UTC", "Asia/Seoul", "America/New_York"]),
+                          st.sampled_from("abcde")), max_size=40))
+def test_the_order_is_that_of_sorting_by_date_and_id_at_once(rows: list[tuple[int, str, str]]) -> None:
+    """plan sorts by id, then (stably) by date: the order of one sort by (instant, id), ids repeated or not."""
+    site = make_site(Path("/nonexistent"), limit=1000)
+    # Hours apart in several zones: equal instants written differently, and equal ids among them.
+    posts = [make_post(name, datetime(2024, 6, 1, 9 + hours, tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo(zone)))
+             for hours, zone, name in rows]
+    expected = sorted(posts, key=lambda p: (p.published.astimezone(UTC), p.id), reverse=True)
+    assert [id(p) for p in planning.plan(site, posts, NOW).feeds[0].posts] == [id(p) for p in expected]
 
 
 # --- plan: limits and per-category feeds ---------------------------------------------------------------------
