@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Site
 from .errors import ContentError, PostError
 from .incremental import memo, parallel
-from .incremental.background import Background
+from .incremental.background import Background, Once
 from .incremental.cache import Cache
 from .incremental.memo import Linking
 from .incremental.parallel import Stopped
@@ -162,14 +162,16 @@ def _may_be_slow(post: Post, body: str) -> bool:
 
 
 def _render_all(
-    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None, now: datetime | None = None
+    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None, now: datetime | None = None,
+    later: Sequence[Callable[[], object]] = (),
 ) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
     ``now``: the time of the Links ``linking`` makes.
 
-    Many posts are rendered in worker processes, each post against the budget, while this process makes the Links
-    (and their digest) in a thread: a worker that asks for them before they exist waits. A few are rendered here (a
-    worker costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
+    Many posts are rendered in worker processes, each post against the budget, while this process makes the Links,
+    their digest, then each of ``later`` (work of its own wanted after rendering), in a thread: a worker that asks
+    for the Links before they exist waits. A few are rendered here (a worker costs ~0.2 s to start), except those
+    that could be slow, which go to a worker that can be stopped.
     """
     from .pipeline.liquid import site_files_digest
     from .pipeline.liquid.links import answer
@@ -177,7 +179,7 @@ def _render_all(
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
         size = max(8, len(posts) // (parallel.workers() * 6) + 1)
-        making = Background(linking.get, attrgetter("digest") if linking.keyed else None)
+        making = Background(linking.get, partial(_after_links, linking.keyed, later))
         wanted = LinksWanted.later(now, site_files_digest(site.root), making.result)
         rendered = parallel.fan_out(
             _render_chunk, (site, wanted), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget,
@@ -205,6 +207,13 @@ def _render_all(
         for i, result in zip(risky, slow, strict=True):
             out[i] = result
     return out  # type: ignore[return-value]  # every slot is filled
+
+
+def _after_links(keyed: bool, later: Sequence[Callable[[], object]], links: Links) -> None:
+    if keyed:
+        links.digest  # noqa: B018  (made now, on first use: memo.render keys posts with Liquid by it)
+    for work in later:
+        work()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -265,11 +274,13 @@ class Laps:
 def _plan_and_render(
     site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
     shortcut: bool = True, live: Live | None = None, laps: Laps | None = None,
+    later: Sequence[Callable[[], object]] = (),
 ) -> tuple[Plan, dict[str, Entry], list[Feed], dict[str, tuple[str, str]]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``. Also returns the archive documents to serialise and
-    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false)."""
+    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false). ``later``: work
+    done while workers render, if they do (see :func:`_render_all`)."""
     lap = laps.lap if laps is not None else (lambda stage: None)
     plan = (live.plan if live is not None else memo.plan)(site, collection, now, cache)
     lap("plan")
@@ -277,7 +288,7 @@ def _plan_and_render(
     make_links = partial(live.links, build_links) if live is not None else build_links
 
     def render_many(site: Site, posts: list[Post], linking: Linking) -> list[Rendered | Stopped]:
-        return _render_all(site, posts, linking, pool, now)
+        return _render_all(site, posts, linking, pool, now, later)
 
     while True:
         archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})
@@ -365,8 +376,11 @@ def _build(
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
+        # The state's bytes do not change after collecting: made while the workers render, if they do.
+        state_bytes = Once(state.to_bytes)
+        later = (state_bytes.get,) if write and state.dirty and live is None else ()
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
-                                                         live, laps)
+                                                         live, laps, later)
     laps.lap("render")  # the workers stopping
     feeds = plan.feeds
     files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps)
@@ -377,7 +391,7 @@ def _build(
         return report
     if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
-            atomic_write(state.path, state.to_bytes())
+            atomic_write(state.path, state_bytes.get())
         except OSError as exc:
             raise write_error(exc, state.path) from None
         laps.lap("save state")

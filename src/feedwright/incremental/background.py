@@ -8,6 +8,7 @@ any, is raised there, in the caller's thread. Nothing process-wide is touched: t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -16,8 +17,9 @@ T = TypeVar("T")
 
 
 class Background(Generic[T]):
-    """``make()`` run in a thread of this process, begun at once, then ``then(result)`` in the same thread (for
-    what is wanted later, such as a digest that ``make``'s result computes on first use)."""
+    """``make()`` run in a thread of this process, begun at once, then ``then(result)`` in the same thread: work
+    wanted later (a digest that ``make``'s result computes on first use, a :class:`Once`), asked for again where it
+    is needed; an error of ``then``'s is not kept: asked for again, the work raises it there."""
 
     def __init__(self, make: Callable[[], T], then: Callable[[T], object] | None = None) -> None:
         self._made: list[T] = []
@@ -34,22 +36,33 @@ class Background(Generic[T]):
         finally:
             self._ready.set()
         if then is not None and self._made:
-            try:
+            with contextlib.suppress(Exception):
                 then(self._made[0])
-            except BaseException as exc:
-                self._error = exc
 
     def result(self) -> T:
         """What ``make()`` returned, once it has (``then`` may still run); raises what it raised."""
         self._ready.wait()
-        if not self._made:
-            assert self._error is not None
+        if self._error is not None:
             raise self._error
         return self._made[0]
 
     def join(self) -> T:
-        """:meth:`result`, once ``then`` has run too; raises what either raised."""
+        """:meth:`result`, once ``then`` has run too."""
         self._thread.join()
-        if self._error is not None:
-            raise self._error
         return self.result()
+
+
+class Once(Generic[T]):
+    """``make()``, made by whichever thread asks first (:meth:`get`); one asking meanwhile waits for it. If it
+    raises, the next to ask makes it again."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._made: list[T] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if not self._made:
+                self._made.append(self._make())
+            return self._made[0]
