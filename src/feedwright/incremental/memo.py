@@ -375,14 +375,26 @@ def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
     return BY_NAME[fmt].serialise  # feedgen and lxml: imported only when a feed must be serialised
 
 
-def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache) -> dict[str, bytes]:
-    """Every feed in every configured format, as output-relative path -> bytes.
+# Serialises documents in order: (feed, format, its entries) -> the bytes of each.
+SerialiseMany = Callable[[Site, "list[tuple[Feed, str, list[Entry]]]"], "list[bytes]"]
+
+
+def serialise_here(site: Site, docs: list[tuple[Feed, str, list[Entry]]]) -> list[bytes]:
+    """Each document's bytes, made in this process."""
+    return [_serialiser(fmt)(site, feed, items) for feed, fmt, items in docs]
+
+
+def serialise(
+    site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache, many: SerialiseMany = serialise_here
+) -> dict[str, bytes]:
+    """Every feed in every configured format, as output-relative path -> bytes; those to make are made by ``many``.
 
     A feed file whose inputs (site, feed, entries) hash as they did when the cache last saw it is not
     serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
     """
     output = site.root / site.output
-    files: dict[str, bytes] = {}
+    found: list[tuple[str, str, bytes | None, str | None]] = []  # (path, key, bytes, digest), in order
+    todo: list[tuple[Feed, str, list[Entry]]] = []
     known: dict[str, str] = {}  # post id -> hash of its entry, computed once however many feeds carry it
     site_key = repr(site)
     for feed in feeds:
@@ -398,9 +410,15 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
             digest = cache.feed(path, key)
             data = _published(output / path, digest)
             if data is None:
-                data, digest = _serialiser(fmt)(site, feed, items), None
-            cache.put_feed(path, key, data, digest)
-            files[path] = data
+                todo.append((feed, fmt, items))
+            found.append((path, key, data, digest if data is not None else None))
+    made = iter(many(site, todo) if todo else [])
+    files: dict[str, bytes] = {}
+    for path, key, data, digest in found:
+        if data is None:
+            data = next(made)
+        cache.put_feed(path, key, data, digest)
+        files[path] = data
     return files
 
 
