@@ -181,7 +181,9 @@ def _render_all(
 
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
-        size = max(8, len(posts) // (parallel.workers() * 6) + 1)
+        # Small chunks (~24 a worker): the last to finish ends at most a few posts after the others (a chunk costs
+        # its worker one message; each post is timed, so sent back on its own, anyway).
+        size = max(8, len(posts) // (parallel.workers() * 24) + 1)
         making = Background(linking.get, partial(_after_links, linking.keyed, later))
         wanted = LinksWanted.later(now, site_files_digest(site.root), making.result)
         rendered = parallel.fan_out(
