@@ -1,12 +1,14 @@
-"""A cold build's parent works while its workers do (build.py, incremental/background.py): the render fan-out starts
-before the Links exist (made in a thread, with their digest and the state's bytes), and the feeds are serialised on
-the workers. The files are those of a build done in one process; failures behave as they did."""
+"""A build's parent works while its workers do (build.py, incremental/background.py): the render workers set up
+while it makes the Links and render while it makes their digest (in a thread); the feeds are serialised on the
+workers while it makes the state's bytes. The files are those of a build done in one process; failures behave as
+they did."""
 
 from __future__ import annotations
 
 import importlib
 import threading
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from feedwright.incremental import background, parallel
 from feedwright.incremental.parallel import Stopped
 from feedwright.pipeline import collect as collect_module
 from feedwright.pipeline.history import State
+from feedwright.pipeline.liquid import Links
 
 build_module = importlib.import_module("feedwright.build")
 
@@ -51,29 +54,37 @@ def _files(site: Path) -> dict[str, bytes]:
     return {**output_files(site / "output"), "state": (site / ".feedwright" / "state.json").read_bytes()}
 
 
-def test_workers_asking_for_the_links_before_they_exist_are_answered_once_they_do(
+def test_the_links_digest_is_made_while_the_workers_render_set_up_ahead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_workers: None
 ) -> None:
     expected = _here(tmp_path)
-    events: list[tuple[str, float]] = []
-    make, answer_request = build_module.build_links, parallel.Workers._answer_request
+    events: list[str] = []
+    prepare, fan_out = parallel.Workers.prepare, parallel.fan_out
+    digests = Links.digests.func  # type: ignore[attr-defined]
 
-    def slow_links(*args: Any) -> Any:
-        assert threading.current_thread() is not threading.main_thread()  # made while the workers render
-        time.sleep(1.0)  # the workers' first post_url asks long before this
-        made = make(*args)
-        events.append(("made", time.monotonic()))
-        return made
+    def prepared(self: parallel.Workers, fn: Any, common: Any) -> None:
+        events.append(f"prepare {fn.__name__} to {len(self.live)}")
+        prepare(self, fn, common)
 
-    def asked(self: parallel.Workers, worker: Any, question: Any) -> None:
-        events.append(("asked", time.monotonic()))
-        answer_request(self, worker, question)
+    def fanned(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        events.append(f"fan-out {fn.__name__}")
+        return fan_out(fn, *args, **kwargs)
 
-    monkeypatch.setattr(build_module, "build_links", slow_links)
-    monkeypatch.setattr(parallel.Workers, "_answer_request", asked)
+    def digested(self: Links) -> bytes:
+        events.append(f"digest in {threading.current_thread().name}")
+        time.sleep(0.5)  # still being made when the workers are done: the build waits for it
+        return digests(self)
+
+    monkeypatch.setattr(parallel.Workers, "prepare", prepared)
+    monkeypatch.setattr(parallel, "fan_out", fanned)
+    slot = cached_property(digested)
+    slot.__set_name__(Links, "digests")
+    monkeypatch.setattr(Links, "digests", slot)
     site = _site(tmp_path / "there")
     report = run_build(site)
-    assert [kind for kind, _ in events][0] == "asked", events  # asked first: answered once the Links were made
+    # The workers set up as the Links are made; their digest is begun in a thread as the rendering starts.
+    ahead = events.index("prepare _render_ahead to 2")
+    assert set(events[ahead + 1:ahead + 3]) == {"digest in feedwright-background", "fan-out _render_chunk"}, events
     assert report.warnings == []
     assert _files(site) == expected
 
@@ -119,12 +130,17 @@ def test_a_state_that_cannot_be_written_fails_the_build_before_anything_is_publi
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_workers: None
 ) -> None:
     site = _site(tmp_path / "site")
-    made_in: list[str] = []
-    to_bytes, atomic_write = State.to_bytes, build_module.atomic_write
+    events: list[str] = []
+    to_bytes, atomic_write, fan_out = State.to_bytes, build_module.atomic_write, parallel.fan_out
 
     def watched(self: State) -> bytes:
-        made_in.append(threading.current_thread().name)
+        events.append("state's bytes")
         return to_bytes(self)
+
+    def fanned(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        made = fan_out(fn, *args, **kwargs)
+        events.append(f"fan-out {fn.__name__} done")
+        return made
 
     def failing(path: Path, data: bytes) -> None:
         if path.name == "state.json":
@@ -132,21 +148,17 @@ def test_a_state_that_cannot_be_written_fails_the_build_before_anything_is_publi
         atomic_write(path, data)
 
     monkeypatch.setattr(State, "to_bytes", watched)
+    monkeypatch.setattr(parallel, "fan_out", fanned)
     monkeypatch.setattr(build_module, "atomic_write", failing)
     with pytest.raises(PublishError, match="No space left on device"):
         run_build(site)
-    assert made_in == ["feedwright-background"]  # made while the workers rendered, written only after
+    # Made (once) while the workers serialised, written only after: nothing was published.
+    assert events[-2:] == ["state's bytes", "fan-out _serialise_chunk done"], events
     assert not (site / "output").exists() or not output_files(site / "output")
 
 
 def test_an_error_in_the_background_is_raised_where_its_result_is_wanted() -> None:
-    failed = background.Background(lambda: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        failed.result()
-    then_failed = background.Background(lambda: 7, lambda made: 1 / 0)
-    assert then_failed.join() == 7  # then's work is asked for again where it is wanted, and raises there
-    calls: list[int] = []
-    once = background.Once(lambda: calls.append(1) or len(calls))
-    runs = [background.Background(once.get) for _ in range(4)]
-    assert [run.join() for run in runs] == [1, 1, 1, 1] and calls == [1]
-
+        background.Background(lambda: 1 / 0).result()
+    made = background.Background(threading.current_thread)
+    assert made.result() is not threading.current_thread()

@@ -49,3 +49,15 @@ def requested_plus(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
     extra = request("extra") if items else 0
     for item in items:
         yield os.getpid(), item + common + extra
+
+
+def leave_mark(common: str, items: list[int]) -> Iterator[int]:
+    """Set-up ahead of a fan-out (``Workers.prepare``): a file named for this process in the folder ``common``;
+    then a result nobody asked for, which must never reach the parent."""
+    with open(os.path.join(common, str(os.getpid())), "w") as fh:
+        fh.write("set up")
+    yield len(items) - 1
+
+
+def fail_to_set_up(common: None, items: list[int]) -> Iterator[int]:
+    raise RuntimeError("set-up failed")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache as cache_once
 from functools import partial
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Site
 from .errors import ContentError, PostError
 from .incremental import memo, parallel
-from .incremental.background import Background, Once
+from .incremental.background import Background
 from .incremental.cache import Cache
 from .incremental.memo import Linking
 from .incremental.parallel import Stopped
@@ -117,23 +118,18 @@ def _render_chunk(common: tuple[Site, LinksWanted], posts: list[Post]) -> Iterat
 class LinksWanted:
     """What a render fan-out sends of its Links: what every post with Liquid needs of them (the build's time, the
     digest of the site's files); the live posts are asked of the parent (``parallel.request``). Run here (no
-    worker could be started), ``here()`` gives the Links themselves."""
+    worker could be started), it holds the Links themselves."""
 
     token: str  # this fan-out's: a worker keeps the Links of one at a time
     now: datetime | None
     files: str
-    here: Callable[[], Links] | None = field(default=None, compare=False)
+    here: Links | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, links: Links) -> LinksWanted:
-        return cls.later(links.now, links.files, lambda: links)
-
-    @classmethod
-    def later(cls, now: datetime | None, files: str, here: Callable[[], Links]) -> LinksWanted:
-        """For Links still being made (``here`` waits for them): their time and files digest are known first."""
         import uuid
 
-        return cls(uuid.uuid4().hex, now, files, here)
+        return cls(uuid.uuid4().hex, links.now, links.files, links)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (LinksWanted, (self.token, self.now, self.files))
@@ -144,7 +140,7 @@ _unpacked_links: dict[str, Links] = {}  # in a render worker: the Links of its c
 
 def _unpacked(site: Site, wanted: LinksWanted) -> Links:
     if wanted.here is not None:
-        return wanted.here()
+        return wanted.here
     links = _unpacked_links.get(wanted.token)
     if links is None:
         from .pipeline.liquid import DeferredLinks
@@ -164,33 +160,47 @@ def _may_be_slow(post: Post, body: str) -> bool:
     return post.markup == "markdown" and body.count("[") + body.count("<") > RISKY_OPENERS
 
 
+def _render_ahead(common: tuple[Site, str], _: list[object]) -> Iterator[None]:
+    """In a worker, while the parent makes the Links: what its first render chunk would set up first (the imports,
+    the Markdown instance, Liquid's environment for the site's files digest ``common[1]``)."""
+    from .pipeline.liquid.environment import environment
+    from .pipeline.render import _markdown
+
+    site, files = common
+    _markdown(site.markdown)
+    environment(site, files)
+    return iter(())
+
+
 def _render_all(
-    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None, now: datetime | None = None,
-    later: Sequence[Callable[[], object]] = (),
+    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None
 ) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
-    ``now``: the time of the Links ``linking`` makes.
 
-    Many posts are rendered in worker processes, each post against the budget, while this process makes the Links,
-    their digest, then each of ``later`` (work of its own wanted after rendering), in a thread: a worker that asks
-    for the Links before they exist waits. A few are rendered here (a worker costs ~0.2 s to start), except those
-    that could be slow, which go to a worker that can be stopped.
+    Many posts are rendered in worker processes, each post against the budget: they set up while this process
+    makes the Links, and render while it makes their digest (wanted after rendering: ``linking.keyed``) in a
+    thread. A few are rendered here (a worker costs ~0.2 s to start), except those that could be slow, which go to
+    a worker that can be stopped.
     """
     from .pipeline.liquid import site_files_digest
     from .pipeline.liquid.links import answer
 
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
+        if pool is not None:
+            pool.start()
+            pool.prepare(_render_ahead, (site, site_files_digest(site.root)))
+        links = linking.get()
+        digest = Background(attrgetter("digest"), links) if linking.keyed else None
         # Small chunks (~24 a worker): the last to finish ends at most a few posts after the others (a chunk costs
         # its worker one message; each post is timed, so sent back on its own, anyway).
         size = max(8, len(posts) // (parallel.workers() * 24) + 1)
-        making = Background(linking.get, partial(_after_links, linking.keyed, later))
-        wanted = LinksWanted.later(now, site_files_digest(site.root), making.result)
         rendered = parallel.fan_out(
-            _render_chunk, (site, wanted), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size, budget=budget,
-            pool=pool, on_request=lambda question: answer(making.result(), question),
+            _render_chunk, (site, LinksWanted.of(links)), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size,
+            budget=budget, pool=pool, on_request=partial(answer, links),
         )
-        making.join()
+        if digest is not None:
+            digest.result()
         return rendered
     links = linking.get()
     from .pipeline.render import post_body
@@ -212,13 +222,6 @@ def _render_all(
         for i, result in zip(risky, slow, strict=True):
             out[i] = result
     return out  # type: ignore[return-value]  # every slot is filled
-
-
-def _after_links(keyed: bool, later: Sequence[Callable[[], object]], links: Links) -> None:
-    if keyed:
-        links.digest  # noqa: B018  (made now, on first use: memo.render keys posts with Liquid by it)
-    for work in later:
-        work()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -279,13 +282,11 @@ class Laps:
 def _plan_and_render(
     site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
     shortcut: bool = True, live: Live | None = None, laps: Laps | None = None,
-    later: Sequence[Callable[[], object]] = (),
 ) -> tuple[Plan, dict[str, Entry], list[Feed], dict[str, tuple[str, str]]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``. Also returns the archive documents to serialise and
-    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false). ``later``: work
-    done while workers render, if they do (see :func:`_render_all`)."""
+    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false)."""
     lap = laps.lap if laps is not None else (lambda stage: None)
     plan = (live.plan if live is not None else memo.plan)(site, collection, now, cache)
     lap("plan")
@@ -293,7 +294,7 @@ def _plan_and_render(
     make_links = partial(live.links, build_links) if live is not None else build_links
 
     def render_many(site: Site, posts: list[Post], linking: Linking) -> list[Rendered | Stopped]:
-        return _render_all(site, posts, linking, pool, now, later)
+        return _render_all(site, posts, linking, pool)
 
     while True:
         archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})
@@ -381,13 +382,13 @@ def _build(
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
-        # The state's bytes do not change after collecting: made while the workers render, if they do.
-        state_bytes = Once(state.to_bytes)
-        later = (state_bytes.get,) if write and state.dirty and live is None else ()
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
-                                                         live, laps, later)
+                                                         live, laps)
         feeds = plan.feeds
-        files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps, pool)
+        # The state does not change after collecting: its bytes are made while the workers serialise, if they do.
+        state_bytes = cache_once(state.to_bytes)
+        files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps, pool,
+                              state_bytes if write and state.dirty and live is None else None)
     laps.lap("pages" if site.browser_view else "serialise")  # the workers stopping
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     report = _report(site, now, collection, plan, files, keep.files,
@@ -396,7 +397,7 @@ def _build(
         return report
     if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
-            atomic_write(state.path, state_bytes.get())
+            atomic_write(state.path, state_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
         laps.lap("save state")
@@ -446,10 +447,11 @@ def _report(
 def _files(
     site: Site, feeds: list[Feed], archives: list[Feed], entries: dict[str, Entry], cache: Cache, now: datetime,
     stop: threading.Event | None, write: bool, laps: Laps, pool: parallel.Workers | None = None,
+    while_waiting: Callable[[], object] | None = None,
 ) -> tuple[dict[str, bytes], Sizes | None]:
     """Every output file's bytes (feeds, archives, jekyll-feed's aliases, the browser pages) and, when remote
     images were sized, the sizes to save after publishing. The feeds are serialised on ``pool``'s workers when
-    it has some and they have enough to do (:func:`_serialise_all`)."""
+    it has some and they have enough to do (:func:`_serialise_all`), while this process does ``while_waiting``."""
     sizes, shown = None, entries
     if site.enclosure_fetch and write:  # `check` asks no server
         from .pipeline.enclosures import enclose
@@ -458,7 +460,7 @@ def _files(
         # remote server says at some later time: its remote images keep length 0 and the extension's type.
         shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
         laps.lap("enclosures")
-    many = partial(_serialise_all, pool=pool)
+    many = partial(_serialise_all, pool=pool, while_waiting=while_waiting)
     files = memo.serialise(site, feeds, shown, cache, many)
     files.update(memo.serialise(site, archives, entries, cache, many))
     laps.lap("serialise")
@@ -478,7 +480,10 @@ def _serialise_chunk(site: Site, feeds: list[tuple[Feed, tuple[str, ...], list[E
         yield memo.serialise_here(site, [(feed, fmt, items) for fmt in formats])
 
 
-def _serialise_all(site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: parallel.Workers | None) -> list[bytes]:
+def _serialise_all(
+    site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: parallel.Workers | None,
+    while_waiting: Callable[[], object] | None = None,
+) -> list[bytes]:
     """The bytes of each of ``memo.serialise``'s documents (feed, format, entries): on the workers of ``pool`` when it
     has some running and there is enough to write, each feed's formats by one worker (its entries sent once); else
     here. A document whose worker died is made here."""
@@ -493,7 +498,8 @@ def _serialise_all(site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: 
     sent = [(feed, tuple(formats), items) for feed, formats, items in feeds]
     made: list[bytes] = []
     for (feed, formats, items), result in zip(
-        sent, parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool), strict=True
+        sent, parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool,
+                               while_waiting=while_waiting), strict=True
     ):
         made += memo.serialise_here(site, [(feed, fmt, items) for fmt in formats]) if isinstance(result, Stopped) else (
             result)

@@ -219,6 +219,17 @@ class Workers:
             while len(self.live) < workers():  # one at a time: those started before a failure are kept, and stopped
                 self.live.append(_Worker(preload))
 
+    def prepare(self, fn: Callable[[Any, list[Any]], Iterable[Any]], common: Any) -> None:
+        """Have each running worker do ``fn(common, [])`` now, and send nothing back: the set-up its next fan-out's
+        first chunk would do (imports, caches), while this process does something else. A failure there is left for
+        the chunk to meet again."""
+        import pickle
+
+        packed = pickle.dumps(common, pickle.HIGHEST_PROTOCOL)
+        for worker in self.live:
+            with contextlib.suppress(OSError):  # it died: the next fan-out sees the closed pipe
+                worker.send_end.send((fn, packed, [], None))
+
     def __exit__(self, *exc: object) -> None:
         for worker in self.live:
             worker.stop()
@@ -245,13 +256,15 @@ class Workers:
             raise WorkersUnavailable("no Python executable to start")
         while len(self.live) < size:  # one at a time: those started before a failure are kept, and stopped
             self.live.append(_Worker())
-        if while_waiting is not None:  # the workers are starting up, then busy: this process would only wait
-            while_waiting()
         while todo or any(w.task for w in self.live):
             for worker in self.live:
                 if worker.ready and worker.task is None and todo:
                     self._give(worker, todo.popleft(), fn, common)
             self._flush()
+            if while_waiting is not None:  # the workers are starting up, or have their first chunks: this process
+                waiting: Callable[[], object] = while_waiting  # would only wait
+                while_waiting = None
+                waiting()
             busy = [w for w in self.live if w.task is not None or not w.ready]
             timeout = None
             if budget is not None and any(w.timed for w in busy):
@@ -392,6 +405,13 @@ def serve() -> None:
             fn, packed, items, stream = inbox.recv()
         except (EOFError, OSError):  # the parent is gone, or done with us
             os._exit(0)
+        if stream is None:  # Workers.prepare: set-up ahead of a fan-out, nothing sent back
+            with contextlib.suppress(Exception):
+                import pickle
+
+                for _ in fn(pickle.loads(packed), items):
+                    pass
+            continue
         try:
             if packed is not None:  # a new fan-out's common part; the same one otherwise
                 import pickle
