@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache as cache_once
 from functools import partial
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
@@ -385,10 +384,9 @@ def _build(
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
                                                          live, laps)
         feeds = plan.feeds
-        # The state does not change after collecting: its bytes are made while the workers serialise, if they do.
-        state_bytes = cache_once(state.to_bytes)
-        files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps, pool,
-                              state_bytes if write and state.dirty and live is None else None)
+        # The state does not change after collecting: its bytes are made in a thread while the workers serialise.
+        state_bytes = Background(state.to_bytes) if write and state.dirty and live is None else None
+        files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps, pool)
     laps.lap("pages" if site.browser_view else "serialise")  # the workers stopping
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     report = _report(site, now, collection, plan, files, keep.files,
@@ -397,7 +395,7 @@ def _build(
         return report
     if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
-            atomic_write(state.path, state_bytes())
+            atomic_write(state.path, state_bytes.result() if state_bytes is not None else state.to_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
         laps.lap("save state")
@@ -447,11 +445,10 @@ def _report(
 def _files(
     site: Site, feeds: list[Feed], archives: list[Feed], entries: dict[str, Entry], cache: Cache, now: datetime,
     stop: threading.Event | None, write: bool, laps: Laps, pool: parallel.Workers | None = None,
-    while_waiting: Callable[[], object] | None = None,
 ) -> tuple[dict[str, bytes], Sizes | None]:
     """Every output file's bytes (feeds, archives, jekyll-feed's aliases, the browser pages) and, when remote
     images were sized, the sizes to save after publishing. The feeds are serialised on ``pool``'s workers when
-    it has some and they have enough to do (:func:`_serialise_all`), while this process does ``while_waiting``."""
+    it has some and they have enough to do (:func:`_serialise_all`)."""
     sizes, shown = None, entries
     if site.enclosure_fetch and write:  # `check` asks no server
         from .pipeline.enclosures import enclose
@@ -460,7 +457,7 @@ def _files(
         # remote server says at some later time: its remote images keep length 0 and the extension's type.
         shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
         laps.lap("enclosures")
-    many = partial(_serialise_all, pool=pool, while_waiting=while_waiting)
+    many = partial(_serialise_all, pool=pool)
     files = memo.serialise(site, feeds, shown, cache, many)
     files.update(memo.serialise(site, archives, entries, cache, many))
     laps.lap("serialise")
@@ -480,10 +477,7 @@ def _serialise_chunk(site: Site, feeds: list[tuple[Feed, tuple[str, ...], list[E
         yield memo.serialise_here(site, [(feed, fmt, items) for fmt in formats])
 
 
-def _serialise_all(
-    site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: parallel.Workers | None,
-    while_waiting: Callable[[], object] | None = None,
-) -> list[bytes]:
+def _serialise_all(site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: parallel.Workers | None) -> list[bytes]:
     """The bytes of each of ``memo.serialise``'s documents (feed, format, entries): on the workers of ``pool`` when it
     has some running and there is enough to write, each feed's formats by one worker (its entries sent once); else
     here. A document whose worker died is made here."""
@@ -498,8 +492,7 @@ def _serialise_all(
     sent = [(feed, tuple(formats), items) for feed, formats, items in feeds]
     made: list[bytes] = []
     for (feed, formats, items), result in zip(
-        sent, parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool,
-                               while_waiting=while_waiting), strict=True
+        sent, parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool), strict=True
     ):
         made += memo.serialise_here(site, [(feed, fmt, items) for fmt in formats]) if isinstance(result, Stopped) else (
             result)

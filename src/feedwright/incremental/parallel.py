@@ -256,15 +256,13 @@ class Workers:
             raise WorkersUnavailable("no Python executable to start")
         while len(self.live) < size:  # one at a time: those started before a failure are kept, and stopped
             self.live.append(_Worker())
+        if while_waiting is not None:  # the workers are starting up, then busy: this process would only wait
+            while_waiting()
         while todo or any(w.task for w in self.live):
             for worker in self.live:
                 if worker.ready and worker.task is None and todo:
                     self._give(worker, todo.popleft(), fn, common)
             self._flush()
-            if while_waiting is not None:  # the workers are starting up, or have their first chunks: this process
-                waiting: Callable[[], object] = while_waiting  # would only wait
-                while_waiting = None
-                waiting()
             busy = [w for w in self.live if w.task is not None or not w.ready]
             timeout = None
             if budget is not None and any(w.timed for w in busy):
