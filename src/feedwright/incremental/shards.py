@@ -99,7 +99,11 @@ def read_cold(
         seal = cache.files.seal()
     except OSError:  # the key cannot be written: neither can the cache (its save says so)
         seal = None
-    tasks: list[Task] = [(rel, path, None, state.entry(rel)) for rel, path in files]
+    # While the workers wait for their first shard: lean (a first build has no entries to look up).
+    if state.posts:
+        tasks: list[Task] = [(rel, path, None, state.entry(rel)) for rel, path in files]
+    else:
+        tasks = [(rel, path, None, None) for rel, path in files]
     tally = tally if tally is not None else Tally(now)
     outcomes, cache.sealed = _read(site, now, state, seal, tasks, started_ns, while_waiting, pool, tally)
     cache.same_posts, cache.swaps = not files, None
@@ -113,8 +117,8 @@ def _read(
 ) -> tuple[list[Outcome], Sealed]:
     """Each task's outcome, in order, and what was sealed into parts by ``seal`` (None: nothing is written)."""
     groups: list[list[int]] = [[] for _ in range(POST_SHARDS)]
-    for i, task in enumerate(tasks):
-        groups[shard(task[0])].append(i)
+    for i, number in enumerate(map(shard, [task[0] for task in tasks])):
+        groups[number].append(i)
     numbers = [n for n in range(POST_SHARDS) if groups[n]]
     outcomes: list[Outcome] = [None] * len(tasks)
     sealed = Sealed(complete=seal is not None, stats=array("q", bytes(32 * len(tasks))))
