@@ -655,6 +655,20 @@ def test_a_cold_reading_tells_what_the_usual_reading_tells(
     assert not loaded(again.collection.posts) and _told(again, root) == told
 
 
+def test_a_first_build_has_its_workers_prepare_rendering_while_it_plans(
+    example_site: Path, cold_reading: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
+    asked: list[Any] = []
+    monkeypatch.setattr(parallel.Workers, "prepare", lambda self, fn: asked.append(fn))
+    run_build(example_site)
+    assert cold_reading and len(asked) == 1
+    asked[0]()  # what each worker runs: the site's Markdown dialect set up
+    assert asked[0].args == (load_site(example_site).markdown,)
+    run_build(example_site)  # warm: the rendering is cached, nothing to prepare
+    assert len(asked) == 1
+
+
 def test_a_cold_reading_that_cannot_write_the_cache_still_builds(
     example_site: Path, tmp_path: Path, cold_reading: list[int]
 ) -> None:
