@@ -84,7 +84,9 @@ def collect(
         collection = assemble(site, files, outcomes, found, notes=tally.noted, clash=tally.clash())
     else:
         collection = assemble(site, files, outcomes, found)
-    cache.made = ([rel for rel, _ in files], warm.summary(collection, notes_from, now, tally), state)
+    summary = warm.summary(collection, notes_from, now, tally)
+    collection.typos, collection.future, collection.described = summary["typos"], summary["future"], collection.posts
+    cache.made = ([rel for rel, _ in files], summary, state)
     lap("parse")
     return collection
 
