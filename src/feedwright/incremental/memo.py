@@ -157,6 +157,8 @@ def _unchanged(
 ) -> tuple[list[Outcome], list[int]]:
     """The recorded outcome of each file whose stat key is unchanged; the places of the others, to be read."""
     outcomes: list[Outcome] = [None] * len(files)
+    if not cache.records:  # nothing recorded (a first build): every file is read
+        return outcomes, list(range(len(files)))
     todo: list[int] = []
     # The warm path, once per file (100,000 times on a large site): kept lean on purpose.
     records, kept, entries, stat = cache.records, cache.kept, state.posts, os.stat
