@@ -1,7 +1,6 @@
-"""A build's parent works while its workers do (build.py, incremental/background.py): the render workers set up
-while it makes the Links and render while it makes their digest (in a thread); the feeds are serialised on the
-workers while it makes the state's bytes. The files are those of a build done in one process; failures behave as
-they did."""
+"""A build's parent works while its workers do (build.py, incremental/background.py): the workers render while it
+makes the Links' digest in a thread; the feeds are serialised on the workers while it makes the state's bytes (in
+a thread). The files are those of a build done in one process; failures behave as they did."""
 
 from __future__ import annotations
 
@@ -54,37 +53,36 @@ def _files(site: Path) -> dict[str, bytes]:
     return {**output_files(site / "output"), "state": (site / ".feedwright" / "state.json").read_bytes()}
 
 
-def test_the_links_digest_is_made_while_the_workers_render_set_up_ahead(
+def test_the_links_digest_is_made_while_the_workers_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_workers: None
 ) -> None:
     expected = _here(tmp_path)
     events: list[str] = []
-    prepare, fan_out = parallel.Workers.prepare, parallel.fan_out
+    fan_out = parallel.fan_out
     digests = Links.digests.func  # type: ignore[attr-defined]
-
-    def prepared(self: parallel.Workers, fn: Any, common: Any) -> None:
-        events.append(f"prepare {fn.__name__} to {len(self.live)}")
-        prepare(self, fn, common)
 
     def fanned(fn: Any, *args: Any, **kwargs: Any) -> Any:
         events.append(f"fan-out {fn.__name__}")
-        return fan_out(fn, *args, **kwargs)
+        made = fan_out(fn, *args, **kwargs)
+        events.append(f"fan-out {fn.__name__} done")
+        return made
 
     def digested(self: Links) -> bytes:
         events.append(f"digest in {threading.current_thread().name}")
         time.sleep(0.5)  # still being made when the workers are done: the build waits for it
-        return digests(self)
+        made = digests(self)
+        events.append("digest made")
+        return made
 
-    monkeypatch.setattr(parallel.Workers, "prepare", prepared)
     monkeypatch.setattr(parallel, "fan_out", fanned)
     slot = cached_property(digested)
     slot.__set_name__(Links, "digests")
     monkeypatch.setattr(Links, "digests", slot)
     site = _site(tmp_path / "there")
     report = run_build(site)
-    # The workers set up as the Links are made; their digest is begun in a thread as the rendering starts.
-    ahead = events.index("prepare _render_ahead to 2")
-    assert set(events[ahead + 1:ahead + 3]) == {"digest in feedwright-background", "fan-out _render_chunk"}, events
+    render = events.index("fan-out _render_chunk")
+    assert set(events[render - 1:render + 1]) == {"digest in feedwright-background", "fan-out _render_chunk"}, events
+    assert events.index("digest made") < events.index("fan-out _serialise_chunk"), events
     assert report.warnings == []
     assert _files(site) == expected
 

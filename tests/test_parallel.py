@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_site, wait_for, write_post
+from conftest import make_site, write_post
 from feedwright.incremental import parallel
 from feedwright.incremental.parallel import Stopped, fan_out
 from test_crash import live_members
-from work_items import (
-    descriptors,
-    fail_to_set_up,
-    leave_mark,
-    requested_plus,
-    set_up_then_square,
-    square_or_misbehave,
-)
+from work_items import descriptors, prepare, prepared, requested_plus, set_up_then_square, square_or_misbehave
 
 TESTS = str(Path(__file__).resolve().parent)
 
@@ -95,18 +88,17 @@ def test_workers_started_ahead_preload_and_then_do_the_work(importable_here: Non
         assert {r[0] for r in results} <= started and {w.proc.pid for w in pool.live} == started  # type: ignore[index]
 
 
-def test_workers_set_up_ahead_then_do_the_work_as_ever(importable_here: None, tmp_path: Path) -> None:
-    """Workers.prepare: each worker runs the set-up while this process goes on; nothing comes back from it (not its
-    results, not its failure), so the fan-out that follows gets its own results only."""
+def test_workers_prepare_the_next_fan_out_while_this_process_goes_on(importable_here: None) -> None:
+    from functools import partial
+
     with parallel.Workers() as pool:
-        pool.start()
-        pool.prepare(fail_to_set_up, None)
-        pool.prepare(leave_mark, str(tmp_path))
-        results = fan_out(square_or_misbehave, 1, list(range(40)), min_items=1, chunk=5, pool=pool)
-        assert [r[1] for r in results] == [i * i + 1 for i in range(40)]  # type: ignore[index]
-        # (a worker that got no chunk may still be setting up: it was given nothing to wait for)
-        wait_for(lambda: sorted(os.listdir(tmp_path)) == sorted(str(w.proc.pid) for w in pool.live),
-                 "every worker's set-up")
+        pool.start(("work_items",))
+        pool.prepare(partial(prepare, "fail"))  # ignored: the work then does its own set-up, as ever
+        pool.prepare(partial(prepare, "markdown"))
+        results = fan_out(prepared, None, list(range(8)), min_items=1, chunk=1, pool=pool)
+        assert {pid for pid, _ in results} <= {w.proc.pid for w in pool.live}  # the same workers, still alive
+        assert all(done == ["markdown"] for _, done in results)  # done there, before the work
+    assert [done for _, done in fan_out(prepared, None, [1], min_items=1, chunk=1, processes=1)] == [[]]
 
 
 def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here: None) -> None:

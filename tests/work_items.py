@@ -51,13 +51,15 @@ def requested_plus(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
         yield os.getpid(), item + common + extra
 
 
-def leave_mark(common: str, items: list[int]) -> Iterator[int]:
-    """Set-up ahead of a fan-out (``Workers.prepare``): a file named for this process in the folder ``common``;
-    then a result nobody asked for, which must never reach the parent."""
-    with open(os.path.join(common, str(os.getpid())), "w") as fh:
-        fh.write("set up")
-    yield len(items) - 1
+PREPARED: list[str] = []  # in a worker: what Workers.prepare ran there
 
 
-def fail_to_set_up(common: None, items: list[int]) -> Iterator[int]:
-    raise RuntimeError("set-up failed")
+def prepare(what: str) -> None:
+    if what == "fail":
+        raise RuntimeError("a preparation that fails")
+    PREPARED.append(what)
+
+
+def prepared(common: None, items: list[int]) -> Iterator[tuple[int, list[str]]]:
+    for _ in items:
+        yield os.getpid(), list(PREPARED)

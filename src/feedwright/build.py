@@ -159,36 +159,21 @@ def _may_be_slow(post: Post, body: str) -> bool:
     return post.markup == "markdown" and body.count("[") + body.count("<") > RISKY_OPENERS
 
 
-def _render_ahead(common: tuple[Site, str], _: list[object]) -> Iterator[None]:
-    """In a worker, while the parent makes the Links: what its first render chunk would set up first (the imports,
-    the Markdown instance, Liquid's environment for the site's files digest ``common[1]``)."""
-    from .pipeline.liquid.environment import environment
-    from .pipeline.render import _markdown
-
-    site, files = common
-    _markdown(site.markdown)
-    environment(site, files)
-    return iter(())
-
-
 def _render_all(
     site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None
 ) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
 
-    Many posts are rendered in worker processes, each post against the budget: they set up while this process
-    makes the Links, and render while it makes their digest (wanted after rendering: ``linking.keyed``) in a
-    thread. A few are rendered here (a worker costs ~0.2 s to start), except those that could be slow, which go to
-    a worker that can be stopped.
+    Many posts are rendered in worker processes, each post against the budget, while this process makes the Links'
+    digest (wanted after rendering: ``linking.keyed``) in a thread. A few are rendered here (a worker costs ~0.2 s
+    to start), except those that could be slow, which go to a worker that can be stopped.
     """
-    from .pipeline.liquid import site_files_digest
     from .pipeline.liquid.links import answer
 
     budget = site.render_timeout
     if len(posts) >= PARALLEL_MIN_RENDERS and parallel.workers() > 1:
-        if pool is not None:
+        if pool is not None:  # (a build that parsed on them has them already) started while the Links are made
             pool.start()
-            pool.prepare(_render_ahead, (site, site_files_digest(site.root)))
         links = linking.get()
         digest = Background(attrgetter("digest"), links) if linking.keyed else None
         # Small chunks (~24 a worker): the last to finish ends at most a few posts after the others (a chunk costs
@@ -255,6 +240,13 @@ def prepare_rendering(dialect: str = "markdown") -> None:
     from .pipeline.render import _markdown
 
     _prepare_serialising()
+    _markdown(dialect)
+
+
+def _prepare_worker(dialect: str) -> None:
+    """A render worker's set-up (see :func:`_render_chunk`), done before its first chunk arrives."""
+    from .pipeline.render import _markdown
+
     _markdown(dialect)
 
 
@@ -377,6 +369,10 @@ def _build(
         else:
             collection = memo.collect(site, now, state, cache, while_waiting=_prepare_serialising, pool=pool,
                                       lap=laps.lap)
+        if cache.sealed is not None and len(collection.posts) >= PARALLEL_MIN_RENDERS:
+            # Every file was read (a first build): every feed member is rendered, on the workers. Their set-up for it
+            # (~0.2 s each: Markdown, Liquid and nh3 imported, a Markdown instance) happens while this process plans.
+            pool.prepare(partial(_prepare_worker, site.markdown))
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)

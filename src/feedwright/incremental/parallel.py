@@ -219,16 +219,13 @@ class Workers:
             while len(self.live) < workers():  # one at a time: those started before a failure are kept, and stopped
                 self.live.append(_Worker(preload))
 
-    def prepare(self, fn: Callable[[Any, list[Any]], Iterable[Any]], common: Any) -> None:
-        """Have each running worker do ``fn(common, [])`` now, and send nothing back: the set-up its next fan-out's
-        first chunk would do (imports, caches), while this process does something else. A failure there is left for
-        the chunk to meet again."""
-        import pickle
-
-        packed = pickle.dumps(common, pickle.HIGHEST_PROTOCOL)
+    def prepare(self, fn: Callable[[], object]) -> None:
+        """Have every worker run ``fn`` (picklable, no arguments) now, while this process goes on: set-up that the
+        next fan-out would otherwise begin with (imports, a Markdown instance). Nothing is answered and a failure is
+        ignored (the fan-out's own work then does the set-up, as ever); its time is charged to no item."""
         for worker in self.live:
             with contextlib.suppress(OSError):  # it died: the next fan-out sees the closed pipe
-                worker.send_end.send((fn, packed, [], None))
+                worker.send_end.send((fn, None, None, False))
 
     def __exit__(self, *exc: object) -> None:
         for worker in self.live:
@@ -403,12 +400,9 @@ def serve() -> None:
             fn, packed, items, stream = inbox.recv()
         except (EOFError, OSError):  # the parent is gone, or done with us
             os._exit(0)
-        if stream is None:  # Workers.prepare: set-up ahead of a fan-out, nothing sent back
+        if items is None:  # Workers.prepare: nothing to answer
             with contextlib.suppress(Exception):
-                import pickle
-
-                for _ in fn(pickle.loads(packed), items):
-                    pass
+                fn()
             continue
         try:
             if packed is not None:  # a new fan-out's common part; the same one otherwise
