@@ -53,6 +53,9 @@ def squash(text: str) -> str:
     """
     if text.isprintable():  # no white space but U+0020, nothing XML forbids (xml_safe would give it back)
         return text.strip() if "  " not in text else " ".join(text.split())
+    stripped = text.strip()  # white space at the ends goes either way, whatever it is (a block scalar's line feed)
+    if stripped.isprintable():
+        return stripped if "  " not in stripped else " ".join(stripped.split())
     squashed = " ".join(text.split())
     # Printable once the white space is folded (a folded YAML excerpt's line feeds), and none of that white space
     # is a character XML forbids: xml_safe would have given the text back as it is.
