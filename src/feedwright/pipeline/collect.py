@@ -23,7 +23,7 @@ from ..errors import PostError
 from ..incremental import parallel
 from .deferred import loaded
 from .frontmatter import body_of, decode, front_matter, has_front_matter
-from .history import State, digest
+from .history import Scratch, State, digest
 from .normalise import Reject, Source, normalise
 
 HTML_SUFFIXES = {".html", ".htm"}
@@ -272,6 +272,10 @@ def _read_small(fd: int, size: int, site: Site) -> bytes | None:
     return data
 
 
+# Names tuples (categories, tags, authors) as _parse shares them: each name interned.
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, fingerprint: str) -> Post | None:
     """The post (without its body: see :func:`read_body`) that a file's bytes hold, or None if they hold none."""
     meta = front_matter(data)
@@ -288,7 +292,13 @@ def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, finge
         fields = normalise(meta, src)
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
-        fields[name] = tuple(map(sys.intern, fields[name]))
+        names = fields[name]
+        shared = _NAMES.get(names)  # most recur from post to post: their interned tuple is looked up, not made
+        if shared is None:
+            if len(_NAMES) >= 4096:  # bounded: most that recur are met early
+                _NAMES.clear()
+            shared = _NAMES[names] = tuple(map(sys.intern, names))
+        fields[name] = shared
     suffix = src.suffix.lower()
     markup = "html" if suffix in HTML_SUFFIXES else "markdown"
     if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:
@@ -368,7 +378,7 @@ def read_many(
     """Read a run of files, each against a private state holding only its entry (so that a worker process can):
     per file its outcome, what was found out about it, its state entry afterwards and whether that changed."""
     site, now, started_ns = common
-    state = State(_NOWHERE)
+    state = Scratch(_NOWHERE)
     for task in tasks:
         rel, entry = task[0], task[3]
         state.posts, state.dirty = {rel: dict(entry)} if entry is not None else {}, False
