@@ -114,3 +114,24 @@ def test_a_post_made_from_its_fields_is_the_one_the_constructor_makes(tmp_path: 
     del values["title"]
     with pytest.raises(TypeError):
         collect.made_post(values)
+
+
+def test_names_are_interned_and_shared_between_posts(tmp_path: Path) -> None:
+    import sys
+
+    site = make_site(tmp_path / "site")
+    for name in ("one", "two"):
+        write_post(site, f"news/{name}.md", {"title": name, "categories": ["News"], "tags": ["a b", "c"],
+                                             "author": "Kim Ji-won"})
+    loaded = load_site(site)
+    posts = [post for post, _ in (
+        collect._read_one((rel, path, None, None), loaded, NOW, State(tmp_path / "state.json"), 0)
+        for rel, path in collect.scan(loaded.root / loaded.content)
+    )]
+    assert all(isinstance(post, collect.Post) for post in posts)
+    one, two = posts
+    assert one.tags == two.tags == ("a b", "c") and one.categories == ("News",) and one.authors == ("Kim Ji-won",)
+    for post in posts:
+        for names in (post.categories, post.tags, post.authors):
+            assert type(names) is tuple and all(sys.intern(name) is name for name in names)
+    assert one.tags is two.tags
