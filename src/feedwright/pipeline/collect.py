@@ -272,10 +272,6 @@ def _read_small(fd: int, size: int, site: Site) -> bytes | None:
     return data
 
 
-# Names tuples (categories, tags, authors) as _parse shares them: each name interned.
-_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
 def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, fingerprint: str) -> Post | None:
     """The post (without its body: see :func:`read_body`) that a file's bytes hold, or None if they hold none."""
     meta = front_matter(data)
@@ -292,13 +288,7 @@ def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, finge
         fields = normalise(meta, src)
     del fields["slug"]
     for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
-        names = fields[name]
-        shared = _NAMES.get(names)  # most recur from post to post: their interned tuple is looked up, not made
-        if shared is None:
-            if len(_NAMES) >= 4096:  # bounded: most that recur are met early
-                _NAMES.clear()
-            shared = _NAMES[names] = tuple(map(sys.intern, names))
-        fields[name] = shared
+        fields[name] = tuple(map(sys.intern, fields[name]))
     suffix = src.suffix.lower()
     markup = "html" if suffix in HTML_SUFFIXES else "markdown"
     if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:
