@@ -450,10 +450,16 @@ def test_only_the_spaced_resolvers_can_match_a_space() -> None:
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.text(st.sampled_from("0123456789 -:.+Tt\tZe_x~"), min_size=1, max_size=30))
+@given(st.text(st.sampled_from("0123456789 -:.+Tt\tZe_x~"), min_size=1, max_size=30).map(lambda t: t.lstrip(" ")))
 @example("2024-06-26 11:30:00 +0900")
 @example("2024-06-26 11:30:00 +09:00")
 @example("2024-06-26 11:30:00 +0000")
+@example("2024-06-26 11:30:00 -0000")
+@example("2024-06-26 11:30:00.5 +0900")
+@example("2024-06-26 11:30 +0900")
+@example("2024-06-26 1:30:00 +09")
+@example("2024-6-26 11:30:00 +0:00")
+@example("a +१२३४")
 def test_a_plain_scalar_is_resolved_as_the_loader_resolves_it(text: str) -> None:
     expected = yaml.resolver.BaseResolver.resolve(frontmatter.loader(), yaml.ScalarNode, text, (True, False))
     assert _fast()._resolve(text) == expected

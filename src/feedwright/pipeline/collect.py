@@ -79,7 +79,8 @@ def made_post(values: dict[str, Any]) -> Post:
     """``Post(**values)``, faster (a missing or unknown field: the constructor itself is called, and says so)."""
     data = dict(_POST_TEMPLATE)
     data.update(values)
-    if len(data) != len(_POST_TEMPLATE) or not values.keys() >= _POST_REQUIRED:
+    # Every field given (as _parse gives them) needs no other check; else no unknown one, every required one.
+    if len(values) != len(data) and not values.keys() >= _POST_REQUIRED or len(data) != len(_POST_TEMPLATE):
         return Post(**values)
     post = object.__new__(Post)
     object.__setattr__(post, "__dict__", data)
@@ -257,7 +258,7 @@ def _read_large(fd: int, site: Site) -> bytes | None:
 
 def _read_small(fd: int, size: int, site: Site) -> bytes | None:
     data = os.read(fd, size + 1)
-    if not has_front_matter(data[:8]) and site.jekyll is None:
+    if not has_front_matter(data) and site.jekyll is None:
         return None
     if len(data) != size:  # it grew (or shrank) since it was stat'ed: read on to the end, as it is now
         parts = [data]
@@ -294,6 +295,8 @@ def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, finge
     if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:
         markup = "html"  # Jekyll converts only markdown_ext files; any other post is published as written
     fields.update(source=rel, body=None, markup=markup, fingerprint=fingerprint)
+    if "notes" not in fields:  # every field given: made_post checks no more
+        fields["notes"] = ()
     return made_post(fields)
 
 

@@ -285,6 +285,10 @@ class Reader:
 
     def _resolve(self, text: str) -> str:
         if " " in text:
+            # Ending in a UTC offset without its colon ("2024-06-26 11:30:00 +0900"): not a timestamp, which ends in
+            # seconds, a fraction or an offset of at most two digits before any colon.
+            if text[-5:-4] in ("+", "-") and text[-4:].isdigit() and text[-4:].isascii():
+                return _STR
             rows = self._spaced.get(text[0], self._spaced_wildcard)
         else:
             rows = self._resolvers.get(text[0] if text else "", self._wildcard)
@@ -298,7 +302,8 @@ class Reader:
         tag = self._tags.get(text)
         if tag is None:  # words recur from post to post (tags, categories): each is resolved once
             tag = self._resolve(text)
-            _remember(self._tags, text, tag)
+            if " " not in text:  # text with a space (a date, a phrase) seldom recurs: not worth remembering
+                _remember(self._tags, text, tag)
         if tag == _STR:
             return text
         if tag not in _TYPED:  # '<<' (merge), '=' (value)

@@ -424,10 +424,13 @@ def _permalink_parts(pattern: str) -> tuple[str, ...]:
 
 def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
     parts = _permalink_parts((_text(meta, "permalink") if "permalink" in meta else None) or src.site.permalink)
-    filled = [parts[0]]
-    for i in range(1, len(parts), 2):
-        filled += (_TOKENS[parts[i]](src, f), parts[i + 1])
-    path = "".join(filled)
+    if len(parts) == 3:  # one token, as the default "/:path/"
+        path = parts[0] + _TOKENS[parts[1]](src, f) + parts[2]
+    else:
+        filled = [parts[0]]
+        for i in range(1, len(parts), 2):
+            filled += (_TOKENS[parts[i]](src, f), parts[i + 1])
+        path = "".join(filled)
     # Decode first so that '%2e%2e' is seen as the '..' a browser would make of it; normpath then folds every
     # '..', so a permalink can never climb above the site url.
     if "%" in path:  # unquote gives any other text back as it is
@@ -447,8 +450,11 @@ def quoted_path(path: str) -> str:
         return path
     # quote encodes each character by itself: the first folder (a section, often in Hangul) once per name.
     cut = path.find("/") + 1
+    rest = path[cut:]
     try:
-        return _quoted_folder(path[:cut]) + quote(path[cut:], safe=_PATH_SAFE)
+        return _quoted_folder(path[:cut]) + (
+            rest if _NOTHING_TO_QUOTE.fullmatch(rest) else quote(rest, safe=_PATH_SAFE)
+        )
     except UnicodeEncodeError:  # a lone surrogate: raised as quote raises it for the whole path
         return quote(path, safe=_PATH_SAFE)
 
