@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, field
 from dataclasses import fields as dataclass_fields
@@ -288,8 +287,7 @@ def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, finge
     else:
         fields = normalise(meta, src)
     del fields["slug"]
-    for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
-        fields[name] = tuple(map(sys.intern, fields[name]))
+    # categories, tags and authors come interned (plain_names, _authors): shared, not one copy per post.
     suffix = src.suffix.lower()
     markup = "html" if suffix in HTML_SUFFIXES else "markdown"
     if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import PurePosixPath
+from sys import intern
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -204,7 +205,8 @@ def _flatten(value: Any, key: str) -> Iterator[Any]:
 
 def plain_names(items: list[Any], names: list[str]) -> bool:
     """The usual list of names (text only, not too long: nothing to flatten, nothing to check but the text): each
-    added to ``names``, squashed, once, in order; False at the first item that is not text (what was added stays:
+    added to ``names``, squashed and interned (names are shared by every post, in memory and in the cache), once,
+    in order; False at the first item that is not text (what was added stays:
     the general way then goes over the list again, and adds each name once, in the same order)."""
     if len(items) >= MAX_LIST_ITEMS:
         return False
@@ -213,7 +215,7 @@ def plain_names(items: list[Any], names: list[str]) -> bool:
             return False
         name = squash(item)
         if name and name not in names:
-            names.append(name)
+            names.append(intern(name))
     return True
 
 
@@ -235,7 +237,7 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
                 raise Reject(f"{key} entries must be text, got {_kind(item)}")
             name = squash(str(item))
             if name and name not in names:
-                names.append(name)
+                names.append(intern(name))
     return tuple(names)
 
 
@@ -368,7 +370,7 @@ def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]
     if type(value) is str:  # one name, as most posts have it
         name = squash(value)
         if name:
-            return (name,)
+            return (intern(name),)
     names: list[str] = []
     for item in _flatten(value, "author"):
         if isinstance(item, dict):
@@ -378,8 +380,8 @@ def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]
         if not isinstance(item, str):
             raise Reject(f"author must be a name or a mapping with a name, got {_kind(item)}")
         if squash(item):
-            names.append(squash(item))
-    return tuple(names) or ((src.site.author,) if src.site.author else ())
+            names.append(intern(squash(item)))
+    return tuple(names) or ((intern(src.site.author),) if src.site.author else ())
 
 
 def _slug(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
