@@ -610,6 +610,65 @@ def test_a_shard_whose_worker_died_is_unreadable_and_its_feeds_are_kept(
     assert f"posts-{lost:02d}" not in parts and "index" not in parts  # read again next time; no warm shortcut
 
 
+def _told(report: BuildReport, root: Path) -> dict[str, Any]:
+    """What a build tells of its posts besides the feeds, with the site's folder left out."""
+    return {
+        "warnings": [w.replace(str(root), "") for w in report.warnings],
+        "rejected": [str(e).replace(str(root), "") for e in report.rejected],
+        "near misses": report.collection.near_misses(),
+        "scheduled": [p.source for p in report.scheduled_posts()],
+    }
+
+
+@pytest.mark.parametrize("clash", [False, True])
+def test_a_cold_reading_tells_what_the_usual_reading_tells(
+    tmp_path: Path, cold_reading: list[int], clash: bool
+) -> None:
+    """Duplicates, notes, near-miss keys and scheduled posts are noted as each shard arrives (shards.Tally): the
+    same as the usual reading finds, and the warm build after gives them again from the index's summary."""
+    root = tmp_path / "site"
+    posts = {f"_posts/2024-03-{day:02d}-p{day}.md": f"---\ntitle: P{day}\n---\nx\n" for day in range(1, 29)}
+    posts.update({
+        "_posts/2024-01-02-a.md": "---\ntitle: A\npermalink: /same/\ntitel: x\ndat: y\n---\nx\n",  # two near misses
+        "_posts/2024-01-03-b.md": f"---\ntitle: B\npermalink: {'/same/' if clash else '/b/'}\n---\nx\n",
+        "_posts/2024-02-04-bad-date.md": "---\ntitle: Bad\ndate: someday soon\n---\nx\n",  # a note
+        "_posts/2031-01-01-later.md": "---\ntitle: Later\n---\nx\n",  # scheduled
+        "_posts/2031-01-02-sooner.md": "---\ntitle: Sooner\ndate: 2030-06-01\n---\nx\n",
+        "_posts/2031-02-03-unpublished.md": "---\ntitle: Draft\npublished: false\n---\nx\n",  # not scheduled
+    })
+    for rel, text in posts.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / "_config.yml").write_text("title: T\nurl: https://example.org\ntimezone: UTC\n", encoding="utf-8")
+    assert len({shard(rel) for rel in posts}) > 4  # the posts arrive in several shards
+    usual = shutil.copytree(root, tmp_path / "usual")
+    report = run_build(root)
+    assert cold_reading
+    told = _told(report, root)
+    assert told["rejected"] == ["_posts/2024-01-03-b.md: same permalink as _posts/2024-01-02-a.md"] * clash
+    assert any("using the date of the file name, 2024-02-04" in w for w in told["warnings"])
+    assert [key for _, key, _ in told["near misses"]] == ["titel", "dat"]
+    assert told["scheduled"] == ["_posts/2031-01-02-sooner.md", "_posts/2031-01-01-later.md"]
+    collect_module.PARALLEL_MIN_FILES = 10**9  # (the fixture puts it back)
+    assert _told(run_build(usual), usual) == told
+    again = run_build(root)
+    assert not loaded(again.collection.posts) and _told(again, root) == told
+
+
+def test_a_first_build_has_its_workers_prepare_rendering_while_it_plans(
+    example_site: Path, cold_reading: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_RENDERS", 1)
+    asked: list[Any] = []
+    monkeypatch.setattr(parallel.Workers, "prepare", lambda self, fn: asked.append(fn))
+    run_build(example_site)
+    assert cold_reading and len(asked) == 1
+    asked[0]()  # what each worker runs: the site's Markdown dialect set up
+    assert asked[0].args == (load_site(example_site).markdown,)
+    run_build(example_site)  # warm: the rendering is cached, nothing to prepare
+    assert len(asked) == 1
+
+
 def test_a_cold_reading_that_cannot_write_the_cache_still_builds(
     example_site: Path, tmp_path: Path, cold_reading: list[int]
 ) -> None:

@@ -16,7 +16,7 @@ from conftest import make_site, write_post
 from feedwright.incremental import parallel
 from feedwright.incremental.parallel import Stopped, fan_out
 from test_crash import live_members
-from work_items import descriptors, requested_plus, set_up_then_square, square_or_misbehave
+from work_items import descriptors, prepare, prepared, requested_plus, set_up_then_square, square_or_misbehave
 
 TESTS = str(Path(__file__).resolve().parent)
 
@@ -86,6 +86,19 @@ def test_workers_started_ahead_preload_and_then_do_the_work(importable_here: Non
         results = fan_out(square_or_misbehave, 1, list(range(40)), min_items=1, chunk=5, pool=pool)
         assert [r[1] for r in results] == [i * i + 1 for i in range(40)]  # type: ignore[index]
         assert {r[0] for r in results} <= started and {w.proc.pid for w in pool.live} == started  # type: ignore[index]
+
+
+def test_workers_prepare_the_next_fan_out_while_this_process_goes_on(importable_here: None) -> None:
+    from functools import partial
+
+    with parallel.Workers() as pool:
+        pool.start(("work_items",))
+        pool.prepare(partial(prepare, "fail"))  # ignored: the work then does its own set-up, as ever
+        pool.prepare(partial(prepare, "markdown"))
+        results = fan_out(prepared, None, list(range(8)), min_items=1, chunk=1, pool=pool)
+        assert {pid for pid, _ in results} <= {w.proc.pid for w in pool.live}  # the same workers, still alive
+        assert all(done == ["markdown"] for _, done in results)  # done there, before the work
+    assert [done for _, done in fan_out(prepared, None, [1], min_items=1, chunk=1, processes=1)] == [[]]
 
 
 def test_a_worker_asks_for_the_requested_part_which_is_made_once(importable_here: None) -> None:

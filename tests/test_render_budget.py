@@ -68,3 +68,15 @@ def test_an_ordinary_post_with_many_links_is_not_rejected(tmp_path: Path) -> Non
     report = run_build(site)
     assert not report.rejected
     assert 'href="https://example.org/399"' in (site / "output" / "atom.xml").read_text(encoding="utf-8")
+
+
+def test_a_post_rejected_when_rendered_leaves_the_report_as_the_collection_does(tmp_path: Path) -> None:
+    # The collector's summary (near-miss keys, posts to come) describes the posts as collected; once rendering
+    # rejected one of them, the report looks at the posts that are left.
+    site = _site(tmp_path, 3, 1)
+    write_post(site, "bomb.md", {"title": "Bomb", "date": "2024-06-01", "titel": "typo"}, BOMBS["brackets"] + "\n")
+    write_post(site, "later.md", {"title": "Later", "date": "2031-01-01", "tittle": "typo"})
+    report = run_build(site)
+    assert [e.path for e in report.rejected] == [str(Path("content/bomb.md"))]
+    assert [(source, key) for source, key, _ in report.collection.near_misses()] == [("later.md", "tittle")]
+    assert [p.source for p in report.scheduled_posts()] == ["later.md"]

@@ -49,3 +49,17 @@ def requested_plus(common: int, items: list[int]) -> Iterator[tuple[int, int]]:
     extra = request("extra") if items else 0
     for item in items:
         yield os.getpid(), item + common + extra
+
+
+PREPARED: list[str] = []  # in a worker: what Workers.prepare ran there
+
+
+def prepare(what: str) -> None:
+    if what == "fail":
+        raise RuntimeError("a preparation that fails")
+    PREPARED.append(what)
+
+
+def prepared(common: None, items: list[int]) -> Iterator[tuple[int, list[str]]]:
+    for _ in items:
+        yield os.getpid(), list(PREPARED)

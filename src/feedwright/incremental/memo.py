@@ -39,7 +39,7 @@ from . import warm
 from .cache import FINGERPRINT, OUTCOME, RACY, STAT, STATE, Cache, Record, digest_bytes, hash_parts
 from .parallel import Stopped, Workers
 from .replan import replan
-from .shards import PRELOAD, read_cold
+from .shards import PRELOAD, Tally, read_cold
 
 if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when something must be rendered
     from ..pipeline.liquid import Links
@@ -76,11 +76,17 @@ def collect(
             lap("parse")
             return shortcut
     cache.load_records()
+    tally = Tally(now)
     outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap,
-                           stats=stats)
+                           stats=stats, tally=tally)
     notes_from = len(found.warnings)
-    collection = assemble(site, files, outcomes, found)
-    cache.made = ([rel for rel, _ in files], warm.summary(collection, notes_from, now), state)
+    if tally.complete:  # a cold build: what assemble and the summary ask of every post was noted as it came
+        collection = assemble(site, files, outcomes, found, notes=tally.noted, clash=tally.clash())
+    else:
+        collection = assemble(site, files, outcomes, found)
+    summary = warm.summary(collection, notes_from, now, tally)
+    collection.typos, collection.future, collection.described = summary["typos"], summary["future"], collection.posts
+    cache.made = ([rel for rel, _ in files], summary, state)
     lap("parse")
     return collection
 
@@ -105,16 +111,18 @@ def outcomes_of(
     pool: Workers | None = None,
     lap: Callable[[str], object] | None = None,
     stats: Sequence[int] | None = None,
+    tally: Tally | None = None,
 ) -> list[Outcome]:
     """The outcome of each of ``files`` (content-relative path, path): recorded, or read if its stat changed.
-    ``stats``: their stat keys if already taken (four integers per file)."""
+    ``stats``: their stat keys if already taken (four integers per file). When every file is read into the cache
+    as it goes (:func:`~.shards.read_cold`), ``tally`` is completed."""
     started_ns = time.time_ns()
     outcomes, todo = _unchanged(files, cache, state, stats)
     if lap is not None:
         lap("stat")
     records = cache.records
     if cache.sealing and not records and len(todo) >= collecting.PARALLEL_MIN_FILES:
-        return read_cold(site, now, state, cache, files, started_ns, while_waiting, pool)  # straight into the cache
+        return read_cold(site, now, state, cache, files, started_ns, while_waiting, pool, tally)  # into the cache
     tasks: list[Task] = []
     for rel, path in (files[i] for i in todo):
         known = records.get(rel)
@@ -149,6 +157,8 @@ def _unchanged(
 ) -> tuple[list[Outcome], list[int]]:
     """The recorded outcome of each file whose stat key is unchanged; the places of the others, to be read."""
     outcomes: list[Outcome] = [None] * len(files)
+    if not cache.records:  # nothing recorded (a first build): every file is read
+        return outcomes, list(range(len(files)))
     todo: list[int] = []
     # The warm path, once per file (100,000 times on a large site): kept lean on purpose.
     records, kept, entries, stat = cache.records, cache.kept, state.posts, os.stat

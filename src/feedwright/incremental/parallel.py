@@ -219,6 +219,14 @@ class Workers:
             while len(self.live) < workers():  # one at a time: those started before a failure are kept, and stopped
                 self.live.append(_Worker(preload))
 
+    def prepare(self, fn: Callable[[], object]) -> None:
+        """Have every worker run ``fn`` (picklable, no arguments) now, while this process goes on: set-up that the
+        next fan-out would otherwise begin with (imports, a Markdown instance). Nothing is answered and a failure is
+        ignored (the fan-out's own work then does the set-up, as ever); its time is charged to no item."""
+        for worker in self.live:
+            with contextlib.suppress(OSError):  # it died: the next fan-out sees the closed pipe
+                worker.send_end.send((fn, None, None, False))
+
     def __exit__(self, *exc: object) -> None:
         for worker in self.live:
             worker.stop()
@@ -392,6 +400,10 @@ def serve() -> None:
             fn, packed, items, stream = inbox.recv()
         except (EOFError, OSError):  # the parent is gone, or done with us
             os._exit(0)
+        if items is None:  # Workers.prepare: nothing to answer
+            with contextlib.suppress(Exception):
+                fn()
+            continue
         try:
             if packed is not None:  # a new fan-out's common part; the same one otherwise
                 import pickle

@@ -31,23 +31,30 @@ from ..pipeline.collect import Collection, Outcome, Post, assemble
 from ..pipeline.deferred import Deferred
 from ..pipeline.history import State, bytes_digest
 from .cache import OUTCOME, RACY, STAT, STATE, Cache
+from .shards import Tally
 
 _SEP = "\0"  # never in a file name
 _STAT, _RACY, _STATE = itemgetter(STAT), itemgetter(RACY), itemgetter(STATE)
 
 
-def summary(collection: Collection, notes_from: int, now: datetime) -> dict[str, Any]:
+def summary(collection: Collection, notes_from: int, now: datetime, tally: Tally | None = None) -> dict[str, Any]:
     """What :func:`~feedwright.pipeline.collect.assemble` made of the outcomes (``collection.warnings`` from
-    ``notes_from`` on: the posts' notes), for a later build that finds the same files to give again."""
-    # What Collection.near_misses() and scheduled() give, in one pass: each attribute read of 100,000 posts costs
-    # ~60 ms (they lie all over memory), each pass of its own as much.
+    ``notes_from`` on: the posts' notes), for a later build that finds the same files to give again. ``tally``:
+    what a cold build noted of the posts as they came (:class:`~.shards.Tally`), if it is complete and the
+    collection kept every post it counted (no duplicate was rejected)."""
     typos: list[tuple[str, str, str]] = []
     future: list[Post] = []
-    for post in collection.posts:
-        if post.key_typos:
-            typos += [(post.source, key, suggestion) for key, suggestion in post.key_typos]
-        if post.published > now and not post.draft:
-            future.append(post)
+    if tally is not None and tally.complete and not tally.clash():
+        typos = [typo[1:] for typo in sorted(tally.typos, key=itemgetter(0))]  # in scan order, as the posts are
+        future = tally.future
+    else:
+        # What Collection.near_misses() and scheduled() give, in one pass: each attribute read of 100,000 posts
+        # costs ~60 ms (they lie all over memory), each pass of its own as much.
+        for post in collection.posts:
+            if post.key_typos:
+                typos += [(post.source, key, suggestion) for key, suggestion in post.key_typos]
+            if post.published > now and not post.draft:
+                future.append(post)
     return {
         "posts": len(collection.posts),
         "notes": collection.warnings[notes_from:],
