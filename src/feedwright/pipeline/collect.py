@@ -79,7 +79,7 @@ def made_post(values: dict[str, Any]) -> Post:
     data = dict(_POST_TEMPLATE)
     data.update(values)
     # Every field given (as _parse gives them) needs no other check; else no unknown one, every required one.
-    if len(values) != len(data) and not values.keys() >= _POST_REQUIRED or len(data) != len(_POST_TEMPLATE):
+    if (len(values) != len(data) and not values.keys() >= _POST_REQUIRED) or len(data) != len(_POST_TEMPLATE):
         return Post(**values)
     post = object.__new__(Post)
     object.__setattr__(post, "__dict__", data)

@@ -347,7 +347,7 @@ def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
     image = meta.get("image")
     if type(image) is str and image:  # the usual case: the first candidate, a URL or path
         return site_url(src.site, image, "image")
-    candidates: list[tuple[str, Any]] = [("image", meta.get("image"))]
+    candidates: list[tuple[str, Any]] = [("image", image)]
     header = meta.get("header")
     if isinstance(header, dict):
         candidates += [("header.teaser", header.get("teaser")), ("header.image", header.get("image"))]
