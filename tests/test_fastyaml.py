@@ -9,6 +9,7 @@ rejects.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -414,3 +415,61 @@ def test_the_loader_resolves_every_corpus_front_matter_as_pyyaml_does() -> None:
 def test_the_loader_resolves_generated_front_matter_as_pyyaml_does(fm: str) -> None:
     for _ in range(2):
         assert _loaded(fm, frontmatter.loader()) == _loaded(fm, _Unremembering), fm
+
+
+# --- the short ways inside the fast path, each against the long way it stands for ----------------------------
+
+_DOUBLE = re.compile(r'"([^"\\]*)"')
+_SINGLE = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _scalar_verdict(reader: fastyaml.Reader, text: str) -> Any:
+    try:
+        return reader._scalar(text)
+    except fastyaml._Declined:
+        return "declined"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.sampled_from("\"'"), st.text(st.sampled_from("ab '\"\\한"), max_size=8), st.sampled_from(["", "\"", "'"]))
+def test_quoted_scalars_are_read_as_the_regular_expressions_read_them(quote: str, inner: str, end: str) -> None:
+    text = (quote + inner + end).rstrip(" ")
+    if not text:
+        return
+    m = (_DOUBLE if quote == '"' else _SINGLE).fullmatch(text)
+    expected = "declined" if m is None else m.group(1) if quote == '"' else m.group(1).replace("''", "'")
+    assert _scalar_verdict(SHARED, text) == expected
+
+
+def test_only_the_spaced_resolvers_can_match_a_space() -> None:
+    for rows in frontmatter.loader().yaml_implicit_resolvers.values():
+        for tag, regexp in rows:
+            assert regexp.flags & re.VERBOSE or " " not in regexp.pattern
+            if tag not in fastyaml._SPACED_TAGS:  # verbose: a space matches only inside a character class
+                assert not re.search(r"\[[^\]]*( |\\s|\\t)", regexp.pattern), tag
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from("0123456789 -:.+Tt\tZe_x~"), min_size=1, max_size=30).map(lambda t: t.lstrip(" ")))
+@example("2024-06-26 11:30:00 +0900")
+@example("2024-06-26 11:30:00 +09:00")
+@example("2024-06-26 11:30:00 +0000")
+@example("2024-06-26 11:30:00 -0000")
+@example("2024-06-26 11:30:00.5 +0900")
+@example("2024-06-26 11:30 +0900")
+@example("2024-06-26 1:30:00 +09")
+@example("2024-6-26 11:30:00 +0:00")
+@example("a +१२३४")
+def test_a_plain_scalar_is_resolved_as_the_loader_resolves_it(text: str) -> None:
+    expected = yaml.resolver.BaseResolver.resolve(frontmatter.loader(), yaml.ScalarNode, text, (True, False))
+    assert _fast()._resolve(text) == expected
+
+
+def test_a_remembered_flow_sequence_is_a_new_list_each_time() -> None:
+    reader = _fast()
+    fm = "\ntags: [a, b]\ncategories:\n  - News\n"
+    first = reader.load(fm)
+    assert first is not None
+    first["tags"].append("x")
+    first["categories"].append("y")
+    assert reader.load(fm) == {"tags": ["a", "b"], "categories": ["News"]}

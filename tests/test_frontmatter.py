@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from feedwright.errors import Reject
-from feedwright.pipeline.frontmatter import decode, front_matter, split
+from feedwright.pipeline.frontmatter import BOM, decode, front_matter, has_front_matter, split
 
 CORPORA = Path("/work/shared/corpora")
 
@@ -85,3 +85,11 @@ def test_front_matter_is_what_the_whole_text_gives(text: str, bom: bytes, tail: 
 ])
 def test_what_only_the_body_holds_does_not_change_the_front_matter(data: bytes) -> None:
     assert front_matter(data) == {"title": "A"} == _whole(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"\xef\xbb\xbf", b"-", b"--", b"+", b".", b"a", b"\n", b"\xef"]), max_size=6)
+       .map(b"".join))
+def test_has_front_matter_is_the_opening_after_a_byte_order_mark(head: bytes) -> None:
+    expected = head[:8].removeprefix(BOM).startswith((b"---", b"+++"))  # what it read before: the first eight bytes
+    assert has_front_matter(head) == has_front_matter(head[:8]) == expected

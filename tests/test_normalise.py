@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
+from dataclasses import FrozenInstanceError
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,6 +21,7 @@ from hypothesis import strategies as st
 from feedwright.config import Site, parse_config
 from feedwright.pipeline import normalise as normalise_module
 from feedwright.pipeline.history import State
+from feedwright.pipeline.keys import near_misses
 from feedwright.pipeline.normalise import NORMALISERS, Reject, Source, normalise
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -594,3 +598,77 @@ def test_id_with_another_scheme_is_rejected(site: Site, state: State, value: str
 
 def test_id_list_rejected(site: Site, state: State) -> None:
     assert "id" in reject({"id": ["a"]}, site, state)
+
+
+# --- the short ways, each against the long way it stands for -------------------------------------------------
+
+
+_SITE = parse_config({"site": {"url": SITE_URL, "timezone": "Asia/Seoul"}}, Path("unused"))
+
+
+def _url_path_the_long_way(filled: str) -> str:
+    """How ``_url`` made a URL path of a filled permalink before its short ways (unquote, then normpath of the path
+    with a slash before it, whatever it held; then quote)."""
+    path = unquote(filled)
+    rooted = "/" + path
+    clean = posixpath.normpath(rooted) if "/." in rooted or "//" in rooted else rooted.rstrip("/") or "/"
+    if path.endswith("/") and clean != "/":
+        clean += "/"
+    return quote(clean.lstrip("/"), safe=normalise_module._PATH_SAFE)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(["/", "//", ".", "..", "/./", "a", "b/", "%2e", "%2F", "%", "한", "é", " ", ":",
+                                 ":path", ":slug", ":year"]), max_size=10).map("".join),
+       st.sampled_from(["news/post.md", "건강/2019/post-1.md", "a.md"]))
+def test_a_permalink_is_made_a_url_as_the_long_way_made_it(permalink: str, rel: str) -> None:
+    site = _SITE
+    state = State(Path("unused"))
+    src = Source(rel, site, NOW, state, "f")
+    fields = normalise({"title": "T"}, src)
+    given_permalink = normalise_module._text({"permalink": permalink}, "permalink") or site.permalink
+    parts = normalise_module._permalink_parts(given_permalink)
+    filled = parts[0] + "".join(normalise_module._TOKENS[parts[i]](src, fields) + parts[i + 1]
+                                for i in range(1, len(parts), 2))
+    url = normalise_module._url({"permalink": permalink}, src, fields)
+    assert url == site.url + _url_path_the_long_way(filled)
+
+
+_SOME_KEYS = st.sampled_from(
+    ["title", "date", "tags", "image", "author", "layout", "titel", "dat", "tgas", "imgae", "lang", "langs", 1, "x"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_SOME_KEYS, max_size=6), st.sampled_from([(), ("titel",), ("x", "dat")]))
+def test_key_typos_short_way_is_near_misses(keys: list[Any], known: tuple[str, ...]) -> None:
+    site = parse_config({"site": {"url": SITE_URL}, "build": {"known_keys": list(known)}}, Path("unused"))
+    meta = dict.fromkeys(keys, "v")
+    src = Source("a.md", site, NOW, State(Path("unused")), "f")
+    expected = near_misses(meta, normalise_module.FEEDWRIGHT_KEYS, site.known_keys)
+    assert normalise_module._key_typos(meta, src, {}) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(["excerpt", "description", "feature_text"]),
+                       st.one_of(st.none(), st.integers(0, 3),
+                                 st.lists(st.sampled_from(["a", " ", "\n", "<b>", "</p>", "&amp;", "&", "<", "\x0b"]),
+                                         max_size=12).map("".join))))
+def test_summary_without_markup_is_html_to_text_of_it(meta: dict[str, Any]) -> None:
+    expected = None
+    for key in ("excerpt", "description", "feature_text"):
+        value = normalise_module._text(meta, key)
+        text = normalise_module.html_to_text(value) if value else ""
+        if text:
+            expected = normalise_module.truncate(text)
+            break
+    assert normalise_module._summary(meta, Source("a.md", _SITE, NOW, State(Path("unused")), "f"), {}) == expected
+
+
+def test_source_is_the_dataclass_it_was(site: Site) -> None:
+    src = Source("news/2024/post.tar.gz", site, NOW, State(Path("unused")), "f")
+    assert (src.path, src.suffix, src.stem) == ("news/2024/post.tar.gz", ".gz", "post.tar")
+    assert list(vars(src)) == [f.name for f in dataclass_fields(Source)]
+    assert src == Source("news/2024/post.tar.gz", site, NOW, src.state, "f")
+    with pytest.raises(FrozenInstanceError):
+        src.rel = "x"  # type: ignore[misc]

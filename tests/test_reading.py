@@ -114,3 +114,32 @@ def test_a_post_made_from_its_fields_is_the_one_the_constructor_makes(tmp_path: 
     del values["title"]
     with pytest.raises(TypeError):
         collect.made_post(values)
+
+
+@pytest.mark.parametrize("jekyll", [False, True])
+@pytest.mark.parametrize(("front", "expected"), [
+    ('categories: [News]\ntags: ["a b", c]\nauthor: Kim Ji-won', (("News",), ("a b", "c"), ("Kim Ji-won",))),
+    ("category: News\ntags: [x, 1, [y]]\nauthors: [{name: Lee}, Park]", (("News",), ("x", "1", "y"), ("Lee", "Park"))),
+    ("tags: a  b", ((), ("a", "b"), ())),
+])
+def test_names_are_interned(tmp_path: Path, jekyll: bool, front: str, expected: tuple[tuple[str, ...], ...]) -> None:
+    import sys
+
+    from test_jekyll_config import jekyll_site
+
+    text = f"---\ntitle: T\n{front}\n---\nBody.\n"
+    if jekyll:
+        root = jekyll_site(tmp_path / "site", "title: S\nurl: https://ex.org\nauthor: Site Author\n",
+                           {"_posts/2024-01-02-one.md": text})
+    else:
+        root = make_site(tmp_path / "site")
+        (root / "content" / "one.md").write_text(text, encoding="utf-8")
+    loaded = load_site(root)
+    (rel, path), = ((rel, path) for rel, path in collect.scan(loaded.root / loaded.content) if rel.endswith("one.md"))
+    post, _ = collect._read_one((rel, path, None, None), loaded, NOW, State(tmp_path / "state.json"), 0)
+    assert isinstance(post, collect.Post)
+    categories, tags, authors = expected
+    assert (post.categories, post.tags) == (categories, tags)
+    assert post.authors == authors or not authors
+    for names in (post.categories, post.tags, post.authors):
+        assert type(names) is tuple and all(sys.intern(name) is name for name in names)

@@ -69,6 +69,20 @@ def test_squash_is_the_regular_expression_it_replaced(text: str) -> None:
     assert squash(text) == re.sub(r"\s+", " ", xml_safe(text)).strip()
 
 
+# Each of squash's short ways (printable; printable once the ends are stripped; printable once folded) and what
+# must send a text past them (white space or other characters that XML forbids, at the ends or inside).
+_SQUASH_PIECES = st.sampled_from(
+    ["a", "b", " ", "  ", "\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x00", "\x07", "\ud800", "\ufffe",
+     "\xa0", "\u2028", "\u3000", "\x85", "\u200b", "한"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_SQUASH_PIECES, max_size=10).map("".join))
+def test_squash_short_ways_are_the_regular_expression(text: str) -> None:
+    assert squash(text) == re.sub(r"\s+", " ", xml_safe(text)).strip()
+
+
 # --- html_to_text ----------------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -232,7 +233,7 @@ def _names(items: list[Any], key: str) -> tuple[str, ...]:
             raise Reject(f"{key} entries must be text, got {base._kind(item)}")
         name = base.squash(str(item))
         if name and name not in names:
-            names.append(name)
+            names.append(sys.intern(name))
     return tuple(names)
 
 

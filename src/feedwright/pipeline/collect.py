@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, field
 from dataclasses import fields as dataclass_fields
@@ -23,7 +22,7 @@ from ..errors import PostError
 from ..incremental import parallel
 from .deferred import loaded
 from .frontmatter import body_of, decode, front_matter, has_front_matter
-from .history import State, digest
+from .history import Scratch, State, digest
 from .normalise import Reject, Source, normalise
 
 HTML_SUFFIXES = {".html", ".htm"}
@@ -79,7 +78,8 @@ def made_post(values: dict[str, Any]) -> Post:
     """``Post(**values)``, faster (a missing or unknown field: the constructor itself is called, and says so)."""
     data = dict(_POST_TEMPLATE)
     data.update(values)
-    if len(data) != len(_POST_TEMPLATE) or not values.keys() >= _POST_REQUIRED:
+    # Every field given (as _parse gives them) needs no other check; else no unknown one, every required one.
+    if (len(values) != len(data) and not values.keys() >= _POST_REQUIRED) or len(data) != len(_POST_TEMPLATE):
         return Post(**values)
     post = object.__new__(Post)
     object.__setattr__(post, "__dict__", data)
@@ -263,7 +263,7 @@ def _read_large(fd: int, site: Site) -> bytes | None:
 
 def _read_small(fd: int, size: int, site: Site) -> bytes | None:
     data = os.read(fd, size + 1)
-    if not has_front_matter(data[:8]) and site.jekyll is None:
+    if not has_front_matter(data) and site.jekyll is None:
         return None
     if len(data) != size:  # it grew (or shrank) since it was stat'ed: read on to the end, as it is now
         parts = [data]
@@ -293,13 +293,14 @@ def _parse(data: bytes, rel: str, site: Site, now: datetime, state: State, finge
     else:
         fields = normalise(meta, src)
     del fields["slug"]
-    for name in ("categories", "tags", "authors"):  # shared, not one copy per post, in memory and in the cache
-        fields[name] = tuple(map(sys.intern, fields[name]))
+    # categories, tags and authors come interned (plain_names, _authors): shared, not one copy per post.
     suffix = src.suffix.lower()
     markup = "html" if suffix in HTML_SUFFIXES else "markdown"
     if site.jekyll is not None and suffix[1:] not in site.jekyll.markdown_ext:
         markup = "html"  # Jekyll converts only markdown_ext files; any other post is published as written
     fields.update(source=rel, body=None, markup=markup, fingerprint=fingerprint)
+    if "notes" not in fields:  # every field given: made_post checks no more
+        fields["notes"] = ()
     return made_post(fields)
 
 
@@ -374,7 +375,7 @@ def read_many(
     """Read a run of files, each against a private state holding only its entry (so that a worker process can):
     per file its outcome, what was found out about it, its state entry afterwards and whether that changed."""
     site, now, started_ns = common
-    state = State(_NOWHERE)
+    state = Scratch(_NOWHERE)
     for task in tasks:
         rel, entry = task[0], task[3]
         state.posts, state.dirty = {rel: dict(entry)} if entry is not None else {}, False

@@ -34,8 +34,6 @@ from typing import Any
 _ODD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _KEY = re.compile(r"[^\W\d][\w-]{0,200}")
 _ITEM = re.compile(r"( *)- +(.*)")
-_DOUBLE = re.compile(r'"([^"\\]*)"')
-_SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#:'" ][^,\[\]{}#:'"]*?)) *(,|\Z)""")
 _FLOW_PLAIN = re.compile(r"""[^\[\]{}#:'"]*""")
 # An anchor's or an alias's name as both PyYAML and libyaml read it.
@@ -46,6 +44,13 @@ _BLOCK_HEADERS = {">": (" ", "\n"), "|": ("\n", "\n"), ">-": (" ", ""), "|-": ("
 _STR = "tag:yaml.org,2002:str"
 _MEMO_SIZE = 4096
 _TYPED = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null", "timestamp"))
+# The only implicit resolver whose expression can match a space (the others are verbose expressions without a
+# character class holding one): a plain scalar with a space in it ("2024-06-26 11:30:00 +0900") is tried
+# against it alone (tests/test_fastyaml.py checks both).
+_SPACED_TAGS = frozenset({"tag:yaml.org,2002:timestamp"})
+# How a remembered line goes on (_mapping): its scalar as it is, its flow sequence's items as a new list, or the
+# lines below it read again (a block sequence or mapping; a block scalar of the header's kind).
+_LIST, _BELOW = "list", "below"
 
 
 class _Declined(Exception):
@@ -63,11 +68,17 @@ class Reader:
         wildcard = resolvers.get(None, [])
         self._resolvers = {first: list(rows) + wildcard for first, rows in resolvers.items() if first is not None}
         self._wildcard = wildcard
+        self._spaced = {
+            first: [row for row in rows if row[0] in _SPACED_TAGS] for first, rows in self._resolvers.items()
+        }
+        self._spaced_wildcard = [row for row in wildcard if row[0] in _SPACED_TAGS]
         self._constructors: dict[str, Callable[..., Any]] = loader.yaml_constructors  # type: ignore[attr-defined]
         self._constructor = yaml.constructor.SafeConstructor()
         self._keys: dict[str, bool] = {}  # key text -> whether it is a plain key resolving to a string
         # Lines seen before, as what they gave: many recur from post to post ("author: Jane", "  - News").
-        self._entries: dict[str, tuple[str, Any]] = {}  # "key: scalar" -> (key, value)
+        # "key: scalar" -> (key, value, None); "key: [a, b]" -> (key, (a, b), _LIST); "key:" -> (key, None,
+        # _BELOW); "key: >" -> (key, ">", ">")
+        self._entries: dict[str, tuple[str, Any, str | None]] = {}
         self._items: dict[str, tuple[str, Any]] = {}  # "  - scalar" -> (indentation, value)
         self._tags: dict[str, str] = {}  # a plain scalar's text -> the tag it resolves to
         self._anchors: dict[str, Any] = {}  # the anchored scalars of the front matter being read
@@ -88,33 +99,43 @@ class Reader:
 
     def _mapping(self, lines: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        entries = self._entries
+        entries, keys = self._entries, self._keys
         i, end = 0, len(lines)
         while i < end:
             line = lines[i]
             i += 1
             seen = entries.get(line)
             if seen is not None:
-                key, value = seen
+                key, value, how = seen
                 if key in out:
                     raise _Declined
-                out[key] = value
+                if how is None:
+                    out[key] = value
+                elif how is _LIST:
+                    out[key] = list(value)
+                elif how is _BELOW:
+                    out[key], i = self._below(lines, i)
+                else:
+                    out[key], i = _block_scalar(lines, i, *_BLOCK_HEADERS[how])
                 continue
             if not line or line.isspace():
                 continue
             key, colon, rest = line.partition(":")
-            if not colon or key in out or not self._is_key(key) or (rest and rest[0] != " "):
+            if not colon or key in out or not (keys.get(key) or self._is_key(key)) or (rest and rest[0] != " "):
                 raise _Declined
             rest = rest.strip(" ")
             if not rest:
                 out[key], i = self._below(lines, i)
-            elif rest in _BLOCK_HEADERS:
+                _remember(entries, line, (key, None, _BELOW))
+            elif rest[0] in ">|" and rest in _BLOCK_HEADERS:
                 out[key], i = _block_scalar(lines, i, *_BLOCK_HEADERS[rest])
+                _remember(entries, line, (key, rest, rest))
             elif rest[0] == "[":
-                out[key] = self._flow(rest)
+                out[key] = items = self._flow(rest)
+                _remember(entries, line, (key, tuple(items), _LIST))  # a tuple of scalars: safe to share
             else:
                 out[key] = value = self._scalar(rest)
-                _remember(entries, line, (key, value))  # a scalar: immutable, safe to share
+                _remember(entries, line, (key, value, None))  # a scalar: immutable, safe to share
         if not out:
             raise _Declined
         return out
@@ -219,11 +240,12 @@ class Reader:
         if _FLOW_PLAIN.fullmatch(inner):
             # Nothing but plain items (no quote, bracket, brace, '#' or ':'): what _FLOW_ITEM would find between
             # the commas, without a regular expression per item.
+            tags = self._tags
             for piece in inner.split(","):
                 item = piece.strip(" ")
                 if not item or item[0] in _INDICATORS:  # "a,,b", a trailing comma, "[-a]": the loader's to read
                     raise _Declined
-                items.append(self._plain(item))
+                items.append(item if tags.get(item) == _STR else self._plain(item))  # a word seen before: as it is
             return items
         pos, end = 0, len(inner)
         while pos < end:
@@ -245,22 +267,31 @@ class Reader:
     def _scalar(self, text: str) -> Any:
         """A one-line scalar in block context (trailing spaces already cut)."""
         first = text[0]
+        # Quoted: a closing quote at the end and none inside, no escape (doubled single quotes), found by str
+        # methods: a regular expression steps through a long title character by character (tests/test_fastyaml.py).
         if first == '"':
-            m = _DOUBLE.fullmatch(text)
-            if m is None:
+            inner = text[1:-1]
+            if len(text) < 2 or text[-1] != '"' or '"' in inner or "\\" in inner:
                 raise _Declined
-            return m.group(1)
+            return inner
         if first == "'":
-            m = _SINGLE.fullmatch(text)
-            if m is None:
+            inner = text[1:-1]
+            if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
                 raise _Declined
-            return m.group(1).replace("''", "'")
+            return inner.replace("''", "'")
         if first in _INDICATORS or first == " " or ": " in text or " #" in text or text[-1] == ":":
             raise _Declined
         return self._plain(text)
 
     def _resolve(self, text: str) -> str:
-        rows = self._resolvers.get(text[0] if text else "", self._wildcard)
+        if " " in text:
+            # Ending in a UTC offset without its colon ("2024-06-26 11:30:00 +0900"): not a timestamp, which ends in
+            # seconds, a fraction or an offset of at most two digits before any colon.
+            if text[-5:-4] in ("+", "-") and text[-4:].isdigit() and text[-4:].isascii():
+                return _STR
+            rows = self._spaced.get(text[0], self._spaced_wildcard)
+        else:
+            rows = self._resolvers.get(text[0] if text else "", self._wildcard)
         for tag, regexp in rows:
             if regexp.match(text):
                 return tag
@@ -271,7 +302,8 @@ class Reader:
         tag = self._tags.get(text)
         if tag is None:  # words recur from post to post (tags, categories): each is resolved once
             tag = self._resolve(text)
-            _remember(self._tags, text, tag)
+            if " " not in text:  # text with a space (a date, a phrase) seldom recurs: not worth remembering
+                _remember(self._tags, text, tag)
         if tag == _STR:
             return text
         if tag not in _TYPED:  # '<<' (merge), '=' (value)

@@ -17,6 +17,7 @@ from .normalise import Reject
 from .text import xml_safe
 
 BOM = b"\xef\xbb\xbf"
+_OPENINGS = (b"---", b"+++", BOM + b"---", BOM + b"+++")
 _STR_TAG = "tag:yaml.org,2002:str"
 _C0_ILLEGAL = bytes(c for c in range(32) if c not in b"\t\n\r")
 # What decode() changes in decoded text: a carriage return, and what XML forbids (xml_safe; decoded UTF-8 holds
@@ -120,8 +121,8 @@ def _handlers() -> tuple[tuple[Any, ...], tuple[type[Exception], ...]]:
 
 
 def has_front_matter(head: bytes) -> bool:
-    head = head.removeprefix(BOM)
-    return head.startswith((b"---", b"+++"))
+    """Whether bytes (a file's first eight, or more) open with front matter, after a byte order mark if any."""
+    return head.startswith(_OPENINGS)
 
 
 def split(text: str) -> tuple[dict[str, Any], str] | None:

@@ -12,6 +12,7 @@ import json.encoder
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 STATE_VERSION = 1
 _quoted = json.encoder.encode_basestring  # a str as json.dumps(..., ensure_ascii=False) writes it (C)
@@ -165,3 +166,13 @@ def _parsed(name: str) -> property:
 
 for _name in ("posts", "warnings", "dirty"):
     setattr(State, _name, _parsed(_name))
+
+
+class Scratch(State):
+    """A state never read from a file: the one a worker reads a run of posts against, holding one entry at a time
+    (``collect.read_many``). ``posts``, ``warnings`` and ``dirty`` are plain attributes, not the properties that
+    parse a loaded file first: reading a post asks for them several times."""
+
+    if not TYPE_CHECKING:  # the fields keep State's types
+        # Plain class attributes shadow the properties, so State.__init__ sets them on the instance itself.
+        posts = warnings = dirty = None

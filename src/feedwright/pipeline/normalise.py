@@ -6,7 +6,6 @@ and the fields normalised before it, and returns its field's value or raises :cl
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import posixpath
@@ -15,13 +14,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import PurePosixPath
+from sys import intern
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..config import Site
 from ..errors import Reject
 from .history import State
-from .keys import near_misses
+from .keys import JEKYLL_KEYS, near_misses
 from .text import html_to_text, slugify, squash, truncate, xml_safe
 
 MAX_LIST_ITEMS = 200
@@ -48,7 +48,7 @@ _NOTHING_TO_QUOTE = re.compile("[A-Za-z0-9_.~" + re.escape(_PATH_SAFE) + "-]*")
 _BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Source:
     """What a normaliser may know about the file besides its front matter.
 
@@ -65,13 +65,17 @@ class Source:
     suffix: str = field(init=False)  # the file name's extension with its dot (``PurePosixPath.suffix``), or ""
     stem: str = field(init=False)  # the file name without its extension (``PurePosixPath.stem``)
 
-    def __post_init__(self) -> None:
-        path = str(self.rel)
+    def __init__(self, rel: PurePosixPath | str, site: Site, now: datetime, state: State, fingerprint: str) -> None:
+        # Written out, not the dataclass's: a frozen dataclass sets each field by object.__setattr__, and one is
+        # made per file read (1.0 µs of 2.6); the fields go into its __dict__, in their order.
+        path = rel if type(rel) is str else str(rel)
         name = path.rpartition("/")[2]
         dot = name.rfind(".")
         suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
-        # Frozen: set once, here (one dict update, not an object.__setattr__ per field: once per file).
-        self.__dict__.update(path=path, suffix=suffix, stem=name[: len(name) - len(suffix)])
+        fields = self.__dict__
+        fields["rel"], fields["site"], fields["now"], fields["state"] = rel, site, now, state
+        fields["fingerprint"], fields["path"], fields["suffix"] = fingerprint, path, suffix
+        fields["stem"] = name[: len(name) - len(suffix)]
 
 
 Fields = dict[str, Any]
@@ -132,17 +136,21 @@ def _in_range(moment: datetime, timezone: tzinfo, key: str) -> datetime:
 
 
 def _to_datetime(value: Any, timezone: tzinfo, key: str) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=timezone)
-    if not isinstance(value, str) or isinstance(value, bool):
-        raise Reject(f"{key} must be a date such as 2024-06-26 11:30:00 +0900, got {_kind(value)}")
+    if type(value) is not str:  # text, the usual case, goes straight on
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=timezone)
+        if isinstance(value, date):
+            return datetime.combine(value, time(), tzinfo=timezone)
+        if not isinstance(value, str) or isinstance(value, bool):
+            raise Reject(f"{key} must be a date such as 2024-06-26 11:30:00 +0900, got {_kind(value)}")
     if _USUAL_DATE.fullmatch(value):
         # The usual spelling: datetime.fromisoformat (C) reads it, its offset as _offset does, in a third of the
         # time; what it cannot read (an impossible day or offset) goes the long way, which says why.
-        with contextlib.suppress(ValueError):
+        try:  # not a suppress() context manager: entering and leaving one costs more than reading the date
             moment = datetime.fromisoformat(value[:19] + value[20:] if value[19:20] == " " else value)
+        except ValueError:
+            pass
+        else:
             return moment if moment.tzinfo else moment.replace(tzinfo=timezone)
     return _parsed_date(value, timezone, key)
 
@@ -197,7 +205,8 @@ def _flatten(value: Any, key: str) -> Iterator[Any]:
 
 def plain_names(items: list[Any], names: list[str]) -> bool:
     """The usual list of names (text only, not too long: nothing to flatten, nothing to check but the text): each
-    added to ``names``, squashed, once, in order; False at the first item that is not text (what was added stays:
+    added to ``names``, squashed and interned (names are shared by every post, in memory and in the cache), once,
+    in order; False at the first item that is not text (what was added stays:
     the general way then goes over the list again, and adds each name once, in the same order)."""
     if len(items) >= MAX_LIST_ITEMS:
         return False
@@ -206,7 +215,7 @@ def plain_names(items: list[Any], names: list[str]) -> bool:
             return False
         name = squash(item)
         if name and name not in names:
-            names.append(name)
+            names.append(intern(name))
     return True
 
 
@@ -228,7 +237,7 @@ def _names(meta: Mapping[str, Any], plural: str, singular: str) -> tuple[str, ..
                 raise Reject(f"{key} entries must be text, got {_kind(item)}")
             name = squash(str(item))
             if name and name not in names:
-                names.append(name)
+                names.append(intern(name))
     return tuple(names)
 
 
@@ -247,15 +256,19 @@ def _title(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
 
 
 def _draft(meta: Mapping[str, Any], src: Source, f: Fields) -> bool:
-    for key in ("draft", "published"):
-        if key in meta and not isinstance(meta[key], bool):
-            raise Reject(f"{key} must be true or false, got {_shown(meta[key])}")
-    return meta.get("draft") is True or meta.get("published") is False or "_drafts" in src.path.split("/")
+    if "draft" in meta or "published" in meta:  # most posts have neither
+        for key in ("draft", "published"):
+            if key in meta and not isinstance(meta[key], bool):
+                raise Reject(f"{key} must be true or false, got {_shown(meta[key])}")
+        if meta.get("draft") is True or meta.get("published") is False:
+            return True
+    return "_drafts" in src.path and "_drafts" in src.path.split("/")
 
 
 def _published(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
-    if meta.get("date") is not None:
-        return parse_date(meta["date"], src.site)
+    value = meta.get("date")
+    if value is not None:
+        return parse_date(value, src.site)
     m = _FILE_DATE.match(src.stem)
     if m:
         return file_date("-".join(m.groups()[:3]), src.site)
@@ -264,9 +277,10 @@ def _published(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
 
 def _updated(meta: Mapping[str, Any], src: Source, f: Fields) -> datetime:
     changed = src.state.content_changed(src.path, src.fingerprint, src.now)
-    for key in ("last_modified_at", "updated"):
-        if meta.get(key) is not None:
-            return parse_date(meta[key], src.site, key)
+    if "last_modified_at" in meta or "updated" in meta:  # most posts have neither
+        for key in ("last_modified_at", "updated"):
+            if meta.get(key) is not None:
+                return parse_date(meta[key], src.site, key)
     return changed.astimezone(src.site.timezone) if changed else f["published"]
 
 
@@ -281,8 +295,11 @@ def _tags(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
 def _summary(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
     # None lets the renderer derive one from the body, and only for posts that reach a feed.
     for key in ("excerpt", "description", "feature_text"):
+        if key not in meta:
+            continue
         value = _text(meta, key)
-        text = html_to_text(value) if value else ""
+        # _text squashed it: without a tag or an entity, html_to_text would only squash it again, to the same.
+        text = (value if "<" not in value and "&" not in value else html_to_text(value)) if value else ""
         if text:
             return truncate(text)
     return None
@@ -327,7 +344,10 @@ def uri_encoded(url: str) -> str:
 
 
 def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
-    candidates: list[tuple[str, Any]] = [("image", meta.get("image"))]
+    image = meta.get("image")
+    if type(image) is str and image:  # the usual case: the first candidate, a URL or path
+        return site_url(src.site, image, "image")
+    candidates: list[tuple[str, Any]] = [("image", image)]
     header = meta.get("header")
     if isinstance(header, dict):
         candidates += [("header.teaser", header.get("teaser")), ("header.image", header.get("image"))]
@@ -344,9 +364,13 @@ def _image(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
 
 def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]:
     # An empty author: key must not hide a filled authors: key.
-    value = meta.get("author") if meta.get("author") is not None else meta.get("authors")
-    if type(value) is str and squash(value):  # one name, as most posts have it
-        return (squash(value),)
+    value = meta.get("author")
+    if value is None:
+        value = meta.get("authors")
+    if type(value) is str:  # one name, as most posts have it
+        name = squash(value)
+        if name:
+            return (intern(name),)
     names: list[str] = []
     for item in _flatten(value, "author"):
         if isinstance(item, dict):
@@ -356,12 +380,12 @@ def _authors(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[str, ...]
         if not isinstance(item, str):
             raise Reject(f"author must be a name or a mapping with a name, got {_kind(item)}")
         if squash(item):
-            names.append(squash(item))
-    return tuple(names) or ((src.site.author,) if src.site.author else ())
+            names.append(intern(squash(item)))
+    return tuple(names) or ((intern(src.site.author),) if src.site.author else ())
 
 
 def _slug(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
-    given = _text(meta, "slug")
+    given = _text(meta, "slug") if "slug" in meta else None
     if given:
         return slugify(given)
     m = _FILE_DATE.match(src.stem)
@@ -401,14 +425,20 @@ def _permalink_parts(pattern: str) -> tuple[str, ...]:
 
 
 def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
-    parts = _permalink_parts(_text(meta, "permalink") or src.site.permalink)
-    filled = [parts[0]]
-    for i in range(1, len(parts), 2):
-        filled += (_TOKENS[parts[i]](src, f), parts[i + 1])
+    parts = _permalink_parts((_text(meta, "permalink") if "permalink" in meta else None) or src.site.permalink)
+    if len(parts) == 3:  # one token, as the default "/:path/"
+        path = parts[0] + _TOKENS[parts[1]](src, f) + parts[2]
+    else:
+        filled = [parts[0]]
+        for i in range(1, len(parts), 2):
+            filled += (_TOKENS[parts[i]](src, f), parts[i + 1])
+        path = "".join(filled)
     # Decode first so that '%2e%2e' is seen as the '..' a browser would make of it; normpath then folds every
     # '..', so a permalink can never climb above the site url.
-    path = unquote("".join(filled))
-    rooted = "/" + path
+    if "%" in path:  # unquote gives any other text back as it is
+        path = unquote(path)
+    # Leading slashes are all cut below: one is enough (a pattern's own "/" would be a "//" for normpath to fold).
+    rooted = "/" + path.lstrip("/")
     # Without a '.' segment or a '//', normpath would only drop a trailing slash.
     clean = posixpath.normpath(rooted) if "/." in rooted or "//" in rooted else rooted.rstrip("/") or "/"
     if path.endswith("/") and clean != "/":
@@ -418,7 +448,22 @@ def _url(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
 
 def quoted_path(path: str) -> str:
     """``quote(path, safe=_PATH_SAFE)``; a path holding nothing it would encode (most) is given back at once."""
-    return path if _NOTHING_TO_QUOTE.fullmatch(path) else quote(path, safe=_PATH_SAFE)
+    if _NOTHING_TO_QUOTE.fullmatch(path):
+        return path
+    # quote encodes each character by itself: the first folder (a section, often in Hangul) once per name.
+    cut = path.find("/") + 1
+    rest = path[cut:]
+    try:
+        return _quoted_folder(path[:cut]) + (
+            rest if _NOTHING_TO_QUOTE.fullmatch(rest) else quote(rest, safe=_PATH_SAFE)
+        )
+    except UnicodeEncodeError:  # a lone surrogate: raised as quote raises it for the whole path
+        return quote(path, safe=_PATH_SAFE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted_folder(folder: str) -> str:
+    return quote(folder, safe=_PATH_SAFE)
 
 
 # The schemes feed readers accept as an item id (and that a reader following it as a link cannot abuse).
@@ -426,7 +471,7 @@ _ID_SCHEMES = frozenset({"http", "https", "tag", "urn"})
 
 
 def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
-    given = _text(meta, "id")
+    given = _text(meta, "id") if "id" in meta else None
     if not given:
         return f["url"]
     if _URI.match(given):
@@ -439,11 +484,13 @@ def _id(meta: Mapping[str, Any], src: Source, f: Fields) -> str:
 
 
 def _key_typos(meta: Mapping[str, Any], src: Source, f: Fields) -> tuple[tuple[str, str], ...]:
+    if meta.keys() <= _KNOWN_KEYS:  # every key one feedwright reads or a common one: none is a typo
+        return ()
     return near_misses(meta, FEEDWRIGHT_KEYS, src.site.known_keys)
 
 
 def _language(meta: Mapping[str, Any], src: Source, f: Fields) -> str | None:
-    return _text(meta, "lang") or src.site.language
+    return (_text(meta, "lang") if "lang" in meta else None) or src.site.language
 
 
 NORMALISERS: dict[str, Normaliser] = {
@@ -480,6 +527,7 @@ READS: dict[str, tuple[str, ...]] = {
     "language": ("lang",),
 }
 FEEDWRIGHT_KEYS = frozenset(key for keys in READS.values() for key in keys)
+_KNOWN_KEYS = FEEDWRIGHT_KEYS | JEKYLL_KEYS  # near_misses passes over each of these
 
 
 def normalise(meta: Mapping[str, Any], src: Source) -> Fields:

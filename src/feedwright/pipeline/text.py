@@ -11,6 +11,8 @@ import nh3
 
 # XML 1.0 allows only these code points; feedgen raises on the rest and readers choke on them.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The white space str.split() cuts at that XML forbids (every other character XML forbids is not printable).
+_ILLEGAL_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")
 # Line breaks and block boundaries separate words: "a<br>b" and "<p>a</p><p>b</p>" are "a b", not "ab".
 _BREAK = re.compile(
     r"<(?=/?(?:br|p|div|li|dt|dd|h[1-6]|tr|td|th|caption|blockquote|pre|hr|table|ul|ol|dl|figure|figcaption"
@@ -49,8 +51,16 @@ def squash(text: str) -> str:
     Front matter is checked with :func:`xml_safe` as raw text, but YAML escapes (``"\\a"``, ``"\\x07"``) bring
     control characters back, and they would make feedgen raise.
     """
-    if text.isprintable() and "  " not in text:  # no white space but single U+0020, nothing XML forbids
-        return text.strip()
+    if text.isprintable():  # no white space but U+0020, nothing XML forbids (xml_safe would give it back)
+        return text.strip() if "  " not in text else " ".join(text.split())
+    stripped = text.strip()  # white space at the ends goes either way, whatever it is (a block scalar's line feed)
+    if stripped.isprintable():
+        return stripped if "  " not in stripped else " ".join(stripped.split())
+    squashed = " ".join(text.split())
+    # Printable once the white space is folded (a folded YAML excerpt's line feeds), and none of that white space
+    # is a character XML forbids: xml_safe would have given the text back as it is.
+    if squashed.isprintable() and not _ILLEGAL_SPACE.search(text):
+        return squashed
     # str.split() cuts at runs of what re's \s matches (both are Py_UNICODE_ISSPACE) and drops the ends: a third
     # of the time of re.sub(r"\s+", " ") and strip (tests/test_text.py compares them).
     return " ".join(xml_safe(text).split())
