@@ -487,11 +487,11 @@ def _serialise_all(site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: 
             feeds.append((feed, [fmt], items))
     sent = [(feed, tuple(formats), items) for feed, formats, items in feeds]
     made: list[bytes] = []
-    for (feed, formats, items), result in zip(
-        sent, parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool), strict=True
-    ):
-        made += memo.serialise_here(site, [(feed, fmt, items) for fmt in formats]) if isinstance(result, Stopped) else (
-            result)
+    results = parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool)
+    for (feed, formats, items), result in zip(sent, results, strict=True):
+        if isinstance(result, Stopped):
+            result = memo.serialise_here(site, [(feed, fmt, items) for fmt in formats])
+        made += result
     return made
 
 

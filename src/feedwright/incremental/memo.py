@@ -46,12 +46,11 @@ if TYPE_CHECKING:  # markdown, nh3, feedgen and lxml are imported only when some
     from ..pipeline.render import Entry, Parts
 
 
-
 @dataclass(frozen=True)
 class Linking:
     """The build's Links as :func:`render` hands them to ``render_many``: ``get()`` makes them on its first call and
     gives the same ones after (called from one thread at a time); ``keyed``: their digest is wanted after rendering
-    (the cache keys of posts with Liquid). ``render_many`` may make both while the posts render elsewhere."""
+    (the cache keys of posts with Liquid): ``render_many`` may make it while the posts render elsewhere."""
 
     get: Callable[[], Links]
     keyed: bool
@@ -330,7 +329,7 @@ def render(
     members: dict[str, Post] = {}
     for post in (post for feed in feeds for post in feed.posts if post.id not in done):
         members.setdefault(post.id, post)  # the first feed to carry a post sets the order of rendering
-    # A cache without entries holds none with Liquid either: a cold build starts rendering before the Links exist.
+    # A cache without entries holds none with Liquid either: a cold build does not digest the Links before rendering.
     parts, todo = _cached(site, members, cache, liquid_key) if cache.entries else ({}, list(members.values()))
     stopped: dict[str, Stopped] = {}
     seen: dict[str, None] = {}
