@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Site
 from .errors import ContentError, PostError
 from .incremental import memo, parallel
-from .incremental.background import Background
+from .incremental.background import Background, Once
 from .incremental.cache import Cache
 from .incremental.memo import Linking
 from .incremental.parallel import Stopped
@@ -160,13 +160,14 @@ def _may_be_slow(post: Post, body: str) -> bool:
 
 
 def _render_all(
-    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None
+    site: Site, posts: list[Post], linking: Linking, pool: parallel.Workers | None = None,
+    later: Callable[[], object] | None = None,
 ) -> list[Rendered | Stopped]:
     """Render ``posts`` in order; a post whose rendering overran ``site.render_timeout`` is :class:`Stopped`.
 
     Many posts are rendered in worker processes, each post against the budget, while this process makes the Links'
-    digest (wanted after rendering: ``linking.keyed``) in a thread. A few are rendered here (a worker costs ~0.2 s
-    to start), except those that could be slow, which go to a worker that can be stopped.
+    digest (wanted after rendering: ``linking.keyed``), then does ``later``, in a thread. A few are rendered here (a
+    worker costs ~0.2 s to start), except those that could be slow, which go to a worker that can be stopped.
     """
     from .pipeline.liquid.links import answer
 
@@ -175,7 +176,7 @@ def _render_all(
         if pool is not None:  # (a build that parsed on them has them already) started while the Links are made
             pool.start()
         links = linking.get()
-        digest = Background(attrgetter("digest"), links) if linking.keyed else None
+        meanwhile = Background(_meanwhile, links, linking.keyed, later)
         # Small chunks (~24 a worker): the last to finish ends at most a few posts after the others (a chunk costs
         # its worker one message; each post is timed, so sent back on its own, anyway).
         size = max(8, len(posts) // (parallel.workers() * 24) + 1)
@@ -183,8 +184,7 @@ def _render_all(
             _render_chunk, (site, LinksWanted.of(links)), posts, min_items=PARALLEL_MIN_RENDERS, chunk=size,
             budget=budget, pool=pool, on_request=partial(answer, links),
         )
-        if digest is not None:
-            digest.result()
+        meanwhile.result()
         return rendered
     links = linking.get()
     from .pipeline.render import post_body
@@ -206,6 +206,15 @@ def _render_all(
         for i, result in zip(risky, slow, strict=True):
             out[i] = result
     return out  # type: ignore[return-value]  # every slot is filled
+
+
+def _meanwhile(links: Links, keyed: bool, later: Callable[[], object] | None) -> None:
+    """What this process does while its workers render: the Links' digest (made on first use) if it will be wanted,
+    then ``later``."""
+    if keyed:
+        links.digest  # noqa: B018
+    if later is not None:
+        later()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -273,11 +282,13 @@ class Laps:
 def _plan_and_render(
     site: Site, collection: Collection, now: datetime, cache: Cache, pool: parallel.Workers, warnings: list[str],
     shortcut: bool = True, live: Live | None = None, laps: Laps | None = None,
+    later: Callable[[], object] | None = None,
 ) -> tuple[Plan, dict[str, Entry], list[Feed], dict[str, tuple[str, str]]]:
     """Plan the feeds and render their posts. A post whose rendering overran its budget is rejected like any bad
     post, and the feeds are planned again without it (another post takes its place, and is rendered in turn).
     Rendering's warnings (Liquid) are added to ``warnings``. Also returns the archive documents to serialise and
-    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false)."""
+    the archive files that cannot have changed (``memo.archives``; none with ``shortcut`` false). ``later``: work
+    for this process while workers render, if they do (see :func:`_render_all`)."""
     lap = laps.lap if laps is not None else (lambda stage: None)
     plan = (live.plan if live is not None else memo.plan)(site, collection, now, cache)
     lap("plan")
@@ -285,7 +296,7 @@ def _plan_and_render(
     make_links = partial(live.links, build_links) if live is not None else build_links
 
     def render_many(site: Site, posts: list[Post], linking: Linking) -> list[Rendered | Stopped]:
-        return _render_all(site, posts, linking, pool)
+        return _render_all(site, posts, linking, pool, later)
 
     while True:
         archives, same = memo.archives(site, plan.archives, cache) if shortcut else (plan.archives, {})
@@ -377,11 +388,12 @@ def _build(
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
+        # The state does not change after collecting: its bytes are made while the workers render, if they do.
+        state_bytes = Once(state.to_bytes)
+        later = state_bytes.get if write and state.dirty and live is None else None
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
-                                                         live, laps)
+                                                         live, laps, later)
         feeds = plan.feeds
-        # The state does not change after collecting: its bytes are made in a thread while the workers serialise.
-        state_bytes = Background(state.to_bytes) if write and state.dirty and live is None else None
         files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps, pool)
     laps.lap("pages" if site.browser_view else "serialise")  # the workers stopping
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
@@ -391,7 +403,7 @@ def _build(
         return report
     if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
-            atomic_write(state.path, state_bytes.result() if state_bytes is not None else state.to_bytes())
+            atomic_write(state.path, state_bytes.get())
         except OSError as exc:
             raise write_error(exc, state.path) from None
         laps.lap("save state")

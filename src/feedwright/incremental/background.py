@@ -1,10 +1,11 @@
 """Work of the build's own process done in a thread while it waits for its worker processes.
 
-During a render fan-out the parent only waits on its workers' pipes (the GIL is free): what it must make anyway
-and the workers do not need (the digest of the build's Links, for the cache keys of posts with Liquid) is made
-then, not before or after. A :class:`Background` begins at once; its result is asked for where it is needed, and
-the thread's exception, if any, is raised there, in the caller's thread. Nothing process-wide is touched: the
-thread ends with its work.
+During a render fan-out the parent mostly waits on its workers' pipes (the GIL is free): what it must make anyway
+and the workers do not need (the digest of the build's Links, for the cache keys of posts with Liquid; the state's
+bytes) is made then, not before or after. A :class:`Background` begins at once; its result is asked for where it
+is needed, and the thread's exception, if any, is raised there, in the caller's thread. Nothing process-wide is
+touched: the thread ends with its work. (Not during a fan-out whose workers want an answer every few
+milliseconds, as when serialising feeds: the loop handing them work would wait for the interpreter lock each time.)
 """
 
 from __future__ import annotations
@@ -38,3 +39,19 @@ class Background(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._made[0]
+
+
+class Once(Generic[T]):
+    """``make()``, made by whichever thread asks first (:meth:`get`); one asking meanwhile waits for it. If it
+    raises, the next to ask makes it again (and meets the error in its own thread)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._made: list[T] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if not self._made:
+                self._made.append(self._make())
+            return self._made[0]
