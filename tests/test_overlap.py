@@ -1,6 +1,6 @@
 """A build's parent works while its workers do (build.py, incremental/background.py): the workers render while it
-makes the Links' digest in a thread; the feeds are serialised on the workers while it makes the state's bytes (in
-a thread). The files are those of a build done in one process; failures behave as they did."""
+makes the Links' digest and the state's bytes in a thread; the feeds are serialised on the workers. The files are
+those of a build done in one process; failures behave as they did."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_a_state_that_cannot_be_written_fails_the_build_before_anything_is_publi
     monkeypatch.setattr(build_module, "atomic_write", failing)
     with pytest.raises(PublishError, match="No space left on device"):
         run_build(site)
-    assert made_in == ["feedwright-background"]  # made while the workers serialised, written only after
+    assert made_in == ["feedwright-background"]  # made while the workers rendered, written only after
     assert not (site / "output").exists() or not output_files(site / "output")
 
 
@@ -153,3 +153,7 @@ def test_an_error_in_the_background_is_raised_where_its_result_is_wanted() -> No
         background.Background(lambda: 1 / 0).result()
     made = background.Background(threading.current_thread)
     assert made.result() is not threading.current_thread()
+    calls: list[int] = []
+    once = background.Once(lambda: calls.append(1) or len(calls))
+    asked = [background.Background(once.get) for _ in range(4)]
+    assert [run.result() for run in asked] + [once.get()] == [1] * 5 and calls == [1]  # made once, by one thread
