@@ -663,8 +663,14 @@ def test_a_first_build_has_its_workers_prepare_rendering_while_it_plans(
     monkeypatch.setattr(parallel.Workers, "prepare", lambda self, fn: asked.append(fn))
     run_build(example_site)
     assert cold_reading and len(asked) == 1
-    asked[0]()  # what each worker runs: the site's Markdown dialect set up
-    assert asked[0].args == (load_site(example_site).markdown,)
+    from feedwright.pipeline.liquid import environment as liquid_environment
+    from feedwright.pipeline.liquid import site_files_digest
+
+    site = load_site(example_site)
+    liquid_environment._ENVIRONMENTS.clear()
+    asked[0]()  # what each worker runs: the site's Markdown dialect and Liquid environment set up
+    assert asked[0].args == (site,)
+    assert list(liquid_environment._ENVIRONMENTS) == [repr(site) + site_files_digest(site.root)]
     run_build(example_site)  # warm: the rendering is cached, nothing to prepare
     assert len(asked) == 1
 

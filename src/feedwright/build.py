@@ -252,11 +252,15 @@ def prepare_rendering(dialect: str = "markdown") -> None:
     _markdown(dialect)
 
 
-def _prepare_worker(dialect: str) -> None:
-    """A render worker's set-up (see :func:`_render_chunk`), done before its first chunk arrives."""
+def _prepare_worker(site: Site) -> None:
+    """A render worker's set-up (see :func:`_render_chunk`), done before its first chunk arrives: the Markdown
+    instance, and Liquid's environment for the files the build's Links will name (:func:`build_links`)."""
+    from .pipeline.liquid import site_files_digest
+    from .pipeline.liquid.environment import environment
     from .pipeline.render import _markdown
 
-    _markdown(dialect)
+    _markdown(site.markdown)
+    environment(site, site_files_digest(site.root))
 
 
 def _prepare_serialising() -> None:
@@ -382,8 +386,9 @@ def _build(
                                       lap=laps.lap)
         if cache.sealed is not None and len(collection.posts) >= PARALLEL_MIN_RENDERS:
             # Every file was read (a first build): every feed member is rendered, on the workers. Their set-up for it
-            # (~0.2 s each: Markdown, Liquid and nh3 imported, a Markdown instance) happens while this process plans.
-            pool.prepare(partial(_prepare_worker, site.markdown))
+            # (~0.3 s each: Markdown, Liquid and nh3 imported, a Markdown instance, Liquid's environment) happens
+            # while this process plans.
+            pool.prepare(partial(_prepare_worker, site))
         previous_files, previous = read_manifest(manifest)
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
