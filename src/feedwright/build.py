@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Site
 from .errors import ContentError, PostError
 from .incremental import memo, parallel
-from .incremental.background import Background, Once
+from .incremental.background import Once, begin
 from .incremental.cache import Cache
 from .incremental.memo import Linking
 from .incremental.parallel import Stopped
@@ -44,9 +44,6 @@ STATE_FILE = "state.json"
 # Rendering is spread over every core only when there is this much of it (a post takes ~2 ms; starting the
 # workers ~0.2 s).
 PARALLEL_MIN_RENDERS = 100
-# Feeds are serialised on the build's workers, if it has them running, when they hold this many entries (feedgen:
-# ~50 µs of CPU an entry; sending one to a worker costs a few).
-PARALLEL_MIN_ENTRIES = 500
 # More "[" and "<" than this in a Markdown body and it is rendered in a worker that its budget can stop.
 RISKY_OPENERS = 256
 
@@ -176,7 +173,7 @@ def _render_all(
         if pool is not None:  # (a build that parsed on them has them already) started while the Links are made
             pool.start()
         links = linking.get()
-        meanwhile = Background(_meanwhile, links, linking.keyed, later)
+        meanwhile = begin(_meanwhile, links, linking.keyed, later)
         # Small chunks (~24 a worker): the last to finish ends at most a few posts after the others (a chunk costs
         # its worker one message; each post is timed, so sent back on its own, anyway).
         size = max(8, len(posts) // (parallel.workers() * 24) + 1)
@@ -398,9 +395,9 @@ def _build(
         later = state_bytes.get if write and state.dirty and live is None else None
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
                                                          live, laps, later)
-        feeds = plan.feeds
-        files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps, pool)
-    laps.lap("pages" if site.browser_view else "serialise")  # the workers stopping
+    laps.lap("render")  # the workers stopping (before serialising: the build's memory is at its largest then)
+    feeds = plan.feeds
+    files, sizes = _files(site, feeds, archives, entries, cache, now, stop, write, laps)
     keep = hold(previous_files, previous, [rel for rel, _ in collection.unreadable])
     report = _report(site, now, collection, plan, files, keep.files,
                      [*render_warnings, *cache.warnings, *(sizes.warnings if sizes else ())])
@@ -457,11 +454,10 @@ def _report(
 
 def _files(
     site: Site, feeds: list[Feed], archives: list[Feed], entries: dict[str, Entry], cache: Cache, now: datetime,
-    stop: threading.Event | None, write: bool, laps: Laps, pool: parallel.Workers | None = None,
+    stop: threading.Event | None, write: bool, laps: Laps,
 ) -> tuple[dict[str, bytes], Sizes | None]:
     """Every output file's bytes (feeds, archives, jekyll-feed's aliases, the browser pages) and, when remote
-    images were sized, the sizes to save after publishing. The feeds are serialised on ``pool``'s workers when
-    it has some and they have enough to do (:func:`_serialise_all`)."""
+    images were sized, the sizes to save after publishing."""
     sizes, shown = None, entries
     if site.enclosure_fetch and write:  # `check` asks no server
         from .pipeline.enclosures import enclose
@@ -470,9 +466,8 @@ def _files(
         # remote server says at some later time: its remote images keep length 0 and the extension's type.
         shown, sizes = enclose(site, {p.id: entries[p.id] for feed in feeds for p in feed.posts}, now, stop)
         laps.lap("enclosures")
-    many = partial(_serialise_all, pool=pool)
-    files = memo.serialise(site, feeds, shown, cache, many)
-    files.update(memo.serialise(site, archives, entries, cache, many))
+    files = memo.serialise(site, feeds, shown, cache)
+    files.update(memo.serialise(site, archives, entries, cache))
     laps.lap("serialise")
     if site.jekyll is not None and "atom" in site.formats:  # where jekyll-feed wrote: subscriptions keep working
         from .jekyll.feeds import atom_aliases
@@ -483,33 +478,6 @@ def _files(
         files.update(memo.pages(site, feeds, cache))
         laps.lap("pages")
     return files, sizes
-
-
-def _serialise_chunk(site: Site, feeds: list[tuple[Feed, tuple[str, ...], list[Entry]]]) -> Iterator[list[bytes]]:
-    for feed, formats, items in feeds:
-        yield memo.serialise_here(site, [(feed, fmt, items) for fmt in formats])
-
-
-def _serialise_all(site: Site, docs: list[tuple[Feed, str, list[Entry]]], pool: parallel.Workers | None) -> list[bytes]:
-    """The bytes of each of ``memo.serialise``'s documents (feed, format, entries): on the workers of ``pool`` when it
-    has some running and there is enough to write, each feed's formats by one worker (its entries sent once); else
-    here. A document whose worker died is made here."""
-    if pool is None or not pool.live or sum(len(items) for _, _, items in docs) < PARALLEL_MIN_ENTRIES:
-        return memo.serialise_here(site, docs)
-    feeds: list[tuple[Feed, list[str], list[Entry]]] = []
-    for feed, fmt, items in docs:  # a feed's documents come one after another
-        if feeds and feeds[-1][0] is feed:
-            feeds[-1][1].append(fmt)
-        else:
-            feeds.append((feed, [fmt], items))
-    sent = [(feed, tuple(formats), items) for feed, formats, items in feeds]
-    made: list[bytes] = []
-    results = parallel.fan_out(_serialise_chunk, site, sent, min_items=2, chunk=1, pool=pool)
-    for (feed, formats, items), result in zip(sent, results, strict=True):
-        if isinstance(result, Stopped):
-            result = memo.serialise_here(site, [(feed, fmt, items) for fmt in formats])
-        made += result
-    return made
 
 
 def _saved(store: Cache | Sizes) -> list[str]:

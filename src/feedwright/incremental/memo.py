@@ -384,19 +384,13 @@ def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
     return BY_NAME[fmt].serialise  # feedgen and lxml: imported only when a feed must be serialised
 
 
-# Serialises documents in order: (feed, format, its entries) -> the bytes of each.
-SerialiseMany = Callable[[Site, "list[tuple[Feed, str, list[Entry]]]"], "list[bytes]"]
-
-
-def serialise_here(site: Site, docs: list[tuple[Feed, str, list[Entry]]]) -> list[bytes]:
-    """Each document's bytes, made in this process."""
+def _serialised(site: Site, docs: list[tuple[Feed, str, list[Entry]]]) -> list[bytes]:
+    """Each document's bytes: (feed, format, its entries)."""
     return [_serialiser(fmt)(site, feed, items) for feed, fmt, items in docs]
 
 
-def serialise(
-    site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache, many: SerialiseMany = serialise_here
-) -> dict[str, bytes]:
-    """Every feed in every configured format, as output-relative path -> bytes; those to make are made by ``many``.
+def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache) -> dict[str, bytes]:
+    """Every feed in every configured format, as output-relative path -> bytes.
 
     A feed file whose inputs (site, feed, entries) hash as they did when the cache last saw it is not
     serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
@@ -421,7 +415,7 @@ def serialise(
             if data is None:
                 todo.append((feed, fmt, items))
             found.append((path, key, data, digest if data is not None else None))
-    made = iter(many(site, todo) if todo else [])
+    made = iter(_serialised(site, todo) if todo else [])
     files: dict[str, bytes] = {}
     for path, key, data, digest in found:
         if data is None:
