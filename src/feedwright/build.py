@@ -375,7 +375,7 @@ def _build(
     manifest = site.state_dir / MANIFEST
     laps = laps or Laps()
     laps.lap("load state and cache")
-    with parallel.Workers() as pool:  # one set of worker processes parses, renders, serialises; then gone
+    with parallel.Workers() as pool:  # one set of worker processes parses, then renders; gone after rendering
         if live is not None:
             collection = live.collect(site, now, state, cache, while_waiting=_prepare_serialising, pool=pool)
         else:
