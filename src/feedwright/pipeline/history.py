@@ -59,7 +59,8 @@ def _dumps(posts: dict[str, dict[str, str]]) -> bytes:
     entry is checked and given to json.dumps. ``tests/test_history.py`` compares the two.
     """
     # Each entry encoded as it is made: one path in Hangul made the whole text two bytes a character, and the text
-    # and its copies stood beside the bytes (~50 MB at 100,000 posts, while the workers render, against ~26 MB).
+    # and its copies stood beside the bytes (by their sizes ~50 MB at 100,000 posts, against ~26 MB, while the
+    # workers render: the build's tree peaked at 344 MB, 321 MB after; 0.127 -> 0.073 s of CPU).
     parts: list[bytes] = []
     add = parts.append
     for key in sorted(posts):
