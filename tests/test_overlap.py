@@ -114,7 +114,3 @@ def test_an_error_in_the_background_is_raised_where_its_result_is_wanted() -> No
         background.begin(lambda: 1 / 0).result()
     made = background.begin(threading.current_thread)
     assert made.result() is not threading.current_thread()
-    calls: list[int] = []
-    once = background.Once(lambda: calls.append(1) or len(calls))
-    asked = [background.begin(once.get) for _ in range(4)]
-    assert [run.result() for run in asked] + [once.get()] == [1] * 5 and calls == [1]  # made once, by one thread

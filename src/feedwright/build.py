@@ -8,6 +8,7 @@ which reuses what the cache (``.feedwright/cache/``) knows; the cache is saved a
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Site
 from .errors import ContentError, PostError
 from .incremental import memo, parallel
-from .incremental.background import Once, begin
+from .incremental.background import begin
 from .incremental.cache import Cache
 from .incremental.memo import Linking
 from .incremental.parallel import Stopped
@@ -390,9 +391,10 @@ def _build(
         if not allow_empty:
             _refuse_empty(site, collection, state, previous)
         render_warnings: list[str] = []
-        # The state does not change after collecting: its bytes are made while the workers render, if they do.
-        state_bytes = Once(state.to_bytes)
-        later = state_bytes.get if write and state.dirty and live is None else None
+        # The state does not change after collecting: its bytes are made while the workers render, if they do (in a
+        # thread that has ended before they are asked for below: made once, never by two threads at a time).
+        state_bytes = functools.cache(state.to_bytes)
+        later = state_bytes if write and state.dirty and live is None else None
         plan, entries, archives, same = _plan_and_render(site, collection, now, cache, pool, render_warnings, write,
                                                          live, laps, later)
     laps.lap("render")  # the workers stopping (before serialising: the build's memory is at its largest then)
@@ -405,7 +407,7 @@ def _build(
         return report
     if state.dirty and live is None:  # the daemon's live builds write it after publishing (live.published)
         try:
-            atomic_write(state.path, state_bytes.get())
+            atomic_write(state.path, state_bytes())
         except OSError as exc:
             raise write_error(exc, state.path) from None
         laps.lap("save state")

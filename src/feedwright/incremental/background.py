@@ -10,10 +10,9 @@ milliseconds, as when serialising feeds: the loop handing them work would wait f
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 THREAD_NAME = "feedwright-background"
@@ -27,19 +26,3 @@ def begin(make: Callable[..., T], *args: Any) -> Future[T]:
         return executor.submit(make, *args)
     finally:
         executor.shutdown(wait=False)
-
-
-class Once(Generic[T]):
-    """``make()``, made by whichever thread asks first (:meth:`get`); one asking meanwhile waits for it. If it
-    raises, the next to ask makes it again (and meets the error in its own thread)."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make = make
-        self._made: list[T] = []
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        with self._lock:
-            if not self._made:
-                self._made.append(self._make())
-            return self._made[0]

@@ -91,10 +91,8 @@ def collect(
     outcomes = outcomes_of(site, now, state, cache, files, while_waiting=while_waiting, pool=pool, lap=lap,
                            stats=stats, tally=tally)
     notes_from = len(found.warnings)
-    if tally.complete:  # a cold build: what assemble and the summary ask of every post was noted as it came
-        collection = assemble(site, files, outcomes, found, notes=tally.noted, clash=tally.clash())
-    else:
-        collection = assemble(site, files, outcomes, found)
+    # A cold build noted what assemble asks of every post as each shard came (an incomplete tally knows nothing).
+    collection = assemble(site, files, outcomes, found, notes=tally.noted or not tally.complete, clash=tally.clash())
     summary = warm.summary(collection, notes_from, now, tally)
     collection.typos, collection.future, collection.described = summary["typos"], summary["future"], collection.posts
     cache.made = ([rel for rel, _ in files], summary, state)
@@ -384,11 +382,6 @@ def _serialiser(fmt: str) -> Callable[[Site, Feed, list[Entry]], bytes]:
     return BY_NAME[fmt].serialise  # feedgen and lxml: imported only when a feed must be serialised
 
 
-def _serialised(site: Site, docs: list[tuple[Feed, str, list[Entry]]]) -> list[bytes]:
-    """Each document's bytes: (feed, format, its entries)."""
-    return [_serialiser(fmt)(site, feed, items) for feed, fmt, items in docs]
-
-
 def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: Cache) -> dict[str, bytes]:
     """Every feed in every configured format, as output-relative path -> bytes.
 
@@ -396,8 +389,7 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
     serialised again: its bytes are read back from ``output/``, and used only if they are still the same.
     """
     output = site.root / site.output
-    found: list[tuple[str, str, bytes | None, str | None]] = []  # (path, key, bytes, digest), in order
-    todo: list[tuple[Feed, str, list[Entry]]] = []
+    files: dict[str, bytes] = {}
     known: dict[str, str] = {}  # post id -> hash of its entry, computed once however many feeds carry it
     site_key = repr(site)
     for feed in feeds:
@@ -413,15 +405,9 @@ def serialise(site: Site, feeds: list[Feed], entries: dict[str, Entry], cache: C
             digest = cache.feed(path, key)
             data = _published(output / path, digest)
             if data is None:
-                todo.append((feed, fmt, items))
-            found.append((path, key, data, digest if data is not None else None))
-    made = iter(_serialised(site, todo) if todo else [])
-    files: dict[str, bytes] = {}
-    for path, key, data, digest in found:
-        if data is None:
-            data = next(made)
-        cache.put_feed(path, key, data, digest)
-        files[path] = data
+                data, digest = _serialiser(fmt)(site, feed, items), None
+            cache.put_feed(path, key, data, digest)
+            files[path] = data
     return files
 
 

@@ -44,7 +44,7 @@ def summary(collection: Collection, notes_from: int, now: datetime, tally: Tally
     collection kept every post it counted (no duplicate was rejected)."""
     typos: list[tuple[str, str, str]] = []
     future: list[Post] = []
-    if tally is not None and tally.complete and not tally.clash():
+    if tally is not None and not tally.clash():  # (clash: also when incomplete)
         typos = [typo[1:] for typo in sorted(tally.typos, key=itemgetter(0))]  # in scan order, as the posts are
         future = tally.future
     else:
